@@ -1,0 +1,94 @@
+#pragma once
+// The activation registry: every activation a config can name, with its parameters, formula and the
+// properties the probes and `actlab activations` report. Entries are generated from the list in
+// activation_functions.hpp (elementwise activations) and from the few layer-shaped ones (gated,
+// sampled) that register themselves in activation_registry.cpp.
+#include <array>
+#include <cstddef>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "actlab/nn/layer.hpp"
+
+namespace actlab {
+
+inline constexpr std::size_t kMaxActivationParams = 4;
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Parameter values as the element rules see them (names and order from the activation's params).
+template <typename T>
+using ActivationParams = std::array<T, kMaxActivationParams>;
+
+enum class ParamKind { kReal, kBool };
+
+struct ActivationParamSpec {
+  std::string_view name;
+  double default_value = 0;
+  double min = -kInf;  // valid range, inclusive unless the *_open flag is set
+  double max = kInf;
+  bool min_open = false;
+  bool max_open = false;
+  ParamKind kind = ParamKind::kReal;
+  std::string_view meaning = "";
+};
+
+enum class Saturation { kNone, kNegative, kPositive, kBoth };
+
+struct ActivationProperties {
+  std::string_view output_range;  // e.g. "(0, 1)"
+  bool monotonic = true;
+  bool smooth = true;        // continuously differentiable everywhere
+  bool zero_centred = false;  // f(0) = 0 with outputs of both signs
+  Saturation saturates = Saturation::kNone;
+  std::string_view dead_zone = "";  // where f'(x) is exactly 0, e.g. "x <= 0"; empty if nowhere
+};
+
+// A learnable parameter: which of the params it is, and which bool params switch it on / make it
+// per-unit (-1: always learnable / always shared).
+struct LearnableParam {
+  int param = -1;
+  int enabled_by = -1;
+  int per_unit_flag = -1;
+};
+
+// An activation with its parameter values resolved and validated.
+struct ActivationConfig {
+  std::string name = "relu";
+  std::vector<std::pair<std::string, double>> params;  // only those given explicitly
+};
+
+struct ActivationInfo {
+  std::string_view name;
+  std::string_view formula;
+  std::string_view derivative;
+  std::vector<ActivationParamSpec> params;
+  ActivationProperties properties;
+  // Input units per output unit: 2 for the gated family (the Linear before it produces 2h units).
+  std::size_t width_multiplier = 1;
+  // Builds the layer for `width` input units with the given (complete, validated) parameters.
+  std::function<std::unique_ptr<Layer<float>>(std::size_t, const ActivationParams<double>&)>
+      make_float;
+  std::function<std::unique_ptr<Layer<double>>(std::size_t, const ActivationParams<double>&)>
+      make_double;
+  bool elementwise = true;
+};
+
+// All registered activations, in the order shown to users.
+const std::vector<ActivationInfo>& activation_registry();
+std::vector<std::string> activation_names();
+// Throws ConfigError listing the valid names (and the nearest) when unknown.
+const ActivationInfo& find_activation(std::string_view name);
+// Defaults overlaid with config values; throws ConfigError on an unknown parameter or one out of
+// range, naming the activation and parameter.
+ActivationParams<double> resolve_activation_params(const ActivationInfo& info,
+                                                   const ActivationConfig& config);
+
+template <typename T>
+std::unique_ptr<Layer<T>> make_activation_layer(const ActivationConfig& config, std::size_t width);
+
+}  // namespace actlab

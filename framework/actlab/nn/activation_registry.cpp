@@ -1,0 +1,114 @@
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "actlab/core/error.hpp"
+#include "actlab/core/text.hpp"
+#include "actlab/nn/activation.hpp"
+#include "actlab/nn/activation_functions.hpp"
+#include "actlab/nn/elementwise_activation.hpp"
+
+namespace actlab {
+namespace {
+
+template <typename A>
+ActivationInfo elementwise_info() {
+  ActivationInfo info;
+  info.name = A::name;
+  info.formula = A::formula;
+  info.derivative = A::derivative;
+  info.params.assign(A::params.begin(), A::params.end());
+  info.properties = A::properties;
+  info.make_float = [](std::size_t width, const ActivationParams<double>& p) {
+    return std::unique_ptr<Layer<float>>(new ElementwiseActivation<float, A>(width, p));
+  };
+  info.make_double = [](std::size_t width, const ActivationParams<double>& p) {
+    return std::unique_ptr<Layer<double>>(new ElementwiseActivation<double, A>(width, p));
+  };
+  static_assert(A::params.size() <= kMaxActivationParams);
+  return info;
+}
+
+template <typename... A>
+void add_elementwise(std::vector<ActivationInfo>& out, activations::TypeList<A...>) {
+  (out.push_back(elementwise_info<A>()), ...);
+}
+
+std::vector<ActivationInfo> build_registry() {
+  std::vector<ActivationInfo> registry;
+  add_elementwise(registry, activations::ElementwiseActivations{});
+  return registry;
+}
+
+std::string format_range(const ActivationParamSpec& spec) {
+  std::ostringstream out;
+  out << (spec.min_open ? "(" : "[") << spec.min << ", " << spec.max << (spec.max_open ? ")" : "]");
+  return out.str();
+}
+
+}  // namespace
+
+const std::vector<ActivationInfo>& activation_registry() {
+  static const std::vector<ActivationInfo> registry = build_registry();
+  return registry;
+}
+
+std::vector<std::string> activation_names() {
+  std::vector<std::string> names;
+  for (const auto& info : activation_registry()) names.emplace_back(info.name);
+  return names;
+}
+
+const ActivationInfo& find_activation(std::string_view name) {
+  for (const auto& info : activation_registry())
+    if (info.name == name) return info;
+  if (name == "softmax")
+    throw ConfigError(
+        "'softmax' is not a hidden activation: it is fused into the loss "
+        "(softmax cross-entropy on the logits); valid activations: " +
+        join(activation_names(), ", "));
+  throw ConfigError(unknown_name_message("activation", name, activation_names()));
+}
+
+ActivationParams<double> resolve_activation_params(const ActivationInfo& info,
+                                                   const ActivationConfig& config) {
+  ActivationParams<double> values{};
+  for (std::size_t k = 0; k < info.params.size(); ++k) values[k] = info.params[k].default_value;
+  for (const auto& [key, value] : config.params) {
+    auto it = std::find_if(info.params.begin(), info.params.end(),
+                           [&](const ActivationParamSpec& p) { return p.name == key; });
+    if (it == info.params.end()) {
+      std::vector<std::string> names;
+      for (const auto& p : info.params) names.emplace_back(p.name);
+      if (names.empty())
+        throw ConfigError("activation '" + std::string(info.name) + "' takes no parameters, got '" +
+                          key + "'");
+      throw ConfigError(unknown_name_message(
+          "parameter of activation '" + std::string(info.name) + "'", key, names));
+    }
+    const ActivationParamSpec& spec = *it;
+    const bool below = spec.min_open ? value <= spec.min : value < spec.min;
+    const bool above = spec.max_open ? value >= spec.max : value > spec.max;
+    if (!std::isfinite(value) || below || above)
+      throw ConfigError("activation '" + std::string(info.name) + "' parameter '" + key +
+                        "' must be in " + format_range(spec));
+    values[static_cast<std::size_t>(it - info.params.begin())] = value;
+  }
+  return values;
+}
+
+template <>
+std::unique_ptr<Layer<float>> make_activation_layer<float>(const ActivationConfig& config,
+                                                           std::size_t width) {
+  const ActivationInfo& info = find_activation(config.name);
+  return info.make_float(width, resolve_activation_params(info, config));
+}
+
+template <>
+std::unique_ptr<Layer<double>> make_activation_layer<double>(const ActivationConfig& config,
+                                                             std::size_t width) {
+  const ActivationInfo& info = find_activation(config.name);
+  return info.make_double(width, resolve_activation_params(info, config));
+}
+
+}  // namespace actlab

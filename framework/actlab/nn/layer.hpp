@@ -1,0 +1,53 @@
+#pragma once
+// The interface every layer implements. A layer transforms a batch x (batch, in) into y (batch, out)
+// and, going back, turns dL/dy into dL/dx while *accumulating* the gradients of its parameters.
+// Buffers belong to the network (planned once per batch size); a layer may keep views of the x and y
+// it was given in forward(), which stay valid until the next forward().
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "actlab/core/matrix.hpp"
+#include "actlab/core/rng.hpp"
+
+namespace actlab {
+
+// What a layer needs to know about the pass it is part of.
+struct ForwardContext {
+  bool training = false;  // dropout, rrelu and gumbel sampling act only in training
+  Rng* rng = nullptr;     // the stream for stochastic layers; null when none is needed
+};
+
+// A parameter tensor a layer owns; the network lays all of them out in one flat buffer.
+struct ParameterShape {
+  std::string name;  // "weight", "bias", "alpha", ...
+  std::size_t rows = 0;
+  std::size_t cols = 0;
+};
+
+template <typename T>
+class Layer {
+ public:
+  virtual ~Layer() = default;
+
+  // A short name for logs and parameter views ("linear", "relu", ...).
+  virtual std::string kind() const = 0;
+  virtual std::size_t input_size() const = 0;
+  virtual std::size_t output_size() const = 0;
+
+  virtual std::vector<ParameterShape> parameter_shapes() const { return {}; }
+  // Views into the network's flat parameter and gradient buffers, in parameter_shapes() order.
+  virtual void bind_parameters(std::span<const MatrixView<T>> /*values*/,
+                               std::span<const MatrixView<T>> /*grads*/) {}
+  // Draws the initial parameter values.
+  virtual void initialize(Rng& /*rng*/) {}
+
+  // x: (batch, in)  ->  y: (batch, out)
+  virtual void forward(MatrixView<const T> x, MatrixView<T> y, const ForwardContext& context) = 0;
+  // dy: (batch, out)  ->  dx: (batch, in), and parameter gradients += dL/dθ.
+  // dx may be empty (data == nullptr): the first layer's input gradient is never needed.
+  virtual void backward(MatrixView<const T> dy, MatrixView<T> dx) = 0;
+};
+
+}  // namespace actlab

@@ -1,0 +1,131 @@
+#include "actlab/nn/sequential.hpp"
+
+#include <stdexcept>
+
+namespace actlab {
+
+template <typename T>
+void Sequential<T>::add(std::unique_ptr<Layer<T>> layer) {
+  if (finalized_) throw std::logic_error("Sequential::add after finalize");
+  if (!layers_.empty() && layers_.back()->output_size() != layer->input_size())
+    throw std::logic_error("layer " + std::to_string(layers_.size()) + " (" + layer->kind() +
+                           ") expects " + std::to_string(layer->input_size()) +
+                           " inputs but the previous layer gives " +
+                           std::to_string(layers_.back()->output_size()));
+  layers_.push_back(std::move(layer));
+}
+
+template <typename T>
+void Sequential<T>::finalize() {
+  std::size_t total = 0;
+  for (const auto& layer : layers_)
+    for (const auto& shape : layer->parameter_shapes()) total += shape.rows * shape.cols;
+  params_.resize(1, total);
+  grads_.resize(1, total);
+  params_.fill(T{0});
+  grads_.fill(T{0});
+
+  named_.clear();
+  std::size_t offset = 0;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    std::vector<MatrixView<T>> values, grads;
+    for (const auto& shape : layers_[i]->parameter_shapes()) {
+      MatrixView<T> value{params_.data() + offset, shape.rows, shape.cols};
+      MatrixView<T> grad{grads_.data() + offset, shape.rows, shape.cols};
+      values.push_back(value);
+      grads.push_back(grad);
+      named_.push_back({std::to_string(i) + "." + layers_[i]->kind() + "." + shape.name, i,
+                        shape.name, value, grad});
+      offset += shape.rows * shape.cols;
+    }
+    layers_[i]->bind_parameters(values, grads);
+  }
+  finalized_ = true;
+}
+
+template <typename T>
+void Sequential<T>::initialize(Rng& rng) {
+  if (!finalized_) finalize();
+  for (auto& layer : layers_) layer->initialize(rng);
+}
+
+template <typename T>
+void Sequential<T>::plan(std::size_t max_batch) {
+  if (!finalized_) finalize();
+  outputs_.resize(layers_.size());
+  output_grads_.resize(layers_.size());
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    outputs_[i].resize(max_batch, layers_[i]->output_size());
+    output_grads_[i].resize(max_batch, layers_[i]->output_size());
+  }
+  batch_ = max_batch;
+}
+
+template <typename T>
+MatrixView<T> Sequential<T>::forward(MatrixView<const T> x, const ForwardContext& context) {
+  if (x.rows > batch_ || outputs_.size() != layers_.size()) plan(x.rows);
+  input_ = x;
+  MatrixView<const T> current = x;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    Matrix<T>& out = outputs_[i];
+    out.resize(x.rows, layers_[i]->output_size());  // within capacity: no allocation
+    layers_[i]->forward(current, out.view(), context);
+    current = out.view();
+  }
+  return outputs_.back().view();
+}
+
+template <typename T>
+void Sequential<T>::backward(MatrixView<const T> doutput) {
+  const std::size_t rows = doutput.rows;
+  MatrixView<const T> dy = doutput;
+  for (std::size_t i = layers_.size(); i-- > 0;) {
+    MatrixView<T> dx{};  // the first layer's input gradient is never needed
+    if (i > 0) {
+      Matrix<T>& grad = output_grads_[i - 1];
+      grad.resize(rows, layers_[i - 1]->output_size());
+      dx = grad.view();
+    }
+    layers_[i]->backward(dy, dx);
+    dy = dx;
+  }
+  // Keep a copy of dL/d(network output) for probes that ask for it.
+  Matrix<T>& last = output_grads_.back();
+  last.resize(rows, doutput.cols);
+  if (last.data() != doutput.data) std::copy(doutput.data, doutput.data + doutput.size(), last.data());
+}
+
+template <typename T>
+void Sequential<T>::zero_grad() {
+  grads_.fill(T{0});
+}
+
+template <typename T>
+std::size_t Sequential<T>::input_size() const {
+  return layers_.empty() ? 0 : layers_.front()->input_size();
+}
+
+template <typename T>
+std::size_t Sequential<T>::output_size() const {
+  return layers_.empty() ? 0 : layers_.back()->output_size();
+}
+
+template <typename T>
+MatrixView<const T> Sequential<T>::layer_input(std::size_t i) const {
+  return i == 0 ? input_ : outputs_[i - 1].view();
+}
+
+template <typename T>
+MatrixView<const T> Sequential<T>::layer_output(std::size_t i) const {
+  return outputs_[i].view();
+}
+
+template <typename T>
+MatrixView<const T> Sequential<T>::layer_output_grad(std::size_t i) const {
+  return output_grads_[i].view();
+}
+
+template class Sequential<float>;
+template class Sequential<double>;
+
+}  // namespace actlab

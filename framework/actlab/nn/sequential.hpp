@@ -1,0 +1,78 @@
+#pragma once
+// A network as a list of layers applied in order. It owns
+//   - one flat parameter buffer and one flat gradient buffer, with a named view per tensor
+//     ("2.linear.weight"), so that zero-grad, norms, clipping and optimizers are single loops;
+//   - the activation and gradient buffers of every layer, planned once for the largest batch:
+//     after plan(), forward() and backward() allocate nothing.
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "actlab/nn/layer.hpp"
+
+namespace actlab {
+
+template <typename T>
+struct NamedParameter {
+  std::string name;         // "<layer index>.<layer kind>.<tensor>", e.g. "0.linear.weight"
+  std::size_t layer_index;  // position in the network
+  std::string tensor;       // "weight", "bias", "alpha", ...
+  MatrixView<T> value;
+  MatrixView<T> grad;
+};
+
+template <typename T>
+class Sequential {
+ public:
+  Sequential() = default;
+  Sequential(const Sequential&) = delete;
+  Sequential& operator=(const Sequential&) = delete;
+  Sequential(Sequential&&) noexcept = default;
+  Sequential& operator=(Sequential&&) noexcept = default;
+
+  // Appends a layer; its input size must equal the previous layer's output size.
+  void add(std::unique_ptr<Layer<T>> layer);
+  // Lays out the flat parameter buffers and binds every layer to its views. Call once, after the
+  // last add() and before initialize().
+  void finalize();
+  void initialize(Rng& rng);
+  // Sizes the activation and gradient buffers for batches of up to `max_batch` rows.
+  void plan(std::size_t max_batch);
+
+  // x: (batch, input_size) -> logits: (batch, output_size). The view stays valid until the next call.
+  MatrixView<T> forward(MatrixView<const T> x, const ForwardContext& context);
+  // Back-propagates dL/d output through every layer, *accumulating* the parameter gradients.
+  void backward(MatrixView<const T> doutput);
+  void zero_grad();
+
+  std::size_t input_size() const;
+  std::size_t output_size() const;
+  std::size_t layer_count() const { return layers_.size(); }
+  Layer<T>& layer(std::size_t i) { return *layers_[i]; }
+  const Layer<T>& layer(std::size_t i) const { return *layers_[i]; }
+
+  std::span<T> parameters() { return {params_.data(), params_.size()}; }
+  std::span<const T> parameters() const { return {params_.data(), params_.size()}; }
+  std::span<T> gradients() { return {grads_.data(), grads_.size()}; }
+  std::span<const T> gradients() const { return {grads_.data(), grads_.size()}; }
+  const std::vector<NamedParameter<T>>& named_parameters() const { return named_; }
+
+  // What the last forward/backward left in the planned buffers (rows = the last batch size):
+  // the input of layer i, its output, and dL/d(output of layer i).
+  MatrixView<const T> layer_input(std::size_t i) const;
+  MatrixView<const T> layer_output(std::size_t i) const;
+  MatrixView<const T> layer_output_grad(std::size_t i) const;
+
+ private:
+  std::vector<std::unique_ptr<Layer<T>>> layers_;
+  Matrix<T> params_, grads_;  // (1, total parameter count) each
+  std::vector<NamedParameter<T>> named_;
+  std::vector<Matrix<T>> outputs_;       // outputs_[i]: (batch, layer i output)
+  std::vector<Matrix<T>> output_grads_;  // output_grads_[i]: dL/d outputs_[i]
+  MatrixView<const T> input_;            // the x of the last forward
+  std::size_t batch_ = 0;
+  bool finalized_ = false;
+};
+
+}  // namespace actlab

@@ -1,0 +1,57 @@
+#include "actlab/nn/softmax_cross_entropy.hpp"
+
+#include <cassert>
+#include <cmath>
+
+namespace actlab {
+
+// For one row with m = max z, log-sum-exp = m + log Σ exp(z_k - m) and log p_k = z_k - lse.
+// With smoothing ε over K classes the target is q = (1-ε)·onehot + ε/K, so
+//   loss_row = -Σ q_k log p_k = lse - (1-ε) z_label - (ε/K) Σ z_k,   dloss_row/dz = p - q.
+template <typename T>
+LossResult softmax_cross_entropy(MatrixView<const T> logits, std::span<const std::int32_t> labels,
+                                 double label_smoothing, MatrixView<T> dlogits) {
+  assert(labels.size() == logits.rows);
+  const std::size_t classes = logits.cols;
+  const double smooth = label_smoothing / static_cast<double>(classes);
+  const double scale = 1.0 / static_cast<double>(logits.rows);
+  LossResult result;
+  double total = 0;
+  for (std::size_t r = 0; r < logits.rows; ++r) {
+    const T* z = logits.row(r);
+    const auto label = static_cast<std::size_t>(labels[r]);
+    std::size_t argmax = 0;
+    for (std::size_t k = 1; k < classes; ++k)
+      if (z[k] > z[argmax]) argmax = k;
+    const double max = z[argmax];
+    double sum_exp = 0, sum_z = 0;
+    for (std::size_t k = 0; k < classes; ++k) {
+      sum_exp += std::exp(static_cast<double>(z[k]) - max);
+      sum_z += static_cast<double>(z[k]) - max;
+    }
+    const double log_sum = std::log(sum_exp);  // lse - max
+    // Shifting every logit by -max changes no term of the loss, and keeps them all finite.
+    const double shifted_label = static_cast<double>(z[label]) - max;
+    total += log_sum - (1.0 - label_smoothing) * shifted_label - smooth * sum_z;
+    result.correct += argmax == label ? 1 : 0;
+    if (dlogits.data != nullptr) {
+      T* dz = dlogits.row(r);
+      for (std::size_t k = 0; k < classes; ++k) {
+        const double p = std::exp(static_cast<double>(z[k]) - max - log_sum);
+        const double q = (k == label ? 1.0 - label_smoothing : 0.0) + smooth;
+        dz[k] = static_cast<T>((p - q) * scale);
+      }
+    }
+  }
+  result.loss = total * scale;
+  return result;
+}
+
+template LossResult softmax_cross_entropy<float>(MatrixView<const float>,
+                                                 std::span<const std::int32_t>, double,
+                                                 MatrixView<float>);
+template LossResult softmax_cross_entropy<double>(MatrixView<const double>,
+                                                  std::span<const std::int32_t>, double,
+                                                  MatrixView<double>);
+
+}  // namespace actlab

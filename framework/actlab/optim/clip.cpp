@@ -1,0 +1,73 @@
+#include "actlab/optim/clip.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace actlab {
+namespace {
+
+template <typename T>
+double norm_of(std::span<const T> values, double norm_type) {
+  if (std::isinf(norm_type)) {
+    double max = 0;
+    for (T v : values) {
+      const double a = std::abs(static_cast<double>(v));
+      if (!(a <= max)) max = a;  // a NaN propagates
+    }
+    return max;
+  }
+  double sum = 0;
+  if (norm_type == 2.0) {
+    for (T v : values) sum += static_cast<double>(v) * static_cast<double>(v);
+    return std::sqrt(sum);
+  }
+  if (norm_type == 1.0) {
+    for (T v : values) sum += std::abs(static_cast<double>(v));
+    return sum;
+  }
+  for (T v : values) sum += std::pow(std::abs(static_cast<double>(v)), norm_type);
+  return std::pow(sum, 1.0 / norm_type);
+}
+
+}  // namespace
+
+double global_norm(std::span<const float> values, double norm_type) {
+  return norm_of(values, norm_type);
+}
+double global_norm(std::span<const double> values, double norm_type) {
+  return norm_of(values, norm_type);
+}
+
+template <typename T>
+ClipResult clip_grad_norm(std::span<T> grads, double max_norm, double norm_type) {
+  ClipResult result;
+  result.total_norm = norm_of(std::span<const T>(grads.data(), grads.size()), norm_type);
+  // PyTorch: clip_coef = max_norm / (total_norm + 1e-6), clamped to at most 1.
+  const double coefficient = max_norm / (result.total_norm + 1e-6);
+  if (coefficient < 1.0) {
+    const auto c = static_cast<T>(coefficient);
+    for (T& g : grads) g *= c;
+    result.clipped = true;
+  }
+  return result;
+}
+
+template <typename T>
+bool clip_grad_value(std::span<T> grads, double clip_value) {
+  const auto limit = static_cast<T>(clip_value);
+  bool changed = false;
+  for (T& g : grads) {
+    const T clamped = std::clamp(g, -limit, limit);
+    changed |= clamped != g;
+    g = clamped;
+  }
+  return changed;
+}
+
+template ClipResult clip_grad_norm<float>(std::span<float>, double, double);
+template ClipResult clip_grad_norm<double>(std::span<double>, double, double);
+template bool clip_grad_value<float>(std::span<float>, double);
+template bool clip_grad_value<double>(std::span<double>, double);
+
+}  // namespace actlab

@@ -1,0 +1,25 @@
+#pragma once
+// Gradient clipping with torch.nn.utils semantics, on flat gradient buffers.
+#include <span>
+#include <vector>
+
+namespace actlab {
+
+// The p-norm of all values together: p = 2 (L2), 1 (L1) or +inf (max |g|).
+// Accumulated in double, so the result does not depend on the order of tensors.
+double global_norm(std::span<const float> values, double norm_type = 2.0);
+double global_norm(std::span<const double> values, double norm_type = 2.0);
+
+struct ClipResult {
+  double total_norm = 0;  // before clipping
+  bool clipped = false;
+};
+
+// clip_grad_norm_: if max_norm / (total_norm + 1e-6) < 1, scales every gradient by it.
+template <typename T>
+ClipResult clip_grad_norm(std::span<T> grads, double max_norm, double norm_type = 2.0);
+// clip_grad_value_: clamps each gradient to [-clip_value, clip_value]. Returns whether any changed.
+template <typename T>
+bool clip_grad_value(std::span<T> grads, double clip_value);
+
+}  // namespace actlab
