@@ -1,1 +1,64 @@
-int main() { return 0; }
+// actlab: train multilayer perceptrons from YAML experiments and measure what activation functions
+// do to training. This file only wires the subcommands; each lives in its own *_command.cpp.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstring>
+
+#include "run_command.hpp"
+
+namespace {
+
+std::atomic<bool> stop_requested{false};
+
+// The first SIGINT/SIGTERM asks the run to stop after the current step (results stay consistent);
+// a second one terminates at once.
+extern "C" void on_stop_signal(int signal) {
+  if (stop_requested.exchange(true)) {
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+  }
+}
+
+void install_signal_handlers() {
+  struct sigaction action;
+  std::memset(&action, 0, sizeof(action));
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_pattern("%^[%H:%M:%S %l]%$ %v");
+
+  CLI::App app{"actlab: train MLPs and measure what activation functions do to training"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "actlab " ACTLAB_VERSION);
+
+  actlab::cli::RunOptions run;
+  CLI::App* run_cmd = app.add_subcommand("run", "Train from a YAML configuration");
+  run_cmd->add_option("config", run.config, "YAML configuration file")->required()->check(CLI::ExistingFile);
+  run_cmd->add_option("--set", run.overrides, "Override a key: --set optimizer.learning_rate=0.1")
+      ->type_name("KEY=VALUE");
+  run_cmd->add_option_function<std::string>("--out", [&](const std::string& dir) { run.out = dir; },
+                                            "Output folder (default: output.dir/name)");
+  run_cmd->add_option_function<int>("--threads", [&](int threads) { run.threads = threads; },
+                                    "BLAS threads (default: config, else all cores)")
+      ->check(CLI::Range(1, 1024));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : actlab::cli::kExitBadInput;
+  }
+
+  install_signal_handlers();
+  if (*run_cmd) return actlab::cli::run_command(run, stop_requested);
+  return 0;
+}

@@ -48,6 +48,13 @@ class Layer {
   // dy: (batch, out)  ->  dx: (batch, in), and parameter gradients += dL/dθ.
   // dx may be empty (data == nullptr): the first layer's input gradient is never needed.
   virtual void backward(MatrixView<const T> dy, MatrixView<T> dx) = 0;
+
+  // For elementwise activations only: writes y = f(x) and f'(x) and returns true, changing no
+  // state of the layer. Probes use it to find dead and saturated units. Other layers return false.
+  virtual bool elementwise_derivative(MatrixView<const T> /*x*/, MatrixView<T> /*y*/,
+                                      MatrixView<T> /*dydx*/) const {
+    return false;
+  }
 };
 
 }  // namespace actlab

@@ -1,0 +1,402 @@
+#include "actlab/config/experiment_config.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+
+#include "actlab/config/yaml_reader.hpp"
+#include "actlab/core/error.hpp"
+#include "actlab/core/text.hpp"
+
+namespace actlab {
+namespace {
+
+constexpr std::int64_t kMaxWidth = 1 << 20;
+
+std::size_t positive_size(YamlSection& section, const std::string& key, std::int64_t fallback,
+                          std::int64_t minimum) {
+  const std::int64_t value = section.integer(key, fallback);
+  section.require(key, value >= minimum, "at least " + std::to_string(minimum));
+  return static_cast<std::size_t>(value);
+}
+
+// `activation: gelu` or `activation: {name: leaky_relu, alpha: 0.2}`.
+ActivationConfig parse_activation(YamlSection& model, const std::string& source) {
+  YAML::Node node = model.raw("activation");
+  const std::string path = model.key_path("activation");
+  ActivationConfig config;
+  if (!node.IsDefined() || node.IsNull()) return config;
+  auto check = [&](const YAML::Node& at, auto&& body) {
+    try {
+      body();
+    } catch (const ConfigError& e) {
+      throw ConfigError(location_message(source, at, path, e.what()));
+    }
+  };
+  if (node.IsScalar()) {
+    config.name = node.Scalar();
+    check(node, [&] { resolve_activation_params(find_activation(config.name), config); });
+    return config;
+  }
+  if (!node.IsMap())
+    model.fail("activation", "expected a name (e.g. relu) or a mapping {name: ..., param: value}");
+  YamlSection section(node, source, path);
+  config.name = section.string("name", "");
+  if (config.name.empty()) section.fail("name", "the activation needs a name");
+  const ActivationInfo* info = nullptr;
+  check(node["name"], [&] { info = &find_activation(config.name); });
+  for (const auto& item : node) {
+    const std::string key = item.first.as<std::string>();
+    if (key == "name") continue;
+    auto spec = std::find_if(info->params.begin(), info->params.end(),
+                             [&](const ActivationParamSpec& p) { return p.name == key; });
+    if (spec == info->params.end()) {
+      // Let the registry word the error (unknown parameter, with the valid ones).
+      check(item.first, [&] { resolve_activation_params(*info, {config.name, {{key, 0.0}}}); });
+      continue;
+    }
+    const double value = spec->kind == ParamKind::kBool ? (section.boolean(key, false) ? 1.0 : 0.0)
+                                                        : section.real(key, 0.0);
+    config.params.emplace_back(key, value);
+  }
+  check(node, [&] { resolve_activation_params(*info, config); });
+  return config;
+}
+
+// `init: he_normal` or `init: {name: normal, std: 0.02}`.
+InitializerSpec parse_init(YamlSection& model, const std::string& source) {
+  YAML::Node node = model.raw("init");
+  InitializerSpec spec;
+  if (!node.IsDefined() || node.IsNull()) return spec;
+  std::string name;
+  YamlSection section(node.IsMap() ? node : YAML::Node(YAML::NodeType::Map), source,
+                      model.key_path("init"));
+  if (node.IsScalar()) {
+    name = node.Scalar();
+  } else if (node.IsMap()) {
+    name = section.string("name", "");
+    spec.std = section.real("std", spec.std);
+    section.require("std", spec.std > 0, "positive");
+    section.reject_unknown_keys();
+  } else {
+    model.fail("init", "expected an initializer name or {name: normal, std: ...}");
+  }
+  try {
+    spec.kind = parse_initializer(name);
+  } catch (const ConfigError& e) {
+    throw ConfigError(location_message(source, node.IsMap() ? node["name"] : node,
+                                       model.key_path("init"), e.what()));
+  }
+  return spec;
+}
+
+template <typename Enum, std::size_t N>
+Enum parse_choice(YamlSection& section, const std::string& key,
+                  const std::array<std::pair<std::string_view, Enum>, N>& choices, Enum fallback) {
+  std::string fallback_name;
+  std::vector<std::string> names;
+  for (const auto& [name, value] : choices) {
+    names.emplace_back(name);
+    if (value == fallback) fallback_name = name;
+  }
+  const std::string given = section.string(key, fallback_name);
+  for (const auto& [name, value] : choices)
+    if (name == given) return value;
+  section.fail(key, unknown_name_message(key, given, names));
+}
+
+constexpr std::array<std::pair<std::string_view, ClipMode>, 4> kClipModes{{
+    {"none", ClipMode::kNone},
+    {"norm", ClipMode::kNorm},
+    {"value", ClipMode::kValue},
+    {"layer_norm", ClipMode::kLayerNorm},
+}};
+
+constexpr std::array<std::pair<std::string_view, Normalization>, 2> kNormalizations{{
+    {"scale", Normalization::kScale},
+    {"standardize", Normalization::kStandardize},
+}};
+
+// A name from a list of valid ones, located at the key on error.
+std::string parse_name(YamlSection& section, const std::string& key, const std::string& fallback,
+                       const std::vector<std::string>& valid, const std::string& what) {
+  const std::string name = section.string(key, fallback);
+  if (std::find(valid.begin(), valid.end(), name) == valid.end())
+    section.fail(key, unknown_name_message(what, name, valid));
+  return name;
+}
+
+}  // namespace
+
+std::string_view clip_mode_name(ClipMode mode) {
+  for (const auto& [name, value] : kClipModes)
+    if (value == mode) return name;
+  return "?";
+}
+
+ExperimentConfig parse_config(const YAML::Node& root_node, const std::string& source) {
+  if (!root_node.IsDefined() || root_node.IsNull())
+    throw ConfigError(source + ": the configuration is empty");
+  YamlSection root(root_node, source, "");
+  ExperimentConfig config;
+  config.name = root.string("name", config.name);
+  root.require("name",
+               !config.name.empty() && config.name.find('/') == std::string::npos &&
+                   config.name != "." && config.name != "..",
+               "a non-empty name without '/' (it names the output folder)");
+  const std::int64_t seed = root.integer("seed", 1);
+  root.require("seed", seed >= 0, "a non-negative integer");
+  config.seed = static_cast<std::uint64_t>(seed);
+  const std::int64_t threads = root.integer("threads", 0);
+  root.require("threads", threads >= 0 && threads <= 1024, "0 (all cores) or a thread count");
+  config.threads = static_cast<int>(threads);
+
+  YamlSection data = root.section("data");
+  config.data.dataset =
+      parse_name(data, "dataset", config.data.dataset, dataset_names(), "dataset");
+  config.data.path = data.string("path", config.data.path.string());
+  if (config.data.dataset == "idx" && config.data.path.empty())
+    data.fail("path", "dataset 'idx' needs data.path: the folder holding the IDX files");
+  config.data.validation_size = positive_size(data, "validation_size", 5000, 0);
+  config.data.train_subset = positive_size(data, "train_subset", 0, 0);
+  config.data.test_subset = positive_size(data, "test_subset", 0, 0);
+  config.data.normalization =
+      parse_choice(data, "normalization", kNormalizations, config.data.normalization);
+  data.reject_unknown_keys();
+
+  YamlSection model = root.section("model");
+  const auto hidden = model.integer_list("hidden", {256, 256});
+  config.model.hidden.clear();
+  for (std::size_t i = 0; i < hidden.size(); ++i) {
+    if (hidden[i] < 1 || hidden[i] > kMaxWidth)
+      model.fail_at(model.node()["hidden"][i], model.key_path("hidden") + "[" + std::to_string(i) + "]",
+                    "a layer width must be between 1 and " + std::to_string(kMaxWidth));
+    config.model.hidden.push_back(static_cast<std::size_t>(hidden[i]));
+  }
+  config.model.activation = parse_activation(model, source);
+  config.model.init = parse_init(model, source);
+  config.model.bias_init = model.real("bias_init", 0.0);
+  model.reject_unknown_keys();
+
+  YamlSection optimizer = root.section("optimizer");
+  OptimizerConfig& opt = config.optimizer;
+  opt.name = parse_name(optimizer, "name", opt.name, optimizer_names(), "optimizer");
+  opt.learning_rate = optimizer.real("learning_rate", opt.learning_rate);
+  optimizer.require("learning_rate", opt.learning_rate > 0, "positive");
+  opt.momentum = optimizer.real("momentum", opt.momentum);
+  optimizer.require("momentum", opt.momentum >= 0 && opt.momentum < 1, "in [0, 1)");
+  opt.dampening = optimizer.real("dampening", opt.dampening);
+  optimizer.require("dampening", opt.dampening >= 0 && opt.dampening <= 1, "in [0, 1]");
+  opt.nesterov = optimizer.boolean("nesterov", opt.nesterov);
+  if (opt.nesterov && (opt.momentum <= 0 || opt.dampening != 0))
+    optimizer.fail("nesterov", "Nesterov momentum needs momentum > 0 and dampening 0");
+  if (optimizer.has("weight_decay")) {
+    opt.weight_decay = optimizer.real("weight_decay", 0.0);
+    optimizer.require("weight_decay", *opt.weight_decay >= 0, "non-negative");
+  } else {
+    optimizer.raw("weight_decay");
+  }
+  const auto betas = optimizer.real_list("betas", {opt.beta1, opt.beta2});
+  optimizer.require("betas",
+                    betas.size() == 2 && betas[0] >= 0 && betas[0] < 1 && betas[1] >= 0 &&
+                        betas[1] < 1,
+                    "two numbers in [0, 1), e.g. [0.9, 0.999]");
+  opt.beta1 = betas[0];
+  opt.beta2 = betas[1];
+  opt.eps = optimizer.real("eps", opt.eps);
+  optimizer.require("eps", opt.eps > 0, "positive");
+  optimizer.reject_unknown_keys();
+
+  YamlSection schedule = root.section("schedule");
+  ScheduleConfig& sched = config.schedule;
+  sched.name = parse_name(schedule, "name", sched.name, schedule_names(), "schedule");
+  sched.step_epochs = positive_size(schedule, "step_epochs", static_cast<std::int64_t>(sched.step_epochs), 1);
+  sched.gamma = schedule.real("gamma", sched.gamma);
+  schedule.require("gamma", sched.gamma > 0, "positive");
+  sched.min_lr = schedule.real("min_lr", sched.min_lr);
+  schedule.require("min_lr", sched.min_lr >= 0, "non-negative");
+  sched.warmup_steps = positive_size(schedule, "warmup_steps", 0, 0);
+  schedule.reject_unknown_keys();
+
+  YamlSection clip = root.section("clip");
+  config.clip.mode = parse_choice(clip, "mode", kClipModes, config.clip.mode);
+  config.clip.max_norm = clip.real("max_norm", config.clip.max_norm);
+  clip.require("max_norm", config.clip.max_norm > 0, "positive");
+  if (clip.has("norm_type") && clip.raw("norm_type").IsScalar() &&
+      clip.raw("norm_type").Scalar() == "inf") {
+    config.clip.norm_type = std::numeric_limits<double>::infinity();
+  } else {
+    config.clip.norm_type = clip.real("norm_type", 2.0);
+    clip.require("norm_type", config.clip.norm_type >= 1, "at least 1, or inf");
+  }
+  config.clip.value = clip.real("value", config.clip.value);
+  clip.require("value", config.clip.value > 0, "positive");
+  clip.reject_unknown_keys();
+
+  YamlSection train = root.section("train");
+  config.train.epochs = positive_size(train, "epochs", 5, 0);
+  config.train.batch_size = positive_size(train, "batch_size", 128, 1);
+  config.train.label_smoothing = train.real("label_smoothing", 0.0);
+  train.require("label_smoothing",
+                config.train.label_smoothing >= 0 && config.train.label_smoothing < 1, "in [0, 1)");
+  config.train.eval_batch_size = positive_size(train, "eval_batch_size", 2048, 1);
+  train.reject_unknown_keys();
+
+  YamlSection probes = root.section("probes");
+  ProbeConfig& pc = config.probes;
+  pc.enabled = probes.boolean("enabled", pc.enabled);
+  pc.probe_set_size = positive_size(probes, "probe_set_size", static_cast<std::int64_t>(pc.probe_set_size), 1);
+  pc.every_steps = positive_size(probes, "every_steps", static_cast<std::int64_t>(pc.every_steps), 0);
+  pc.saturation_epsilon = probes.real("saturation_epsilon", pc.saturation_epsilon);
+  probes.require("saturation_epsilon", pc.saturation_epsilon >= 0 && pc.saturation_epsilon < 1,
+                 "in [0, 1)");
+  pc.dormant_tau = probes.real("dormant_tau", pc.dormant_tau);
+  probes.require("dormant_tau", pc.dormant_tau >= 0, "non-negative");
+  pc.warnings = probes.boolean("warnings", pc.warnings);
+  probes.reject_unknown_keys();
+
+  YamlSection output = root.section("output");
+  config.output.dir = output.string("dir", config.output.dir.string());
+  output.reject_unknown_keys();
+
+  root.reject_unknown_keys();
+  return config;
+}
+
+void apply_override(YAML::Node& root, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError("--set " + assignment + ": expected key.path=value");
+  const std::string path = assignment.substr(0, eq);
+  YAML::Node value;
+  try {
+    value = YAML::Load(assignment.substr(eq + 1));
+  } catch (const YAML::Exception& e) {
+    throw ConfigError("--set " + assignment + ": the value is not valid YAML: " + e.msg);
+  }
+  if (!root.IsMap()) root = YAML::Node(YAML::NodeType::Map);
+  YAML::Node node = root;
+  std::size_t start = 0;
+  for (;;) {
+    const auto dot = path.find('.', start);
+    const std::string key = path.substr(start, dot == std::string::npos ? dot : dot - start);
+    if (key.empty()) throw ConfigError("--set " + assignment + ": empty key in '" + path + "'");
+    if (dot == std::string::npos) {
+      node[key] = value;
+      return;
+    }
+    YAML::Node child = node[key];
+    if (!child.IsDefined() || child.IsNull()) {
+      node[key] = YAML::Node(YAML::NodeType::Map);
+      child.reset(node[key]);
+    } else if (!child.IsMap()) {
+      throw ConfigError("--set " + assignment + ": '" + path.substr(0, dot) +
+                        "' is not a mapping, so it has no key '" + path.substr(dot + 1) + "'");
+    }
+    node.reset(child);
+    start = dot + 1;
+  }
+}
+
+ExperimentConfig load_config(const std::filesystem::path& file,
+                             const std::vector<std::string>& overrides) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file.string());
+  } catch (const YAML::BadFile&) {
+    throw ConfigError(file.string() + ": cannot open the configuration file");
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(file.string() + ":" + std::to_string(e.mark.line + 1) + ":" +
+                      std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
+  }
+  for (const auto& assignment : overrides) apply_override(root, assignment);
+  return parse_config(root, file.string());
+}
+
+YAML::Node to_yaml(const ExperimentConfig& c) {
+  YAML::Node root;
+  root["name"] = c.name;
+  root["seed"] = c.seed;
+  root["threads"] = c.threads;
+  YAML::Node data;
+  data["dataset"] = c.data.dataset;
+  data["path"] = c.data.path.string();
+  data["validation_size"] = c.data.validation_size;
+  data["train_subset"] = c.data.train_subset;
+  data["test_subset"] = c.data.test_subset;
+  data["normalization"] = c.data.normalization == Normalization::kScale ? "scale" : "standardize";
+  root["data"] = data;
+  YAML::Node model;
+  YAML::Node hidden(YAML::NodeType::Sequence);
+  for (std::size_t h : c.model.hidden) hidden.push_back(h);
+  hidden.SetStyle(YAML::EmitterStyle::Flow);
+  model["hidden"] = hidden;
+  YAML::Node activation;
+  activation["name"] = c.model.activation.name;
+  const ActivationInfo& info = find_activation(c.model.activation.name);
+  const auto values = resolve_activation_params(info, c.model.activation);
+  for (std::size_t k = 0; k < info.params.size(); ++k) {
+    if (info.params[k].kind == ParamKind::kBool)
+      activation[std::string(info.params[k].name)] = values[k] != 0.0;
+    else
+      activation[std::string(info.params[k].name)] = values[k];
+  }
+  model["activation"] = activation;
+  YAML::Node init;
+  init["name"] = std::string(initializer_name(c.model.init.kind));
+  if (c.model.init.kind == Initializer::kNormal) init["std"] = c.model.init.std;
+  model["init"] = init;
+  model["bias_init"] = c.model.bias_init;
+  root["model"] = model;
+  YAML::Node opt;
+  opt["name"] = c.optimizer.name;
+  opt["learning_rate"] = c.optimizer.learning_rate;
+  opt["momentum"] = c.optimizer.momentum;
+  opt["dampening"] = c.optimizer.dampening;
+  opt["nesterov"] = c.optimizer.nesterov;
+  if (c.optimizer.weight_decay) opt["weight_decay"] = *c.optimizer.weight_decay;
+  YAML::Node betas(YAML::NodeType::Sequence);
+  betas.push_back(c.optimizer.beta1);
+  betas.push_back(c.optimizer.beta2);
+  betas.SetStyle(YAML::EmitterStyle::Flow);
+  opt["betas"] = betas;
+  opt["eps"] = c.optimizer.eps;
+  root["optimizer"] = opt;
+  YAML::Node sched;
+  sched["name"] = c.schedule.name;
+  sched["step_epochs"] = c.schedule.step_epochs;
+  sched["gamma"] = c.schedule.gamma;
+  sched["min_lr"] = c.schedule.min_lr;
+  sched["warmup_steps"] = c.schedule.warmup_steps;
+  root["schedule"] = sched;
+  YAML::Node clip;
+  clip["mode"] = std::string(clip_mode_name(c.clip.mode));
+  clip["max_norm"] = c.clip.max_norm;
+  if (std::isinf(c.clip.norm_type))
+    clip["norm_type"] = "inf";
+  else
+    clip["norm_type"] = c.clip.norm_type;
+  clip["value"] = c.clip.value;
+  root["clip"] = clip;
+  YAML::Node train;
+  train["epochs"] = c.train.epochs;
+  train["batch_size"] = c.train.batch_size;
+  train["label_smoothing"] = c.train.label_smoothing;
+  train["eval_batch_size"] = c.train.eval_batch_size;
+  root["train"] = train;
+  YAML::Node probes;
+  probes["enabled"] = c.probes.enabled;
+  probes["probe_set_size"] = c.probes.probe_set_size;
+  probes["every_steps"] = c.probes.every_steps;
+  probes["saturation_epsilon"] = c.probes.saturation_epsilon;
+  probes["dormant_tau"] = c.probes.dormant_tau;
+  probes["warnings"] = c.probes.warnings;
+  root["probes"] = probes;
+  YAML::Node output;
+  output["dir"] = c.output.dir.string();
+  root["output"] = output;
+  return root;
+}
+
+}  // namespace actlab

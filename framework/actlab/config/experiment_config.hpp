@@ -1,0 +1,74 @@
+#pragma once
+// The whole configuration of one training run, as typed structs, and the one place that turns YAML
+// into them (load_config) and back (to_yaml, the resolved config recorded with every run).
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "actlab/data/dataset.hpp"
+#include "actlab/nn/activation.hpp"
+#include "actlab/nn/initializer.hpp"
+#include "actlab/optim/optimizer.hpp"
+#include "actlab/optim/schedule.hpp"
+#include "actlab/probes/probes.hpp"
+
+namespace actlab {
+
+struct ModelConfig {
+  std::vector<std::size_t> hidden = {256, 256};
+  ActivationConfig activation;
+  InitializerSpec init;
+  double bias_init = 0.0;
+};
+
+enum class ClipMode { kNone, kNorm, kValue, kLayerNorm };
+
+struct ClipConfig {
+  ClipMode mode = ClipMode::kNone;
+  double max_norm = 1.0;   // kNorm, kLayerNorm
+  double norm_type = 2.0;  // 1, 2, ... or +inf
+  double value = 1.0;      // kValue
+};
+
+struct TrainConfig {
+  std::size_t epochs = 5;
+  std::size_t batch_size = 128;
+  double label_smoothing = 0.0;
+  std::size_t eval_batch_size = 2048;  // evaluation only: as large as memory comfortably allows
+};
+
+struct OutputConfig {
+  std::filesystem::path dir = "runs";  // a run writes to <dir>/<name>/ unless --out is given
+};
+
+struct ExperimentConfig {
+  std::string name = "run";
+  std::uint64_t seed = 1;
+  int threads = 0;  // BLAS threads; 0 = all available cores
+  DataConfig data;
+  ModelConfig model;
+  OptimizerConfig optimizer;
+  ScheduleConfig schedule;
+  ClipConfig clip;
+  TrainConfig train;
+  ProbeConfig probes;
+  OutputConfig output;
+};
+
+// Reads `file`, applies `overrides` ("key.path=value", YAML values) and validates everything.
+// Throws ConfigError naming file, line, column and key path.
+ExperimentConfig load_config(const std::filesystem::path& file,
+                             const std::vector<std::string>& overrides = {});
+// Parses an already loaded YAML tree; `source` names it in messages.
+ExperimentConfig parse_config(const YAML::Node& root, const std::string& source);
+// Sets `key.path` in the tree to the YAML `value`, creating mappings on the way.
+void apply_override(YAML::Node& root, const std::string& assignment);
+// The resolved configuration, every default filled in.
+YAML::Node to_yaml(const ExperimentConfig& config);
+
+std::string_view clip_mode_name(ClipMode mode);
+
+}  // namespace actlab

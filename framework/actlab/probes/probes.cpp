@@ -1,0 +1,285 @@
+#include "actlab/probes/probes.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "actlab/core/rng.hpp"
+#include "actlab/data/batch.hpp"
+#include "actlab/nn/activation.hpp"
+#include "actlab/probes/layer_statistics.hpp"
+
+namespace actlab {
+namespace {
+
+constexpr std::uint64_t kProbeSetStream = 3;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string short_number(double v) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1e", v);
+  return text;
+}
+
+std::string percent(double v) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.0f%%", 100 * v);
+  return text;
+}
+
+}  // namespace
+
+Probes::Probes(const ProbeConfig& config, Sequential<float>& network, const Dataset& train,
+               const Normalizer& normalizer, std::uint64_t seed, std::string run_name)
+    : config_(config), network_(network), run_name_(std::move(run_name)) {
+  // The probe set: a fixed random subset of the training set, drawn from its own stream.
+  const std::size_t n = std::min(config.probe_set_size, train.size());
+  std::vector<std::uint32_t> all(train.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::uint32_t>(i);
+  Rng rng = Rng::stream(seed, kProbeSetStream);
+  for (std::size_t i = 0; i < n; ++i) std::swap(all[i], all[i + rng.below(all.size() - i)]);
+  std::sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n));
+  probe_x_.resize(n, train.features);
+  std::vector<std::int32_t> labels(n);
+  gather_batch(train, {all.data(), n}, normalizer, probe_x_.view(), labels);
+
+  // Number the Linear layers 1..L and attach each activation layer to the Linear before it.
+  const auto& params = network.named_parameters();
+  for (std::size_t i = 0; i < network.layer_count(); ++i) {
+    const Layer<float>& layer = network.layer(i);
+    if (layer.kind() == "linear") {
+      LinearTap tap{i};
+      for (std::size_t p = 0; p < params.size(); ++p) {
+        if (params[p].layer_index != i) continue;
+        if (params[p].tensor == "weight") tap.weight_param = p;
+        if (params[p].tensor == "bias") tap.bias_param = p;
+      }
+      linear_.push_back(tap);
+    } else if (!linear_.empty()) {
+      HiddenTap tap;
+      tap.depth = linear_.size();
+      tap.layer_index = i;
+      for (const auto& info : activation_registry())
+        if (info.name == layer.kind()) {
+          tap.has_dead_zone = !info.properties.dead_zone.empty();
+          tap.elementwise = info.elementwise;
+        }
+      hidden_.push_back(tap);
+    }
+  }
+  epoch_weight_norm_sum_.assign(linear_.size(), 0);
+  epoch_weight_norm_max_.assign(linear_.size(), 0);
+  last_dead_.assign(hidden_.size(), 0);
+  last_saturated_.assign(hidden_.size(), 0);
+  weights_before_.resize(1, network.parameters().size());
+  csv_ = "run,step,epoch,layer,metric,value\n";
+}
+
+bool Probes::due(std::size_t step) const {
+  if (!config_.enabled) return false;
+  return step == 0 || (config_.every_steps > 0 && step % config_.every_steps == 0);
+}
+
+void Probes::row(std::size_t step, std::size_t epoch, std::size_t depth, const char* metric,
+                 double value) {
+  char line[160];
+  if (depth == 0)
+    std::snprintf(line, sizeof(line), "%s,%zu,%zu,,%s,%.9g\n", run_name_.c_str(), step, epoch,
+                  metric, value);
+  else
+    std::snprintf(line, sizeof(line), "%s,%zu,%zu,%zu,%s,%.9g\n", run_name_.c_str(), step, epoch,
+                  depth, metric, value);
+  csv_ += line;
+}
+
+// max_x |f'(x)| for the layer's activation (with its current parameters), on a fine grid: the
+// saturation threshold is relative to it.
+double Probes::max_abs_derivative(const Layer<float>& layer) const {
+  constexpr std::size_t kPoints = 8001;
+  Matrix<float> x(1, kPoints), y(1, kPoints), d(1, kPoints);
+  for (std::size_t i = 0; i < kPoints; ++i)
+    x(0, i) = -20.0f + 40.0f * static_cast<float>(i) / static_cast<float>(kPoints - 1);
+  if (!layer.elementwise_derivative(x.view(), y.view(), d.view())) return 1.0;
+  double max = 0;
+  for (std::size_t i = 0; i < kPoints; ++i) max = std::max(max, std::abs(static_cast<double>(d(0, i))));
+  return max > 0 ? max : 1.0;
+}
+
+void Probes::measure(std::size_t step, std::size_t epoch) {
+  if (!config_.enabled || step == last_measured_ || probe_x_.rows() == 0) return;
+  last_measured_ = step;
+  network_.forward(probe_x_.view(), {.training = false, .rng = nullptr});
+
+  for (std::size_t l = 0; l < linear_.size(); ++l) {
+    const auto& w = network_.named_parameters()[linear_[l].weight_param];
+    row(step, epoch, l + 1, "weight_norm", frobenius_norm(w.value));
+  }
+  for (std::size_t h = 0; h < hidden_.size(); ++h) {
+    HiddenTap& tap = hidden_[h];
+    const MatrixView<const float> z = network_.layer_input(tap.layer_index);
+    const MatrixView<const float> a = network_.layer_output(tap.layer_index);
+    const std::size_t depth = tap.depth;
+    const ActivationStatistics stats = activation_statistics(a, percentile_scratch_);
+    row(step, epoch, depth, "activation_mean", stats.mean);
+    row(step, epoch, depth, "activation_std", stats.std);
+    row(step, epoch, depth, "activation_zero_fraction", stats.zero_fraction);
+    row(step, epoch, depth, "activation_p2", stats.p2);
+    row(step, epoch, depth, "activation_median", stats.median);
+    row(step, epoch, depth, "activation_p98", stats.p98);
+    row(step, epoch, depth, "dormant_fraction", dormant_fraction(a, config_.dormant_tau));
+
+    if (!tap.elementwise) continue;  // gated / sampled layers: no per-unit derivative
+    derivative_.resize(z.rows, z.cols);
+    values_.resize(z.rows, z.cols);
+    network_.layer(tap.layer_index).elementwise_derivative(z, values_.view(), derivative_.view());
+    // A learnable slope or beta changes f', so the reference maximum is taken afresh each time.
+    tap.max_abs_derivative = max_abs_derivative(network_.layer(tap.layer_index));
+    const Saturation sat = saturation(derivative_.view(), config_.saturation_epsilon,
+                                      tap.max_abs_derivative);
+    row(step, epoch, depth, "saturated_fraction", sat.saturated_fraction);
+    row(step, epoch, depth, "units_saturated_99", sat.units_mostly_saturated);
+    last_saturated_[h] = sat.saturated_fraction;
+
+    // Activations without a dead zone have no dead units by construction (f' may underflow to 0
+    // in extreme saturation, which is saturation, not death).
+    std::vector<bool> dead = tap.has_dead_zone ? dead_units(derivative_.view())
+                                               : std::vector<bool>(z.cols, false);
+    if (tap.dead_at_start.empty()) tap.dead_at_start = dead;
+    std::size_t revived = 0, died = 0;
+    for (std::size_t j = 0; j < dead.size(); ++j) {
+      revived += tap.dead_at_start[j] && !dead[j];
+      died += !tap.dead_at_start[j] && dead[j];
+    }
+    const double units = static_cast<double>(dead.size());
+    last_dead_[h] = fraction_true(dead);
+    row(step, epoch, depth, "dead_fraction", last_dead_[h]);
+    row(step, epoch, depth, "revived_fraction", static_cast<double>(revived) / units);
+    row(step, epoch, depth, "died_fraction", static_cast<double>(died) / units);
+  }
+}
+
+void Probes::observe_gradients(std::size_t step, std::size_t epoch,
+                               std::span<const double> tensor_norms, double global_norm,
+                               bool clipped, std::size_t batch) {
+  if (!config_.enabled) return;
+  if (epoch_steps_ == 0) epoch_global_first_ = global_norm;
+  ++epoch_steps_;
+  epoch_clipped_ += clipped;
+  epoch_global_sum_ += global_norm;
+  epoch_global_max_ = std::max(epoch_global_max_, global_norm);
+  for (std::size_t l = 0; l < linear_.size(); ++l) {
+    const double w = tensor_norms[linear_[l].weight_param];
+    epoch_weight_norm_sum_[l] += w;
+    epoch_weight_norm_max_[l] = std::max(epoch_weight_norm_max_[l], w);
+  }
+  if (!due(step)) return;
+  std::vector<double> x, y;
+  for (std::size_t l = 0; l < linear_.size(); ++l) {
+    const double w = tensor_norms[linear_[l].weight_param];
+    row(step, epoch, l + 1, "grad_norm_weight", w);
+    row(step, epoch, l + 1, "grad_norm_bias", tensor_norms[linear_[l].bias_param]);
+    // ∂L/∂z_l is the gradient arriving at Linear l's output, Frobenius over the batch / √batch.
+    const double dz = frobenius_norm(network_.layer_output_grad(linear_[l].layer_index));
+    row(step, epoch, l + 1, "grad_norm_preactivation", dz / std::sqrt(static_cast<double>(batch)));
+    if (w > 0) {
+      x.push_back(static_cast<double>(l + 1));
+      y.push_back(std::log10(w));
+    }
+  }
+  row(step, epoch, 0, "grad_norm_global", global_norm);
+  row(step, epoch, 0, "clip_fired", clipped ? 1.0 : 0.0);
+  if (linear_.size() >= 2) {
+    const double first = tensor_norms[linear_.front().weight_param];
+    const double last = tensor_norms[linear_.back().weight_param];
+    row(step, epoch, 0, "vanishing_ratio", last > 0 ? first / last : kNaN);
+    row(step, epoch, 0, "grad_norm_slope", least_squares_slope(x, y));
+  }
+}
+
+void Probes::before_update(std::size_t step) {
+  if (!due(step)) return;
+  const auto params = network_.parameters();
+  std::copy(params.begin(), params.end(), weights_before_.data());
+}
+
+void Probes::after_update(std::size_t step, std::size_t epoch) {
+  if (!due(step)) return;
+  const auto& named = network_.named_parameters();
+  const float* base = network_.parameters().data();
+  for (std::size_t l = 0; l < linear_.size(); ++l) {
+    const auto& w = named[linear_[l].weight_param];
+    const float* before = weights_before_.data() + (w.value.data - base);
+    double delta = 0, norm = 0;
+    for (std::size_t i = 0; i < w.value.size(); ++i) {
+      const double d = static_cast<double>(w.value.data[i]) - before[i];
+      delta += d * d;
+      norm += static_cast<double>(before[i]) * before[i];
+    }
+    row(step, epoch, l + 1, "update_ratio", norm > 0 ? std::sqrt(delta / norm) : kNaN);
+  }
+}
+
+ProbeEpochSummary Probes::end_epoch(std::size_t step, std::size_t epoch) {
+  ProbeEpochSummary summary;
+  if (!config_.enabled) return summary;
+  measure(step, epoch);
+  const double steps = static_cast<double>(std::max<std::size_t>(epoch_steps_, 1));
+  std::vector<double> x, y;
+  for (std::size_t l = 0; l < linear_.size(); ++l) {
+    const double mean = epoch_weight_norm_sum_[l] / steps;
+    row(step, epoch, l + 1, "grad_norm_weight_epoch_mean", mean);
+    row(step, epoch, l + 1, "grad_norm_weight_epoch_max", epoch_weight_norm_max_[l]);
+    summary.grad_norm_by_layer.push_back(mean);
+    if (mean > 0) {
+      x.push_back(static_cast<double>(l + 1));
+      y.push_back(std::log10(mean));
+    }
+  }
+  row(step, epoch, 0, "grad_norm_global_epoch_mean", epoch_global_sum_ / steps);
+  row(step, epoch, 0, "grad_norm_global_epoch_max", epoch_global_max_);
+  row(step, epoch, 0, "clip_count", static_cast<double>(epoch_clipped_));
+  summary.vanishing_ratio =
+      summary.grad_norm_by_layer.size() >= 2 && summary.grad_norm_by_layer.back() > 0
+          ? summary.grad_norm_by_layer.front() / summary.grad_norm_by_layer.back()
+          : kNaN;
+  summary.grad_norm_slope = least_squares_slope(x, y);
+  summary.dead_fraction_by_layer = last_dead_;
+  for (double d : last_dead_) summary.max_dead_fraction = std::max(summary.max_dead_fraction, d);
+  double saturated = 0;
+  for (double s : last_saturated_) saturated += s;
+  summary.mean_saturated_fraction =
+      last_saturated_.empty() ? 0.0 : saturated / static_cast<double>(last_saturated_.size());
+
+  // One compact line, then the warnings a user would want.
+  std::string line = "probes: grad-norm L1..L" + std::to_string(linear_.size()) + ":";
+  for (double g : summary.grad_norm_by_layer) line += " " + short_number(g);
+  line += " | dead:";
+  for (std::size_t h = 0; h < hidden_.size(); ++h)
+    line += " " + (hidden_[h].has_dead_zone ? percent(last_dead_[h]) : std::string("—"));
+  line += " | saturated:";
+  for (double s : last_saturated_) line += " " + percent(s);
+  spdlog::info("{}", line);
+  if (config_.warnings) {
+    for (std::size_t h = 0; h < hidden_.size(); ++h)
+      if (last_dead_[h] >= 0.10)
+        spdlog::warn("epoch {}: layer {} has {} dead units (f'(z) = 0 on every probe sample)",
+                     epoch, hidden_[h].depth, percent(last_dead_[h]));
+    if (summary.vanishing_ratio < 1e-4)
+      spdlog::warn("epoch {}: vanishing gradients: ‖∂L/∂W_1‖ / ‖∂L/∂W_{}‖ = {:.2e}", epoch,
+                   linear_.size(), summary.vanishing_ratio);
+    if (epoch_global_first_ > 0 && epoch_global_max_ >= 100 * epoch_global_first_)
+      spdlog::warn("epoch {}: exploding gradients: the global norm grew from {:.3g} to {:.3g}",
+                   epoch, epoch_global_first_, epoch_global_max_);
+  }
+
+  std::fill(epoch_weight_norm_sum_.begin(), epoch_weight_norm_sum_.end(), 0.0);
+  std::fill(epoch_weight_norm_max_.begin(), epoch_weight_norm_max_.end(), 0.0);
+  epoch_global_sum_ = epoch_global_max_ = epoch_global_first_ = 0;
+  epoch_steps_ = epoch_clipped_ = 0;
+  return summary;
+}
+
+}  // namespace actlab

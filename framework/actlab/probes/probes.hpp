@@ -1,0 +1,103 @@
+#pragma once
+// Probes observe training, layer by layer: gradient norms, dead units, saturation, dormant units,
+// activation statistics, weight norms and update ratios (definitions in layer_statistics.hpp and
+// the README). They read the network through its buffers and never change the model, the random
+// streams or the training results: a probe forward pass runs in evaluation mode between training
+// steps, when every buffer it overwrites is about to be rewritten anyway.
+//
+// Output is a tidy table, one measurement per row: run,step,epoch,layer,metric,value. `layer` is
+// the 1-based position of the Linear layer (its activation shares the number; the output layer is
+// the last); it is empty for network-wide metrics. "step" counts the optimizer updates made before
+// the measurement: step 0 is the initial network.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "actlab/data/dataset.hpp"
+#include "actlab/nn/sequential.hpp"
+
+namespace actlab {
+
+struct ProbeConfig {
+  bool enabled = true;
+  std::size_t probe_set_size = 1024;  // fixed training samples, drawn once from the seed
+  std::size_t every_steps = 100;      // also at step 0 and at each epoch end; 0 = only those
+  double saturation_epsilon = 0.01;
+  double dormant_tau = 0.025;
+  bool warnings = true;
+};
+
+// What an epoch's probes say, for metrics.jsonl, summary.json and the study tables.
+struct ProbeEpochSummary {
+  double vanishing_ratio = 0;   // epoch-mean ‖∂L/∂W_1‖ / epoch-mean ‖∂L/∂W_L‖
+  double grad_norm_slope = 0;   // least-squares slope of log10 epoch-mean ‖∂L/∂W_l‖ against l
+  double max_dead_fraction = 0;  // over hidden layers, at the epoch's end
+  double mean_saturated_fraction = 0;
+  std::vector<double> dead_fraction_by_layer;
+  std::vector<double> grad_norm_by_layer;  // epoch mean of ‖∂L/∂W_l‖
+};
+
+class Probes {
+ public:
+  Probes(const ProbeConfig& config, Sequential<float>& network, const Dataset& train,
+         const Normalizer& normalizer, std::uint64_t seed, std::string run_name);
+
+  bool due(std::size_t step) const;
+
+  // Evaluates the probe set with the current weights and records the activation-side metrics and
+  // weight norms at `step`. Skips if `step` was already measured.
+  void measure(std::size_t step, std::size_t epoch);
+  // After backward of the training step that starts at `step`, before clipping: per-layer gradient
+  // norms. `tensor_norms` are the L2 norms of the named parameters' gradients, in order; `batch`
+  // the rows of the batch.
+  void observe_gradients(std::size_t step, std::size_t epoch, std::span<const double> tensor_norms,
+                         double global_norm, bool clipped, std::size_t batch);
+  // Around the optimizer update of a due step: records ‖ΔW_l‖ / ‖W_l‖.
+  void before_update(std::size_t step);
+  void after_update(std::size_t step, std::size_t epoch);
+
+  // Epoch-level rows, warnings and the one-line summary; call after the epoch's last step.
+  ProbeEpochSummary end_epoch(std::size_t step, std::size_t epoch);
+
+  // The table so far, with its header line.
+  const std::string& csv() const { return csv_; }
+  std::size_t hidden_layers() const { return hidden_.size(); }
+
+ private:
+  struct LinearTap {
+    std::size_t layer_index;  // in the network
+    std::size_t weight_param = 0, bias_param = 0;  // indices into named_parameters()
+  };
+  struct HiddenTap {
+    std::size_t depth;        // 1-based Linear number
+    std::size_t layer_index;  // the activation layer in the network
+    bool has_dead_zone = false;
+    bool elementwise = false;
+    double max_abs_derivative = 1;
+    std::vector<bool> dead_at_start;
+  };
+
+  void row(std::size_t step, std::size_t epoch, std::size_t depth, const char* metric, double value);
+  double max_abs_derivative(const Layer<float>& layer) const;
+
+  ProbeConfig config_;
+  Sequential<float>& network_;
+  std::string run_name_;
+  Matrix<float> probe_x_;  // (probe samples, features), converted once
+  std::vector<LinearTap> linear_;
+  std::vector<HiddenTap> hidden_;
+  Matrix<float> derivative_;       // scratch: f'(z) of one layer on the probe set
+  Matrix<float> values_;           // scratch: f(z), recomputed by elementwise_derivative
+  std::vector<float> percentile_scratch_;
+  Matrix<float> weights_before_;   // snapshot for update ratios
+  std::string csv_;
+  std::size_t last_measured_ = SIZE_MAX;
+
+  // Epoch accumulators.
+  std::vector<double> epoch_weight_norm_sum_, epoch_weight_norm_max_;
+  double epoch_global_sum_ = 0, epoch_global_max_ = 0, epoch_global_first_ = 0;
+  std::size_t epoch_steps_ = 0, epoch_clipped_ = 0;
+  std::vector<double> last_dead_, last_saturated_;
+};
+
+}  // namespace actlab

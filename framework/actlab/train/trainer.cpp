@@ -1,0 +1,320 @@
+#include "actlab/train/trainer.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "actlab/core/gemm.hpp"
+#include "actlab/data/batch.hpp"
+#include "actlab/nn/mlp.hpp"
+#include "actlab/nn/softmax_cross_entropy.hpp"
+#include "actlab/optim/clip.hpp"
+#include "actlab/train/progress.hpp"
+#include "actlab/train/run_output.hpp"
+
+namespace actlab {
+namespace {
+
+// Independent random streams, so that e.g. adding dropout never changes the initial weights.
+constexpr std::uint64_t kInitStream = 1;
+constexpr std::uint64_t kLayerStream = 2;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// JSON has no NaN: absent values are written as null.
+nlohmann::json number_or_null(double value) {
+  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
+}
+
+MlpSpec mlp_spec(const ExperimentConfig& config, const DataSplits& data) {
+  MlpSpec spec;
+  spec.inputs = data.train.features;
+  spec.hidden = config.model.hidden;
+  spec.outputs = data.train.classes;
+  spec.activation = config.model.activation;
+  spec.init = config.model.init;
+  spec.bias_init = config.model.bias_init;
+  return spec;
+}
+
+}  // namespace
+
+std::string_view run_status_name(RunStatus status) {
+  switch (status) {
+    case RunStatus::kCompleted: return "completed";
+    case RunStatus::kDiverged: return "diverged";
+    case RunStatus::kInterrupted: return "interrupted";
+  }
+  return "?";
+}
+
+nlohmann::json EpochMetrics::to_json() const {
+  nlohmann::json j;
+  j["epoch"] = epoch;
+  j["step"] = step;
+  j["train_loss"] = number_or_null(train_loss);
+  j["train_accuracy"] = number_or_null(train_accuracy);
+  j["validation_loss"] = number_or_null(validation.loss);
+  j["validation_accuracy"] = number_or_null(validation.accuracy);
+  j["test_loss"] = number_or_null(test.loss);
+  j["test_accuracy"] = number_or_null(test.accuracy);
+  j["learning_rate"] = learning_rate;
+  j["grad_norm_mean"] = number_or_null(grad_norm_mean);
+  j["grad_norm_max"] = number_or_null(grad_norm_max);
+  j["clipped_steps"] = clipped_steps;
+  for (const auto& [name, value] : activation_parameters) j[name] = number_or_null(value);
+  if (probes) {
+    j["vanishing_ratio"] = number_or_null(probes->vanishing_ratio);
+    j["grad_norm_slope"] = number_or_null(probes->grad_norm_slope);
+    j["max_dead_fraction"] = number_or_null(probes->max_dead_fraction);
+    j["mean_saturated_fraction"] = number_or_null(probes->mean_saturated_fraction);
+    j["dead_fraction_by_layer"] = probes->dead_fraction_by_layer;
+    j["grad_norm_by_layer"] = probes->grad_norm_by_layer;
+  }
+  j["seconds"] = seconds;
+  j["samples_per_second"] = samples_per_second;
+  return j;
+}
+
+nlohmann::json RunResult::summary() const {
+  nlohmann::json j;
+  j["status"] = std::string(run_status_name(status));
+  j["epochs_completed"] = epochs.size();
+  j["steps"] = steps;
+  if (!message.empty()) j["message"] = message;
+  j["seconds"] = seconds;
+  if (!epochs.empty()) {
+    const EpochMetrics& last = epochs.back();
+    j["final"] = last.to_json();
+    double best = -1;
+    std::size_t best_epoch = 0;
+    for (const auto& e : epochs)
+      if (std::isfinite(e.test.accuracy) && e.test.accuracy > best) {
+        best = e.test.accuracy;
+        best_epoch = e.epoch;
+      }
+    j["best_test_accuracy"] = number_or_null(best >= 0 ? best : kNaN);
+    j["best_epoch"] = best_epoch;
+    double samples = 0, train_seconds = 0;
+    for (const auto& e : epochs) {
+      samples += e.samples_per_second * e.seconds;
+      train_seconds += e.seconds;
+    }
+    j["samples_per_second"] = train_seconds > 0 ? samples / train_seconds : 0.0;
+  }
+  return j;
+}
+
+Trainer::Trainer(const ExperimentConfig& config, const DataSplits& data)
+    : config_(config),
+      data_(data),
+      network_(build_mlp<float>(mlp_spec(config, data))),
+      optimizer_(make_optimizer(config.optimizer, network_.parameters().size())),
+      layer_rng_(Rng::stream(config.seed, kLayerStream)),
+      batch_size_(std::min(config.train.batch_size, std::max<std::size_t>(data.train.size(), 1))) {
+  Rng init_rng = Rng::stream(config.seed, kInitStream);
+  network_.initialize(init_rng);
+  if (config.probes.enabled)
+    probes_.emplace(config.probes, network_, data.train, data.normalizer, config.seed, config.name);
+  network_.plan(std::max({batch_size_, config.train.eval_batch_size,
+                          config.probes.enabled ? config.probes.probe_set_size : 0}));
+  x_.resize(std::max(batch_size_, config.train.eval_batch_size), data.train.features);
+  dlogits_.resize(batch_size_, network_.output_size());
+  labels_.resize(std::max(batch_size_, config.train.eval_batch_size));
+  order_.resize(data.train.size());
+  eval_indices_.resize(config.train.eval_batch_size);
+  tensor_norms_.resize(network_.named_parameters().size());
+}
+
+Evaluation Trainer::evaluate(const Dataset& data) {
+  Evaluation result{kNaN, kNaN};
+  if (data.size() == 0) return result;
+  const std::size_t chunk = config_.train.eval_batch_size;
+  double loss_sum = 0;
+  std::size_t correct = 0;
+  std::vector<std::uint32_t>& indices = eval_indices_;
+  for (std::size_t first = 0; first < data.size(); first += chunk) {
+    const std::size_t rows = std::min(chunk, data.size() - first);
+    for (std::size_t i = 0; i < rows; ++i) indices[i] = static_cast<std::uint32_t>(first + i);
+    MatrixView<float> x = x_.view().row_range(0, rows);
+    std::span<std::int32_t> labels(labels_.data(), rows);
+    gather_batch(data, {indices.data(), rows}, data_.normalizer, x, labels);
+    MatrixView<float> logits = network_.forward(x, {.training = false, .rng = nullptr});
+    const LossResult loss = softmax_cross_entropy<float>(logits, labels, 0.0, {});
+    loss_sum += loss.loss * static_cast<double>(rows);
+    correct += loss.correct;
+  }
+  result.loss = loss_sum / static_cast<double>(data.size());
+  result.accuracy = static_cast<double>(correct) / static_cast<double>(data.size());
+  return result;
+}
+
+double Trainer::gradient_norms() {
+  // The global L2 norm from per-tensor sums: the same arithmetic whether probes read the
+  // per-tensor norms or not, so probes cannot change a clipping decision.
+  double total = 0;
+  const auto& named = network_.named_parameters();
+  for (std::size_t i = 0; i < named.size(); ++i) {
+    const float* g = named[i].grad.data;
+    double sum = 0;
+    for (std::size_t k = 0; k < named[i].grad.size(); ++k) sum += static_cast<double>(g[k]) * g[k];
+    tensor_norms_[i] = std::sqrt(sum);
+    total += sum;
+  }
+  return std::sqrt(total);
+}
+
+std::string Trainer::find_non_finite_gradient() const {
+  for (const auto& p : network_.named_parameters()) {
+    for (std::size_t i = 0; i < p.grad.size(); ++i)
+      if (!std::isfinite(p.grad.data[i]))
+        return "layer " + std::to_string(p.layer_index) + " (" + p.name + ")";
+  }
+  return "";
+}
+
+RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
+  set_blas_threads(config_.threads);
+  const Dataset& train = data_.train;
+  const std::size_t n = train.size();
+  const std::size_t steps_per_epoch = (n + batch_size_ - 1) / batch_size_;
+  const LearningRateSchedule schedule(config_.schedule, config_.optimizer.learning_rate,
+                                      steps_per_epoch, steps_per_epoch * config_.train.epochs);
+  std::vector<std::span<float>> tensor_grads;  // for per-layer clipping
+  for (const auto& p : network_.named_parameters())
+    tensor_grads.emplace_back(p.grad.data, p.grad.size());
+
+  RunResult result;
+  const auto run_start = Clock::now();
+  ProgressBar progress;
+  std::size_t step = 0;
+  for (std::size_t epoch = 1; epoch <= config_.train.epochs; ++epoch) {
+    EpochMetrics metrics;
+    metrics.epoch = epoch;
+    epoch_order(n, config_.seed, epoch, order_);
+    char label[48];
+    std::snprintf(label, sizeof(label), "epoch %zu/%zu", epoch, config_.train.epochs);
+    progress.start(label, steps_per_epoch);
+    const auto epoch_start = Clock::now();
+    double loss_sum = 0, norm_sum = 0;
+    std::size_t correct = 0, seen = 0;
+    for (std::size_t b = 0; b < steps_per_epoch; ++b) {
+      if (probes_ && probes_->due(step)) probes_->measure(step, epoch);
+      if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
+        progress.finish();
+        result.status = RunStatus::kInterrupted;
+        result.message = "interrupted at step " + std::to_string(step) + " (epoch " +
+                         std::to_string(epoch) + "); the last complete epoch is " +
+                         std::to_string(epoch - 1);
+        result.steps = step;
+        result.seconds = seconds_since(run_start);
+        return result;
+      }
+      const std::size_t first = b * batch_size_;
+      const std::size_t rows = std::min(batch_size_, n - first);
+      MatrixView<float> x = x_.view().row_range(0, rows);
+      std::span<std::int32_t> labels(labels_.data(), rows);
+      gather_batch(train, {order_.data() + first, rows}, data_.normalizer, x, labels);
+
+      network_.zero_grad();
+      MatrixView<float> logits = network_.forward(x, {.training = true, .rng = &layer_rng_});
+      MatrixView<float> dlogits = dlogits_.view().row_range(0, rows);
+      const LossResult loss =
+          softmax_cross_entropy<float>(logits, labels, config_.train.label_smoothing, dlogits);
+      network_.backward(dlogits);
+
+      const double grad_norm = gradient_norms();
+      if (!std::isfinite(loss.loss) || !std::isfinite(grad_norm)) {
+        progress.finish();
+        const std::string where = find_non_finite_gradient();
+        result.status = RunStatus::kDiverged;
+        result.message = "diverged at step " + std::to_string(step) + " (epoch " +
+                         std::to_string(epoch) + "): " +
+                         (std::isfinite(loss.loss) ? "" : "loss is " + std::to_string(loss.loss) + "; ") +
+                         (where.empty() ? "gradient norm is not finite"
+                                        : "non-finite gradient in " + where);
+        result.steps = step;
+        result.seconds = seconds_since(run_start);
+        return result;
+      }
+      bool clipped = false;
+      switch (config_.clip.mode) {
+        case ClipMode::kNone: break;
+        case ClipMode::kNorm:
+          clipped = clip_grad_norm(network_.gradients(), config_.clip.max_norm,
+                                   config_.clip.norm_type)
+                        .clipped;
+          break;
+        case ClipMode::kValue: clipped = clip_grad_value(network_.gradients(), config_.clip.value); break;
+        case ClipMode::kLayerNorm:
+          for (const auto& r : clip_grad_norm_per_tensor<float>(tensor_grads, config_.clip.max_norm,
+                                                                config_.clip.norm_type))
+            clipped |= r.clipped;
+          break;
+      }
+      if (probes_) {
+        probes_->observe_gradients(step, epoch, tensor_norms_, grad_norm, clipped, rows);
+        probes_->before_update(step);
+      }
+      metrics.learning_rate = schedule.at(step);
+      optimizer_->step(network_.parameters(), network_.gradients(), metrics.learning_rate);
+      if (probes_) probes_->after_update(step, epoch);
+      ++step;
+
+      loss_sum += loss.loss * static_cast<double>(rows);
+      correct += loss.correct;
+      seen += rows;
+      norm_sum += grad_norm;
+      metrics.grad_norm_max = std::max(metrics.grad_norm_max, grad_norm);
+      metrics.clipped_steps += clipped ? 1 : 0;
+      progress.update(b + 1, "loss", loss_sum / static_cast<double>(seen),
+                      static_cast<double>(seen) / seconds_since(epoch_start));
+    }
+    progress.finish();
+    metrics.seconds = seconds_since(epoch_start);
+    if (probes_) {
+      metrics.probes = probes_->end_epoch(step, epoch);
+      if (output != nullptr) output->write_text("probes.csv", probes_->csv());
+    }
+    metrics.step = step;
+    metrics.train_loss = loss_sum / static_cast<double>(seen);
+    metrics.train_accuracy = static_cast<double>(correct) / static_cast<double>(seen);
+    metrics.grad_norm_mean = norm_sum / static_cast<double>(steps_per_epoch);
+    metrics.samples_per_second = static_cast<double>(seen) / metrics.seconds;
+    metrics.validation = evaluate(data_.validation);
+    metrics.test = evaluate(data_.test);
+    for (const auto& p : network_.named_parameters()) {
+      if (p.tensor == "weight" || p.tensor == "bias") continue;
+      double sum = 0;
+      for (std::size_t i = 0; i < p.value.size(); ++i) sum += p.value.data[i];
+      metrics.activation_parameters.emplace_back(p.name, sum / static_cast<double>(p.value.size()));
+    }
+
+    std::string extra;
+    for (const auto& [name, value] : metrics.activation_parameters)
+      extra += " · " + name + " " + std::to_string(value);
+    spdlog::info(
+        "epoch {}/{} · train loss {:.4f} acc {:.4f} · val loss {:.4f} acc {:.4f} · test acc {:.4f} "
+        "· lr {:.3g} · |g| {:.3g} · {:.1f}s, {:.0f} samples/s{}",
+        epoch, config_.train.epochs, metrics.train_loss, metrics.train_accuracy,
+        metrics.validation.loss, metrics.validation.accuracy, metrics.test.accuracy,
+        metrics.learning_rate, metrics.grad_norm_mean, metrics.seconds,
+        metrics.samples_per_second, extra);
+    if (output != nullptr) output->append_metrics(metrics.to_json());
+    result.epochs.push_back(std::move(metrics));
+  }
+  result.steps = step;
+  result.seconds = seconds_since(run_start);
+  return result;
+}
+
+}  // namespace actlab

@@ -1,0 +1,77 @@
+#include "actlab/probes/layer_statistics.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace actlab {
+namespace {
+
+TEST(LayerStatistics, DeadUnitsAreThoseWithZeroDerivativeOnEverySample) {
+  // 3 samples × 4 units: unit 1 and 3 are zero everywhere, unit 0 is zero on 2 of 3 samples.
+  Matrix<float> d(3, 4);
+  d(0, 0) = 0.5f;
+  d(0, 2) = 1;
+  d(1, 2) = 1;
+  d(2, 2) = 1;
+  const auto dead = dead_units(d.view());
+  EXPECT_EQ(dead, (std::vector<bool>{false, true, false, true}));
+  EXPECT_DOUBLE_EQ(fraction_true(dead), 0.5);
+}
+
+TEST(LayerStatistics, SaturationIsRelativeToTheLargestDerivative) {
+  // Derivatives of a sigmoid (max 0.25): 0.25 is active, 0.002 <= 0.01 * 0.25 is saturated.
+  Matrix<float> d(100, 2);
+  for (std::size_t r = 0; r < 100; ++r) {
+    d(r, 0) = 0.002f;                    // unit 0: saturated on every sample
+    d(r, 1) = r < 50 ? 0.25f : 0.001f;   // unit 1: on half of them
+  }
+  const Saturation s = saturation(d.view(), 0.01, 0.25);
+  EXPECT_DOUBLE_EQ(s.saturated_fraction, 150.0 / 200.0);
+  EXPECT_DOUBLE_EQ(s.units_mostly_saturated, 0.5);
+}
+
+TEST(LayerStatistics, DormantUnitsFollowSokarEtAl) {
+  // Mean |a| per unit: 0, 0.01, 1, 3 → layer mean 1.0025; scores 0, 0.00998, 0.998, 2.99.
+  Matrix<float> a(2, 4);
+  a(0, 1) = 0.02f;
+  a(0, 2) = 1;
+  a(1, 2) = -1;
+  a(0, 3) = 3;
+  a(1, 3) = 3;
+  EXPECT_DOUBLE_EQ(dormant_fraction(a.view(), 0.025), 0.5);
+  EXPECT_DOUBLE_EQ(dormant_fraction(a.view(), 0.0), 0.25);  // only the unit that is always 0
+  Matrix<float> zeros(3, 5);
+  EXPECT_DOUBLE_EQ(dormant_fraction(zeros.view(), 0.025), 1.0);
+}
+
+TEST(LayerStatistics, ActivationStatisticsMatchADirectComputation) {
+  Matrix<float> a(10, 10);
+  for (std::size_t i = 0; i < 100; ++i) a.data()[i] = i % 10 == 0 ? 0.0f : static_cast<float>(i);
+  std::vector<float> scratch;
+  const ActivationStatistics s = activation_statistics(a.view(), scratch);
+  std::vector<float> sorted(a.data(), a.data() + 100);
+  std::sort(sorted.begin(), sorted.end());
+  double mean = 0, sq = 0;
+  for (float v : sorted) mean += v;
+  mean /= 100;
+  for (float v : sorted) sq += (v - mean) * (v - mean);
+  EXPECT_NEAR(s.mean, mean, 1e-12);
+  EXPECT_NEAR(s.std, std::sqrt(sq / 100), 1e-9);
+  EXPECT_DOUBLE_EQ(s.zero_fraction, 0.1);
+  EXPECT_EQ(s.p2, sorted[static_cast<std::size_t>(0.02 * 99)]);
+  EXPECT_EQ(s.p98, sorted[static_cast<std::size_t>(0.98 * 99)]);
+  EXPECT_EQ(s.median, sorted[49]);
+}
+
+TEST(LayerStatistics, NormsAndSlopes) {
+  Matrix<float> m(2, 2);
+  m(0, 0) = 3;
+  m(1, 1) = 4;
+  EXPECT_DOUBLE_EQ(frobenius_norm(m.view()), 5.0);
+  EXPECT_DOUBLE_EQ(least_squares_slope({1, 2, 3, 4}, {-5, -3, -1, 1}), 2.0);
+}
+
+}  // namespace
+}  // namespace actlab

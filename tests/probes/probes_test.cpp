@@ -1,0 +1,169 @@
+#include "actlab/probes/probes.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <sstream>
+
+#include "actlab/data/batch.hpp"
+#include "actlab/nn/linear.hpp"
+#include "actlab/nn/softmax_cross_entropy.hpp"
+
+namespace actlab {
+namespace {
+
+// A data set of `n` examples with `features` byte values drawn from the seed.
+Dataset random_dataset(std::size_t n, std::size_t features, std::uint64_t seed) {
+  Dataset d;
+  d.name = "random";
+  d.features = features;
+  d.classes = 3;
+  Rng rng(seed);
+  d.pixels.resize(n * features);
+  for (auto& p : d.pixels) p = static_cast<std::uint8_t>(rng.below(256));
+  for (std::size_t i = 0; i < n; ++i) d.labels.push_back(static_cast<std::int32_t>(rng.below(3)));
+  return d;
+}
+
+// (step, layer, metric) -> value, from the probes' CSV.
+std::map<std::tuple<std::size_t, std::string, std::string>, double> parse(const std::string& csv) {
+  std::map<std::tuple<std::size_t, std::string, std::string>, double> out;
+  std::istringstream in(csv);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "run,step,epoch,layer,metric,value");
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    std::string field;
+    while (std::getline(ss, field, ',')) f.push_back(field);
+    if (f.size() == 5) f.push_back("");  // a trailing empty field
+    out[{std::stoul(f[1]), f[3], f[4]}] = std::stod(f[5]);
+  }
+  return out;
+}
+
+// 4 inputs → Linear(4, 5) → relu → Linear(5, 3). Units 1 and 3 of the hidden layer get zero
+// weights and bias -1, so their pre-activation is -1 on every input: exactly 2/5 dead.
+Sequential<float> network_with_two_dead_units() {
+  Sequential<float> net;
+  net.add(std::make_unique<Linear<float>>(4, 5));
+  net.add(make_activation_layer<float>({"relu", {}}, 5));
+  net.add(std::make_unique<Linear<float>>(5, 3));
+  net.finalize();
+  Rng rng(1);
+  net.initialize(rng);
+  auto& first = dynamic_cast<Linear<float>&>(net.layer(0));
+  for (std::size_t j = 0; j < 5; ++j) {
+    const bool dead = j == 1 || j == 3;
+    for (std::size_t i = 0; i < 4; ++i) first.weight()(j, i) = dead ? 0.0f : 0.1f;
+    first.bias()(0, j) = dead ? -1.0f : 0.5f;  // inputs are >= 0, so the live ones stay positive
+  }
+  return net;
+}
+
+TEST(Probes, DeadFractionOfAHandBuiltNetworkIsExact) {
+  Sequential<float> net = network_with_two_dead_units();
+  const Dataset data = random_dataset(64, 4, 2);
+  ProbeConfig config;
+  config.probe_set_size = 32;
+  Probes probes(config, net, data, Normalizer{}, 1, "hand");
+  net.plan(32);
+  probes.measure(0, 0);
+  const auto rows = parse(probes.csv());
+  EXPECT_DOUBLE_EQ(rows.at({0, "1", "dead_fraction"}), 2.0 / 5.0);
+  EXPECT_DOUBLE_EQ(rows.at({0, "1", "died_fraction"}), 0.0);
+  EXPECT_DOUBLE_EQ(rows.at({0, "1", "activation_zero_fraction"}), 2.0 / 5.0);
+  // Dormant at tau = 0.025: the two dead units output exactly 0.
+  EXPECT_DOUBLE_EQ(rows.at({0, "1", "dormant_fraction"}), 2.0 / 5.0);
+  // relu' is 0 (saturated) exactly where the unit is dead.
+  EXPECT_DOUBLE_EQ(rows.at({0, "1", "saturated_fraction"}), 2.0 / 5.0);
+  EXPECT_DOUBLE_EQ(rows.at({0, "1", "units_saturated_99"}), 2.0 / 5.0);
+
+  // Reviving one unit is reported as revived at the next measurement.
+  auto& first = dynamic_cast<Linear<float>&>(net.layer(0));
+  first.bias()(0, 1) = 0.5f;
+  probes.measure(5, 0);
+  const auto later = parse(probes.csv());
+  EXPECT_DOUBLE_EQ(later.at({5, "1", "dead_fraction"}), 1.0 / 5.0);
+  EXPECT_DOUBLE_EQ(later.at({5, "1", "revived_fraction"}), 1.0 / 5.0);
+}
+
+TEST(Probes, GradientNormsEqualADirectComputation) {
+  Sequential<float> net = network_with_two_dead_units();
+  const Dataset data = random_dataset(16, 4, 3);
+  ProbeConfig config;
+  config.probe_set_size = 8;
+  Probes probes(config, net, data, Normalizer{}, 1, "hand");
+  Matrix<float> x(16, 4), dlogits(16, 3);
+  std::vector<std::int32_t> labels(16);
+  std::vector<std::uint32_t> idx(16);
+  for (std::uint32_t i = 0; i < 16; ++i) idx[i] = i;
+  gather_batch(data, idx, Normalizer{}, x.view(), labels);
+  net.zero_grad();
+  auto logits = net.forward(x.view(), {.training = true});
+  softmax_cross_entropy<float>(logits, labels, 0.0, dlogits.view());
+  net.backward(dlogits.view());
+
+  std::vector<double> tensor_norms;
+  double total = 0;
+  for (const auto& p : net.named_parameters()) {
+    double sum = 0;
+    for (std::size_t i = 0; i < p.grad.size(); ++i) sum += double(p.grad.data[i]) * p.grad.data[i];
+    tensor_norms.push_back(std::sqrt(sum));
+    total += sum;
+  }
+  probes.observe_gradients(0, 1, tensor_norms, std::sqrt(total), false, 16);
+  const auto rows = parse(probes.csv());
+  EXPECT_NEAR(rows.at({0, "1", "grad_norm_weight"}), tensor_norms[0], 1e-6 * tensor_norms[0]);
+  EXPECT_NEAR(rows.at({0, "1", "grad_norm_bias"}), tensor_norms[1], 1e-6 * tensor_norms[1]);
+  EXPECT_NEAR(rows.at({0, "2", "grad_norm_weight"}), tensor_norms[2], 1e-6 * tensor_norms[2]);
+  EXPECT_NEAR(rows.at({0, "", "vanishing_ratio"}), tensor_norms[0] / tensor_norms[2], 1e-6);
+  // ‖∂L/∂z_2‖ is the logits gradient's Frobenius norm / √batch.
+  double dz = 0;
+  for (std::size_t i = 0; i < dlogits.size(); ++i) dz += double(dlogits.data()[i]) * dlogits.data()[i];
+  EXPECT_NEAR(rows.at({0, "2", "grad_norm_preactivation"}), std::sqrt(dz) / 4.0, 1e-6);
+  // The dead units pass no gradient: rows 1 and 3 of ∂L/∂W_1 are zero.
+  auto& first = dynamic_cast<Linear<float>&>(net.layer(0));
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(first.weight_grad()(1, i), 0.0f);
+    EXPECT_EQ(first.weight_grad()(3, i), 0.0f);
+  }
+}
+
+TEST(Probes, SaturationOfSigmoidOnConstructedInputs) {
+  // Identity weights, so the pre-activation is the input itself; inputs are 0 or 255 (scaled by
+  // 1/8: 0 or ~32), i.e. z = 0 (σ' = 0.25, active) or z ≈ 32 (σ' ≈ 1e-14, saturated).
+  Sequential<float> net;
+  net.add(std::make_unique<Linear<float>>(2, 2));
+  net.add(make_activation_layer<float>({"sigmoid", {}}, 2));
+  net.add(std::make_unique<Linear<float>>(2, 2));
+  net.finalize();
+  Rng rng(1);
+  net.initialize(rng);
+  auto& first = dynamic_cast<Linear<float>&>(net.layer(0));
+  first.weight()(0, 0) = 1;
+  first.weight()(0, 1) = 0;
+  first.weight()(1, 0) = 0;
+  first.weight()(1, 1) = 1;
+  first.bias().fill_with(0.0f);
+  Dataset data;
+  data.features = 2;
+  data.classes = 2;
+  // Unit 0 is saturated on all 4 samples, unit 1 on 1 of 4.
+  data.pixels = {255, 0, 255, 0, 255, 0, 255, 255};
+  data.labels = {0, 1, 0, 1};
+  ProbeConfig config;
+  config.probe_set_size = 4;
+  Probes probes(config, net, data, Normalizer{1.0f / 8.0f, 0.0f}, 1, "sat");
+  net.plan(4);
+  probes.measure(0, 0);
+  const auto rows = parse(probes.csv());
+  EXPECT_DOUBLE_EQ(rows.at({0, "1", "saturated_fraction"}), 5.0 / 8.0);
+  EXPECT_DOUBLE_EQ(rows.at({0, "1", "units_saturated_99"}), 0.5);
+  EXPECT_DOUBLE_EQ(rows.at({0, "1", "dead_fraction"}), 0.0);  // sigmoid has no dead zone
+}
+
+}  // namespace
+}  // namespace actlab
