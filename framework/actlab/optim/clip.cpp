@@ -13,20 +13,24 @@ double norm_of(std::span<const T> values, double norm_type) {
     double max = 0;
     for (T v : values) {
       const double a = std::abs(static_cast<double>(v));
-      if (!(a <= max)) max = a;  // a NaN propagates
+      if (std::isnan(a)) return a;  // a NaN anywhere makes the norm NaN, as in PyTorch
+      max = std::max(max, a);
     }
     return max;
   }
   double sum = 0;
   if (norm_type == 2.0) {
-    for (T v : values) sum += static_cast<double>(v) * static_cast<double>(v);
+    for (T v : values)
+      sum += static_cast<double>(v) * static_cast<double>(v);
     return std::sqrt(sum);
   }
   if (norm_type == 1.0) {
-    for (T v : values) sum += std::abs(static_cast<double>(v));
+    for (T v : values)
+      sum += std::abs(static_cast<double>(v));
     return sum;
   }
-  for (T v : values) sum += std::pow(std::abs(static_cast<double>(v)), norm_type);
+  for (T v : values)
+    sum += std::pow(std::abs(static_cast<double>(v)), norm_type);
   return std::pow(sum, 1.0 / norm_type);
 }
 
@@ -47,7 +51,8 @@ ClipResult clip_grad_norm(std::span<T> grads, double max_norm, double norm_type)
   const double coefficient = max_norm / (result.total_norm + 1e-6);
   if (coefficient < 1.0) {
     const auto c = static_cast<T>(coefficient);
-    for (T& g : grads) g *= c;
+    for (T& g : grads)
+      g *= c;
     result.clipped = true;
   }
   return result;
@@ -65,8 +70,22 @@ bool clip_grad_value(std::span<T> grads, double clip_value) {
   return changed;
 }
 
+template <typename T>
+std::vector<ClipResult> clip_grad_norm_per_tensor(std::span<const std::span<T>> tensors,
+                                                  double max_norm, double norm_type) {
+  std::vector<ClipResult> results;
+  results.reserve(tensors.size());
+  for (const std::span<T>& grads : tensors)
+    results.push_back(clip_grad_norm(grads, max_norm, norm_type));
+  return results;
+}
+
 template ClipResult clip_grad_norm<float>(std::span<float>, double, double);
 template ClipResult clip_grad_norm<double>(std::span<double>, double, double);
+template std::vector<ClipResult> clip_grad_norm_per_tensor<float>(std::span<const std::span<float>>,
+                                                                  double, double);
+template std::vector<ClipResult> clip_grad_norm_per_tensor<double>(
+    std::span<const std::span<double>>, double, double);
 template bool clip_grad_value<float>(std::span<float>, double);
 template bool clip_grad_value<double>(std::span<double>, double);
 

@@ -1,0 +1,70 @@
+#include "actlab/optim/optimizer.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "actlab/core/error.hpp"
+#include "actlab/core/text.hpp"
+#include "actlab/optim/adam.hpp"
+#include "actlab/optim/sgd.hpp"
+
+namespace actlab {
+namespace {
+
+// "optimizer 'adam': beta2 must be in [0, 1), got 1"
+[[noreturn]] void reject(const OptimizerConfig& config, std::string_view key,
+                         std::string_view requirement, double value) {
+  std::ostringstream message;
+  message << "optimizer '" << config.name << "': " << key << " must be " << requirement << ", got "
+          << value;
+  throw ConfigError(message.str());
+}
+
+// Written as !(value >= 0) so that NaN is rejected too.
+void require_non_negative(const OptimizerConfig& config, std::string_view key, double value) {
+  if (!(value >= 0) || std::isinf(value)) reject(config, key, ">= 0 and finite", value);
+}
+
+void require_beta(const OptimizerConfig& config, std::string_view key, double value) {
+  if (!(value >= 0 && value < 1)) reject(config, key, "in [0, 1)", value);
+}
+
+}  // namespace
+
+std::vector<std::string> optimizer_names() {
+  return {"sgd", "adam", "adamw"};
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config,
+                                          std::size_t parameter_count) {
+  const bool sgd = config.name == "sgd", adam = config.name == "adam",
+             adamw = config.name == "adamw";
+  if (!sgd && !adam && !adamw)
+    throw ConfigError(unknown_name_message("optimizer", config.name, optimizer_names()));
+
+  // The checks torch.optim's constructors make.
+  require_non_negative(config, "learning_rate", config.learning_rate);
+  const double weight_decay = config.weight_decay.value_or(adamw ? 0.01 : 0.0);
+  require_non_negative(config, "weight_decay", weight_decay);
+  if (sgd) {
+    require_non_negative(config, "momentum", config.momentum);
+    require_non_negative(config, "dampening", config.dampening);
+    if (config.nesterov && !(config.momentum > 0 && config.dampening == 0)) {
+      std::ostringstream message;
+      message << "optimizer 'sgd': nesterov requires momentum > 0 and dampening 0, got momentum "
+              << config.momentum << " and dampening " << config.dampening;
+      throw ConfigError(message.str());
+    }
+    return std::make_unique<Sgd>(config.momentum, config.dampening, config.nesterov, weight_decay,
+                                 parameter_count);
+  }
+  require_beta(config, "beta1", config.beta1);
+  require_beta(config, "beta2", config.beta2);
+  if (!(config.eps > 0) || std::isinf(config.eps))
+    reject(config, "eps", "> 0 and finite", config.eps);
+  return std::make_unique<Adam>(adamw ? Adam::WeightDecay::kDecoupled : Adam::WeightDecay::kL2,
+                                config.beta1, config.beta2, config.eps, weight_decay,
+                                parameter_count);
+}
+
+}  // namespace actlab

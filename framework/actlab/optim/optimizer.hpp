@@ -1,0 +1,51 @@
+#pragma once
+// Optimizers with torch.optim (1.13) semantics and defaults, on one flat parameter buffer and one
+// flat gradient buffer: each update is a single loop over floats and knows nothing about layers.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace actlab {
+
+struct OptimizerConfig {
+  std::string name = "sgd";     // "sgd", "adam", "adamw"
+  double learning_rate = 0.01;  // base lr; the schedule scales it and passes the result to step()
+  double momentum = 0.0, dampening = 0.0;  // sgd
+  bool nesterov = false;                   // sgd; needs momentum > 0 and dampening 0
+  // Unset means the optimizer's PyTorch default: sgd 0, adam 0 (L2: wd·p added to the gradient),
+  // adamw 0.01 (decoupled: p *= 1 - lr·wd before the Adam update).
+  std::optional<double> weight_decay;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam, adamw
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  virtual std::string_view name() const = 0;
+  // One update with learning rate lr (already scheduled). params and grads have the length given
+  // to make_optimizer; throws std::invalid_argument otherwise. Allocates nothing.
+  virtual void step(std::span<float> params, std::span<const float> grads, double lr) = 0;
+  // Everything a checkpoint must save, besides steps(), to resume bit-identically: the named state
+  // buffers (PyTorch's names: momentum_buffer; exp_avg, exp_avg_sq). Empty for plain SGD.
+  virtual std::vector<std::pair<std::string, std::span<float>>> state_buffers() = 0;
+  // Number of step() calls so far (Adam's bias correction and SGD's first-step rule depend on it).
+  std::uint64_t steps() const { return steps_; }
+  void set_steps(std::uint64_t steps) { steps_ = steps; }
+
+ protected:
+  std::uint64_t steps_ = 0;
+};
+
+std::vector<std::string> optimizer_names();
+// Throws ConfigError for an unknown name, nesterov without momentum (or with dampening), negative
+// lr/momentum/dampening/weight decay, betas outside [0, 1), eps <= 0.
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config,
+                                          std::size_t parameter_count);
+
+}  // namespace actlab
