@@ -1,6 +1,7 @@
 // actlab: train multilayer perceptrons from YAML experiments and measure what activation functions
 // do to training. This file only wires the subcommands; each lives in its own *_command.cpp.
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -34,6 +35,8 @@ void install_signal_handlers() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Human log lines go to stderr (stdout stays free for tables a user may pipe).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("actlab"));
   spdlog::set_pattern("%^[%H:%M:%S %l]%$ %v");
 
   CLI::App app{"actlab: train MLPs and measure what activation functions do to training"};
