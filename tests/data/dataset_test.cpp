@@ -158,7 +158,7 @@ TEST(LoadData, StandardisationUsesTrainingStatistics) {
 }
 
 TEST(LoadData, PrefersTheRawFileWhenBothExist) {
-  const auto folder = test::fresh_folder();
+  const test::TempFolder folder;
   for (const char* name : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                            "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"})
     std::filesystem::copy_file(fixture("tiny") / name, folder / name);
@@ -166,7 +166,7 @@ TEST(LoadData, PrefersTheRawFileWhenBothExist) {
   test::write_file(folder / "train-images-idx3-ubyte",
                    test::idx_bytes(0x08, {600, 14, 14}, test::Bytes(600 * 14 * 14, 7)));
   DataConfig config = tiny_config();
-  config.path = folder;
+  config.path = folder.path();
   const DataSplits splits = load_data(config, 1);
   EXPECT_TRUE(std::all_of(splits.train.pixels.begin(), splits.train.pixels.end(),
                           [](std::uint8_t v) { return v == 7; }));
@@ -227,14 +227,14 @@ TEST(LoadData, MissingFolderOrFile) {
 }
 
 TEST(LoadData, DamagedFilesPropagateTheReadersError) {
-  const auto folder = test::fresh_folder();
+  const test::TempFolder folder;
   for (const char* name :
        {"train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"})
     std::filesystem::copy_file(fixture("tiny") / name, folder / name);
   std::filesystem::copy_file(fixture("corrupt/truncated-gz-idx3-ubyte.gz"),
                              folder / "train-images-idx3-ubyte.gz");
   DataConfig config = tiny_config();
-  config.path = folder;
+  config.path = folder.path();
   expect_contains(error_message<DataError>(config), {"train-images-idx3-ubyte.gz: corrupt .gz"});
 }
 

@@ -30,7 +30,7 @@ void expect_images(const IdxImages& images) {
 }
 
 TEST(Idx, RawFilesRoundTrip) {
-  const auto folder = test::fresh_folder();
+  const test::TempFolder folder;
   test::write_file(folder / "images", idx_bytes(0x08, {3, 2, 3}, kPixels));
   test::write_file(folder / "labels", idx_bytes(0x08, {5}, kLabels));
   expect_images(read_idx_images(folder / "images"));
@@ -38,7 +38,7 @@ TEST(Idx, RawFilesRoundTrip) {
 }
 
 TEST(Idx, GzipFilesRoundTrip) {
-  const auto folder = test::fresh_folder();
+  const test::TempFolder folder;
   test::write_gz_file(folder / "images.gz", idx_bytes(0x08, {3, 2, 3}, kPixels));
   test::write_gz_file(folder / "labels.gz", idx_bytes(0x08, {5}, kLabels));
   expect_images(read_idx_images(folder / "images.gz"));
@@ -52,7 +52,7 @@ TEST(Idx, LargeGzipFileRoundTrips) {
   Rng rng(5);
   for (auto& p : pixels)
     p = static_cast<std::uint8_t>(rng.below(256));
-  const auto folder = test::fresh_folder();
+  const test::TempFolder folder;
   test::write_gz_file(folder / "images.gz", idx_bytes(0x08, {count, rows, cols}, pixels));
   const IdxImages images = read_idx_images(folder / "images.gz");
   EXPECT_EQ(images.count, count);
