@@ -1,0 +1,68 @@
+#include "actlab/data/batch.hpp"
+
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+#include "actlab/core/rng.hpp"
+
+namespace actlab {
+namespace {
+
+// Rng stream id (ASCII "epoch"); each epoch then gets its own stream from a seed drawn from it.
+constexpr std::uint64_t kEpochOrderStream = 0x65706f6368;
+
+}  // namespace
+
+// x: (batch, features)  labels: (batch)  indices: (batch)
+void gather_batch(const Dataset& data, std::span<const std::uint32_t> indices,
+                  const Normalizer& normalizer, MatrixView<float> x,
+                  std::span<std::int32_t> labels) {
+  if (x.rows != indices.size() || x.cols != data.features || labels.size() != indices.size())
+    throw std::invalid_argument("gather_batch: " + std::to_string(indices.size()) +
+                                " indices, x is " + std::to_string(x.rows) + "×" +
+                                std::to_string(x.cols) + ", " + std::to_string(labels.size()) +
+                                " labels, " + std::to_string(data.features) + " features");
+  const float scale = normalizer.scale;
+  const float shift = normalizer.shift;
+  for (std::size_t r = 0; r < indices.size(); ++r) {
+    const std::size_t example = indices[r];
+    if (example >= data.size())
+      throw std::invalid_argument("gather_batch: index " + std::to_string(example) + " outside " +
+                                  data.name + " (" + std::to_string(data.size()) + " examples)");
+    const std::uint8_t* in = data.pixels.data() + example * data.features;
+    float* out = x.row(r);
+    // Vectorises to byte→int→float conversions and one multiply-add per element. std::fma only
+    // where it is a single instruction (FP_FAST_FMAF); a libm call would not vectorise.
+#pragma omp simd
+    for (std::size_t j = 0; j < data.features; ++j) {
+#ifdef FP_FAST_FMAF
+      out[j] = std::fma(static_cast<float>(in[j]), scale, shift);
+#else
+      out[j] = static_cast<float>(in[j]) * scale + shift;
+#endif
+    }
+    labels[r] = data.labels[example];
+  }
+}
+
+void epoch_order(std::size_t n, std::uint64_t seed, std::size_t epoch,
+                 std::span<std::uint32_t> out) {
+  if (out.size() != n)
+    throw std::invalid_argument("epoch_order: n is " + std::to_string(n) + " but out holds " +
+                                std::to_string(out.size()));
+  if (n > std::size_t{std::numeric_limits<std::uint32_t>::max()} + 1)
+    throw std::invalid_argument("epoch_order: " + std::to_string(n) +
+                                " examples do not fit 32-bit indices");
+  // Seeding each epoch from (seed, epoch) rather than continuing one generator is what makes a
+  // resumed run reproducible: epoch 7 needs no record of epochs 0..6.
+  Rng rng = Rng::stream(Rng::stream(seed, kEpochOrderStream).next(), epoch);
+  std::iota(out.begin(), out.end(), std::uint32_t{0});
+  // Fisher–Yates.
+  for (std::size_t i = n; i > 1; --i)
+    std::swap(out[i - 1], out[rng.below(i)]);
+}
+
+}  // namespace actlab

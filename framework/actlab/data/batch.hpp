@@ -1,0 +1,25 @@
+#pragma once
+// Turning stored examples into training batches: the per-epoch order and the byte→float gather.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "actlab/core/matrix.hpp"
+#include "actlab/data/dataset.hpp"
+
+namespace actlab {
+
+// Converts the examples at `indices` into x: (indices.size(), features) floats, byte * scale +
+// shift, and copies their labels: (indices.size()). Allocates nothing; throws std::invalid_argument
+// on a shape mismatch or an index outside the data set (both are bugs in the caller).
+void gather_batch(const Dataset& data, std::span<const std::uint32_t> indices,
+                  const Normalizer& normalizer, MatrixView<float> x,
+                  std::span<std::int32_t> labels);
+
+// Fills out (n entries) with a permutation of 0..n-1 that depends only on (seed, epoch), so a
+// resumed run sees the same order as an uninterrupted one. Throws std::invalid_argument if
+// out.size() != n.
+void epoch_order(std::size_t n, std::uint64_t seed, std::size_t epoch,
+                 std::span<std::uint32_t> out);
+
+}  // namespace actlab

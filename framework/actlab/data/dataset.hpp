@@ -1,0 +1,63 @@
+#pragma once
+// Data sets in the MNIST file layout, split into train / validation / test.
+//
+// A folder holds train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and
+// t10k-labels-idx1-ubyte, each raw or gzip-compressed (.gz). Images stay bytes in memory (a quarter
+// of the floats' size); gather_batch (batch.hpp) converts one batch at a time with the Normalizer.
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace actlab {
+
+struct Dataset {
+  std::string name;          // e.g. "fashion-mnist/train"
+  std::size_t features = 0;  // values per example (784 for 28×28)
+  std::size_t classes = 0;
+  std::vector<std::uint8_t> pixels;  // (size(), features): stored as bytes, converted per batch
+  std::vector<std::int32_t> labels;  // (size()), each in [0, classes)
+  std::size_t size() const { return labels.size(); }
+};
+
+// kScale: x/255. kStandardize: (x/255 - mean)/std, with one scalar mean and std over all pixels of
+// the training split (as torchvision's Normalize((0.2860,), (0.3530,)) for Fashion-MNIST).
+enum class Normalization { kScale, kStandardize };
+
+struct DataConfig {
+  // "fashion-mnist" (default folder kFashionMnistFolder) or "idx" (any folder of MNIST-format IDX
+  // files; needs `path`).
+  std::string dataset = "fashion-mnist";
+  std::filesystem::path path;          // overrides the default folder
+  std::size_t validation_size = 5000;  // taken from the training set (seeded shuffle), 0 = none
+  std::size_t train_subset = 0;        // 0 = all remaining training examples
+  std::size_t test_subset = 0;         // 0 = all
+  Normalization normalization = Normalization::kScale;
+};
+
+inline constexpr const char* kFashionMnistFolder = "/usr/share/datasets/fashion-mnist";
+// Both known data sets have ten classes; a label outside [0, 10) is a DataError.
+inline constexpr std::size_t kMnistClasses = 10;
+
+// x_float = byte * scale + shift: standardisation folded into one multiply-add.
+struct Normalizer {
+  float scale = 1.0f / 255.0f;
+  float shift = 0.0f;
+};
+
+struct DataSplits {
+  Dataset train, validation, test;
+  Normalizer normalizer;
+};
+
+// Loads the data set and splits it. The validation examples and the train/test subsets are drawn
+// by seeded shuffles, so the same (config, seed) always gives the same splits. The test subset
+// depends on the data only, not on the seed, so every run is scored on the same examples.
+// Throws ConfigError for an unknown data set or infeasible sizes, DataError for bad files.
+DataSplits load_data(const DataConfig& config, std::uint64_t seed);
+
+// The values DataConfig::dataset accepts.
+std::vector<std::string> dataset_names();
+
+}  // namespace actlab
