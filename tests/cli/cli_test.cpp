@@ -1,6 +1,7 @@
 // End-to-end tests of the `actlab` program: bad input gives one clear line and a documented
 // non-zero exit code, never a crash; a good run leaves every output file.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -175,7 +176,7 @@ TEST(Cli, DivergedRunExitsWithOneAndRecordsTheStep) {
   const fs::path dir = scratch("diverged");
   const auto config = write(dir, "c.yaml", tiny_yaml());
   const Outcome outcome = run({"run", config, "--out", (dir / "out").string(), "--set",
-                               "optimizer.learning_rate=1e9"},
+                               "optimizer.learning_rate=1e30"},
                               "diverged");
   EXPECT_EQ(outcome.exit_code, 1) << outcome.log;
   const auto summary = nlohmann::json::parse(read_file(dir / "out" / "summary.json"));

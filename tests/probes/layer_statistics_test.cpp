@@ -27,7 +27,7 @@ TEST(LayerStatistics, SaturationIsRelativeToTheLargestDerivative) {
     d(r, 0) = 0.002f;                    // unit 0: saturated on every sample
     d(r, 1) = r < 50 ? 0.25f : 0.001f;   // unit 1: on half of them
   }
-  const Saturation s = saturation(d.view(), 0.01, 0.25);
+  const SaturationStatistics s = saturation(d.view(), 0.01, 0.25);
   EXPECT_DOUBLE_EQ(s.saturated_fraction, 150.0 / 200.0);
   EXPECT_DOUBLE_EQ(s.units_mostly_saturated, 0.5);
 }

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "actlab/data/batch.hpp"
+#include "actlab/nn/activation.hpp"
 #include "actlab/nn/linear.hpp"
 #include "actlab/nn/softmax_cross_entropy.hpp"
 

@@ -22,9 +22,9 @@ double fraction_true(const std::vector<bool>& flags) {
          static_cast<double>(flags.size());
 }
 
-Saturation saturation(MatrixView<const float> derivative, double epsilon,
+SaturationStatistics saturation(MatrixView<const float> derivative, double epsilon,
                       double max_abs_derivative) {
-  Saturation result;
+  SaturationStatistics result;
   if (derivative.size() == 0) return result;
   const double threshold = epsilon * max_abs_derivative;
   std::vector<std::size_t> per_unit(derivative.cols, 0);

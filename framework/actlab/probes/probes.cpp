@@ -137,7 +137,7 @@ void Probes::measure(std::size_t step, std::size_t epoch) {
     network_.layer(tap.layer_index).elementwise_derivative(z, values_.view(), derivative_.view());
     // A learnable slope or beta changes f', so the reference maximum is taken afresh each time.
     tap.max_abs_derivative = max_abs_derivative(network_.layer(tap.layer_index));
-    const Saturation sat = saturation(derivative_.view(), config_.saturation_epsilon,
+    const SaturationStatistics sat = saturation(derivative_.view(), config_.saturation_epsilon,
                                       tap.max_abs_derivative);
     row(step, epoch, depth, "saturated_fraction", sat.saturated_fraction);
     row(step, epoch, depth, "units_saturated_99", sat.units_mostly_saturated);

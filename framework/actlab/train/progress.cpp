@@ -37,7 +37,7 @@ void ProgressBar::update(std::size_t done, const char* metric_name, double metri
   last_draw_ = now;
   const double fraction = std::min(1.0, static_cast<double>(done) / static_cast<double>(total_));
   const double elapsed = std::chrono::duration<double>(now - started_).count();
-  char eta[16];
+  char eta[32];
   format_duration(fraction > 0 ? elapsed * (1 - fraction) / fraction : -1, eta, sizeof(eta));
   constexpr int kWidth = 24;
   char bar[kWidth + 1];

@@ -31,7 +31,7 @@ class ProgressBar {
   std::chrono::steady_clock::time_point last_draw_;
 };
 
-// "1:02:03" or "4:05" for a number of seconds; writes into `out` (at least 16 bytes).
+// "1:02:03" or "4:05" for a number of seconds; writes into `out` (at least 32 bytes).
 void format_duration(double seconds, char* out, std::size_t size);
 
 }  // namespace actlab

@@ -177,7 +177,7 @@ std::string Trainer::find_non_finite_gradient() const {
   for (const auto& p : network_.named_parameters()) {
     for (std::size_t i = 0; i < p.grad.size(); ++i)
       if (!std::isfinite(p.grad.data[i]))
-        return "layer " + std::to_string(p.layer_index) + " (" + p.name + ")";
+        return p.name + " (layer " + std::to_string(p.layer_index) + " of the network)";
   }
   return "";
 }
