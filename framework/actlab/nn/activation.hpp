@@ -92,6 +92,8 @@ const std::vector<ActivationInfo>& activation_registry();
 std::vector<std::string> activation_names();
 // Throws ConfigError listing the valid names (and the nearest) when unknown.
 const ActivationInfo& find_activation(std::string_view name);
+// "[0, 1]", "(0, inf)": the valid range of a parameter as messages and tables show it.
+std::string format_range(const ActivationParamSpec& spec);
 // Defaults overlaid with config values; throws ConfigError on an unknown parameter or one out of
 // range, naming the activation and parameter.
 ActivationParams<double> resolve_activation_params(const ActivationInfo& info,

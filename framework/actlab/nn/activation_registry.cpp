@@ -49,13 +49,25 @@ std::vector<ActivationInfo> build_registry() {
   return registry;
 }
 
-std::string format_range(const ActivationParamSpec& spec) {
-  std::ostringstream out;
-  out << (spec.min_open ? "(" : "[") << spec.min << ", " << spec.max << (spec.max_open ? ")" : "]");
-  return out.str();
-}
-
 }  // namespace
+
+// An infinite end is always open: "[0, inf)".
+std::string format_range(const ActivationParamSpec& spec) {
+  auto number = [](double v) {
+    if (std::isinf(v)) return std::string(v > 0 ? "inf" : "-inf");
+    std::ostringstream out;
+    out << v;
+    return out.str();
+  };
+  const bool open_min = spec.min_open || std::isinf(spec.min);
+  const bool open_max = spec.max_open || std::isinf(spec.max);
+  std::string range(open_min ? "(" : "[");
+  range += number(spec.min);
+  range += ", ";
+  range += number(spec.max);
+  range += open_max ? ")" : "]";
+  return range;
+}
 
 const std::vector<ActivationInfo>& activation_registry() {
   static const std::vector<ActivationInfo> registry = build_registry();

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "actlab/core/error.hpp"
+#include "actlab/core/random_fill.hpp"
 
 namespace actlab {
 
@@ -26,14 +27,20 @@ void Rrelu<T>::forward(MatrixView<const T> x, MatrixView<T> y, const ForwardCont
     return;
   }
   if (context.rng == nullptr) throw std::logic_error("rrelu: a training forward needs an rng");
-  Rng& rng = *context.rng;
+  // One uniform u per element, then a = lower + (upper - lower) u where x <= 0 and a = 1 where
+  // x > 0. PyTorch draws only for x <= 0; drawing for every element gives the same distribution
+  // and keeps the loop free of data-dependent branches (random signs would mispredict half of
+  // them).
   slopes_.resize(x.rows, x.cols);
-  T* slope = slopes_.data();
-  // As PyTorch's rrelu_with_noise: a slope is drawn only for x <= 0, so positive inputs consume no
-  // random numbers.
+  T* __restrict slope = slopes_.data();
+  fill_uniform_open(*context.rng, std::span<T>(slope, n));
+  const auto lower = static_cast<T>(lower_), range = static_cast<T>(upper_ - lower_);
+  const T* __restrict in = x.data;
+  T* __restrict out = y.data;
+#pragma omp simd
   for (std::size_t i = 0; i < n; ++i) {
-    slope[i] = x.data[i] > T{0} ? T{1} : static_cast<T>(rng.uniform(lower_, upper_));
-    y.data[i] = slope[i] * x.data[i];
+    slope[i] = in[i] > T{0} ? T{1} : lower + range * slope[i];
+    out[i] = slope[i] * in[i];
   }
 }
 
