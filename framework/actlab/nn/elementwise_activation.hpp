@@ -91,6 +91,24 @@ class ElementwiseActivation final : public Layer<T> {
     }
   }
 
+  bool elementwise_derivative(MatrixView<const T> x, MatrixView<T> y,
+                              MatrixView<T> dydx) const override {
+    for (std::size_t r = 0; r < x.rows; ++r) {
+      const T* __restrict in = x.row(r);
+      T* __restrict out = y.row(r);
+      T* __restrict d = dydx.row(r);
+      ActivationParams<T> p = params_;
+      for (std::size_t c = 0; c < x.cols; ++c) {
+        if constexpr (HasLearnableParam<A>) {
+          if (learnable_) p[A::learnable.param] = value_.data[per_unit_ ? c : 0];
+        }
+        out[c] = A::f(in[c], p);
+        d[c] = A::df(in[c], out[c], p);
+      }
+    }
+    return true;
+  }
+
   // dx = dy ⊙ f'(x, y); for a learnable parameter θ also dθ += Σ_rows dy ⊙ ∂f/∂θ (summed over the
   // columns too when θ is shared).
   void backward(MatrixView<const T> dy, MatrixView<T> dx) override {
