@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstring>
 
+#include "bench_command.hpp"
 #include "run_command.hpp"
 
 namespace {
@@ -54,6 +55,11 @@ int main(int argc, char** argv) {
                                     "BLAS threads (default: config, else all cores)")
       ->check(CLI::Range(1, 1024));
 
+  actlab::cli::BenchOptions bench;
+  CLI::App* bench_cmd = app.add_subcommand(
+      "bench", "Training throughput of the workloads W1-W3 against their GEMM-only limit");
+  actlab::cli::add_bench_options(*bench_cmd, bench);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -63,5 +69,6 @@ int main(int argc, char** argv) {
 
   install_signal_handlers();
   if (*run_cmd) return actlab::cli::run_command(run, stop_requested);
+  if (*bench_cmd) return actlab::cli::bench_command(bench);
   return 0;
 }

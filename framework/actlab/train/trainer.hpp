@@ -50,6 +50,16 @@ struct EpochMetrics {
   nlohmann::json to_json() const;
 };
 
+// What one optimizer step reports back to the loop.
+struct StepResult {
+  double loss = 0;          // mean over the batch
+  std::size_t correct = 0;  // top-1 hits in the batch
+  double grad_norm = 0;     // global L2 norm before clipping
+  bool clipped = false;
+  // False when the loss or a gradient is not finite; the parameters were then left unchanged.
+  bool finite = true;
+};
+
 struct RunResult {
   RunStatus status = RunStatus::kCompleted;
   std::vector<EpochMetrics> epochs;
@@ -68,6 +78,13 @@ class Trainer {
   // Trains config.train.epochs epochs. Writes metrics.jsonl / summary.json into `output` when
   // given; stops after the current step when `*stop` becomes true (status kInterrupted).
   RunResult run(RunOutput* output = nullptr, const std::atomic<bool>* stop = nullptr);
+
+  // One training step on the training examples at `indices` (at most batch_size of them) with
+  // learning rate `lr`: probes when due, gather, forward, loss, backward, norms, clip, update.
+  // `step` counts the updates made before this one. After the first step it allocates nothing,
+  // except on probe steps (which append rows to the probe table).
+  StepResult train_step(std::span<const std::uint32_t> indices, std::size_t step, std::size_t epoch,
+                        double lr);
 
   Evaluation evaluate(const Dataset& data);
   Sequential<float>& network() { return network_; }
@@ -93,6 +110,7 @@ class Trainer {
   std::vector<std::uint32_t> order_;  // this epoch's permutation of the training set
   std::vector<std::uint32_t> eval_indices_;
   std::vector<double> tensor_norms_;  // ‖gradient‖₂ of each named parameter, this step
+  std::vector<std::span<float>> tensor_grads_;  // the same gradients, for per-tensor clipping
 };
 
 }  // namespace actlab
