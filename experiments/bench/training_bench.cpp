@@ -1,6 +1,6 @@
 // The kernels of a training step on the shapes of the reference workloads W1–W3 (workloads.hpp),
-// each alone, then whole steps: every GEMM shape (forward, dW, dA), each workload's activation
-// forward and backward, the fused softmax cross-entropy, the batch gather, the SGD update, one
+// each alone, then whole steps: every GEMM shape (forward, dW, dA), every activation's forward and
+// backward, the fused softmax cross-entropy, the batch gather, the SGD update, one
 // Trainer step with and without probes, and the GEMM-only step it is measured against.
 //
 //   build/release/bin/training_bench [--blas_threads=N] [Google Benchmark flags]
@@ -70,12 +70,27 @@ void gemm_shape(benchmark::State& state, std::size_t in, std::size_t out, GemmKi
   per_sample(state, 2.0 * static_cast<double>(in * out));
 }
 
-// An activation layer of `width` units at batch 128: forward then backward, as in training.
+// An activation layer of `width` input units at batch 128, its parameters (PReLU's slope) bound
+// and initialised: forward then backward, as in training (rrelu and gumbel_softmax draw noise).
 void activation_step(benchmark::State& state, const std::string& name, std::size_t width) {
   std::unique_ptr<Layer<float>> layer = make_activation_layer<float>({name, {}}, width);
-  Matrix<float> x = random_matrix(kBatch, width, 1, 3.0), y(kBatch, width);
-  Matrix<float> dy = random_matrix(kBatch, width, 2), dx(kBatch, width);
+  std::size_t count = 0;
+  for (const ParameterShape& shape : layer->parameter_shapes())
+    count += shape.rows * shape.cols;
+  Matrix<float> params(1, count + 1), grads(1, count + 1);
+  std::vector<MatrixView<float>> values, gradients;
+  std::size_t offset = 0;
+  for (const ParameterShape& shape : layer->parameter_shapes()) {
+    values.push_back({params.data() + offset, shape.rows, shape.cols});
+    gradients.push_back({grads.data() + offset, shape.rows, shape.cols});
+    offset += shape.rows * shape.cols;
+  }
+  layer->bind_parameters(values, gradients);
   Rng rng(3);
+  layer->initialize(rng);
+  const std::size_t out = layer->output_size();
+  Matrix<float> x = random_matrix(kBatch, width, 1, 3.0), y(kBatch, out);
+  Matrix<float> dy = random_matrix(kBatch, out, 2), dx(kBatch, width);
   for (auto _ : state) {
     layer->forward(x.view(), y.view(), {.training = true, .rng = &rng});
     layer->backward(dy.view(), dx.view());
@@ -144,7 +159,8 @@ void sgd_step(benchmark::State& state, const Workload* w) {
 }
 
 // Trainer::train_step on consecutive batches of one epoch's order, probes on or off.
-void train_step(benchmark::State& state, const Workload* w, bool probes, int threads) {
+void train_step(benchmark::State& state, const Workload* w, bool probes, int threads,
+                bool prefetch) {
   const DataSplits& data = fashion_mnist();
   ExperimentConfig config = workload_config(*w, threads);
   config.probes.enabled = probes;
@@ -156,6 +172,8 @@ void train_step(benchmark::State& state, const Workload* w, bool probes, int thr
   std::size_t step = 0;
   for (auto _ : state) {
     const std::size_t b = step % batches;
+    // As Trainer::run does: the next batch's rows are fetched while this step computes.
+    if (prefetch) prefetch_batch(data.train, {order.data() + (b + 1) % batches * kBatch, kBatch});
     trainer.train_step({order.data() + b * kBatch, kBatch}, step, 1, 0.05);
     ++step;
   }
@@ -219,10 +237,15 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(("gemm_input_grad/" + shape).c_str(), gemm_shape, in, out,
                                  GemmKind::kInputGrad);
   }
+  // Every registered activation on a 128 × 512 batch (W2's shape); the workloads' own on theirs.
+  for (const std::string& name : activation_names())
+    benchmark::RegisterBenchmark(("activation/" + name + "/512").c_str(), activation_step, name,
+                                 std::size_t{512});
   for (const Workload& w : reference_workloads())
-    benchmark::RegisterBenchmark(
-        ("activation/" + w.activation + "/" + std::to_string(w.hidden.front())).c_str(),
-        activation_step, w.activation, w.hidden.front());
+    if (w.hidden.front() != 512)
+      benchmark::RegisterBenchmark(
+          ("activation/" + w.activation + "/" + std::to_string(w.hidden.front())).c_str(),
+          activation_step, w.activation, w.hidden.front());
   benchmark::RegisterBenchmark("softmax_cross_entropy", loss_step);
   benchmark::RegisterBenchmark("gather_batch", gather_step);
   for (const Workload& w : reference_workloads()) {
@@ -232,10 +255,13 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(("probe_measure/" + w.name).c_str(), probe_measure, &w)
         ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark(("train_step/" + w.name + "/probes_off").c_str(), train_step, &w,
-                                 false, threads)
+                                 false, threads, true)
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("train_step/" + w.name + "/probes_on").c_str(), train_step, &w,
-                                 true, threads)
+                                 true, threads, true)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("train_step/" + w.name + "/probes_off_no_prefetch").c_str(),
+                                 train_step, &w, false, threads, false)
         ->Unit(benchmark::kMicrosecond);
   }
   benchmark::Initialize(&argc, argv);

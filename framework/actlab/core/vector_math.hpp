@@ -24,4 +24,7 @@ float tanhf(float) noexcept;
 float erff(float) noexcept;
 #pragma omp declare simd notinbranch
 float erfcf(float) noexcept;
+// double: the fused softmax cross-entropy works in double on float logits.
+#pragma omp declare simd notinbranch
+double exp(double) noexcept;
 }

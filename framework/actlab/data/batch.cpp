@@ -48,6 +48,16 @@ void gather_batch(const Dataset& data, std::span<const std::uint32_t> indices,
   }
 }
 
+void prefetch_batch(const Dataset& data, std::span<const std::uint32_t> indices) {
+  constexpr std::size_t kCacheLine = 64;
+  for (const std::uint32_t example : indices) {
+    if (example >= data.size()) continue;  // gather_batch reports it
+    const std::uint8_t* row = data.pixels.data() + std::size_t{example} * data.features;
+    for (std::size_t offset = 0; offset < data.features; offset += kCacheLine)
+      __builtin_prefetch(row + offset, 0, 2);  // read, keep in the outer caches
+  }
+}
+
 void epoch_order(std::size_t n, std::uint64_t seed, std::size_t epoch,
                  std::span<std::uint32_t> out) {
   if (out.size() != n)

@@ -16,6 +16,11 @@ void gather_batch(const Dataset& data, std::span<const std::uint32_t> indices,
                   const Normalizer& normalizer, MatrixView<float> x,
                   std::span<std::int32_t> labels);
 
+// Asks the memory system for the examples at `indices` ahead of their gather_batch: a batch's
+// rows lie scattered over the data set and would otherwise each come from DRAM while the gather
+// waits. Returns at once; the caller goes on with other work (the current step).
+void prefetch_batch(const Dataset& data, std::span<const std::uint32_t> indices);
+
 // Fills out (n entries) with a permutation of 0..n-1 that depends only on (seed, epoch), so a
 // resumed run sees the same order as an uninterrupted one. Throws std::invalid_argument if
 // out.size() != n.
