@@ -1,8 +1,8 @@
 // actlab: train multilayer perceptrons from YAML experiments and measure what activation functions
 // do to training. This file only wires the subcommands; each lives in its own *_command.cpp.
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <atomic>
 #include <csignal>
@@ -45,13 +45,18 @@ int main(int argc, char** argv) {
 
   actlab::cli::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand("run", "Train from a YAML configuration");
-  run_cmd->add_option("config", run.config, "YAML configuration file")->required()->check(CLI::ExistingFile);
+  run_cmd->add_option("config", run.config, "YAML configuration file")
+      ->required()
+      ->check(CLI::ExistingFile);
   run_cmd->add_option("--set", run.overrides, "Override a key: --set optimizer.learning_rate=0.1")
       ->type_name("KEY=VALUE");
-  run_cmd->add_option_function<std::string>("--out", [&](const std::string& dir) { run.out = dir; },
-                                            "Output folder (default: output.dir/name)");
-  run_cmd->add_option_function<int>("--threads", [&](int threads) { run.threads = threads; },
-                                    "BLAS threads (default: config, else all cores)")
+  run_cmd->add_option_function<std::string>(
+      "--out", [&](const std::string& dir) { run.out = dir; },
+      "Output folder (default: output.dir/name)");
+  run_cmd
+      ->add_option_function<int>(
+          "--threads", [&](int threads) { run.threads = threads; },
+          "BLAS threads (default: config, else all cores)")
       ->check(CLI::Range(1, 1024));
 
   try {

@@ -50,9 +50,12 @@ MlpSpec mlp_spec(const ExperimentConfig& config, const DataSplits& data) {
 
 std::string_view run_status_name(RunStatus status) {
   switch (status) {
-    case RunStatus::kCompleted: return "completed";
-    case RunStatus::kDiverged: return "diverged";
-    case RunStatus::kInterrupted: return "interrupted";
+    case RunStatus::kCompleted:
+      return "completed";
+    case RunStatus::kDiverged:
+      return "diverged";
+    case RunStatus::kInterrupted:
+      return "interrupted";
   }
   return "?";
 }
@@ -71,7 +74,8 @@ nlohmann::json EpochMetrics::to_json() const {
   j["grad_norm_mean"] = number_or_null(grad_norm_mean);
   j["grad_norm_max"] = number_or_null(grad_norm_max);
   j["clipped_steps"] = clipped_steps;
-  for (const auto& [name, value] : activation_parameters) j[name] = number_or_null(value);
+  for (const auto& [name, value] : activation_parameters)
+    j[name] = number_or_null(value);
   if (probes) {
     j["vanishing_ratio"] = number_or_null(probes->vanishing_ratio);
     j["grad_norm_slope"] = number_or_null(probes->grad_norm_slope);
@@ -144,7 +148,8 @@ Evaluation Trainer::evaluate(const Dataset& data) {
   std::vector<std::uint32_t>& indices = eval_indices_;
   for (std::size_t first = 0; first < data.size(); first += chunk) {
     const std::size_t rows = std::min(chunk, data.size() - first);
-    for (std::size_t i = 0; i < rows; ++i) indices[i] = static_cast<std::uint32_t>(first + i);
+    for (std::size_t i = 0; i < rows; ++i)
+      indices[i] = static_cast<std::uint32_t>(first + i);
     MatrixView<float> x = x_.view().row_range(0, rows);
     std::span<std::int32_t> labels(labels_.data(), rows);
     gather_batch(data, {indices.data(), rows}, data_.normalizer, x, labels);
@@ -166,7 +171,8 @@ double Trainer::gradient_norms() {
   for (std::size_t i = 0; i < named.size(); ++i) {
     const float* g = named[i].grad.data;
     double sum = 0;
-    for (std::size_t k = 0; k < named[i].grad.size(); ++k) sum += static_cast<double>(g[k]) * g[k];
+    for (std::size_t k = 0; k < named[i].grad.size(); ++k)
+      sum += static_cast<double>(g[k]) * g[k];
     tensor_norms_[i] = std::sqrt(sum);
     total += sum;
   }
@@ -237,24 +243,27 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
         progress.finish();
         const std::string where = find_non_finite_gradient();
         result.status = RunStatus::kDiverged;
-        result.message = "diverged at step " + std::to_string(step) + " (epoch " +
-                         std::to_string(epoch) + "): " +
-                         (std::isfinite(loss.loss) ? "" : "loss is " + std::to_string(loss.loss) + "; ") +
-                         (where.empty() ? "gradient norm is not finite"
-                                        : "non-finite gradient in " + where);
+        result.message =
+            "diverged at step " + std::to_string(step) + " (epoch " + std::to_string(epoch) +
+            "): " +
+            (std::isfinite(loss.loss) ? "" : "loss is " + std::to_string(loss.loss) + "; ") +
+            (where.empty() ? "gradient norm is not finite" : "non-finite gradient in " + where);
         result.steps = step;
         result.seconds = seconds_since(run_start);
         return result;
       }
       bool clipped = false;
       switch (config_.clip.mode) {
-        case ClipMode::kNone: break;
-        case ClipMode::kNorm:
-          clipped = clip_grad_norm(network_.gradients(), config_.clip.max_norm,
-                                   config_.clip.norm_type)
-                        .clipped;
+        case ClipMode::kNone:
           break;
-        case ClipMode::kValue: clipped = clip_grad_value(network_.gradients(), config_.clip.value); break;
+        case ClipMode::kNorm:
+          clipped =
+              clip_grad_norm(network_.gradients(), config_.clip.max_norm, config_.clip.norm_type)
+                  .clipped;
+          break;
+        case ClipMode::kValue:
+          clipped = clip_grad_value(network_.gradients(), config_.clip.value);
+          break;
         case ClipMode::kLayerNorm:
           for (const auto& r : clip_grad_norm_per_tensor<float>(tensor_grads, config_.clip.max_norm,
                                                                 config_.clip.norm_type))
@@ -295,7 +304,8 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
     for (const auto& p : network_.named_parameters()) {
       if (p.tensor == "weight" || p.tensor == "bias") continue;
       double sum = 0;
-      for (std::size_t i = 0; i < p.value.size(); ++i) sum += p.value.data[i];
+      for (std::size_t i = 0; i < p.value.size(); ++i)
+        sum += p.value.data[i];
       metrics.activation_parameters.emplace_back(p.name, sum / static_cast<double>(p.value.size()));
     }
 
@@ -307,8 +317,8 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
         "· lr {:.3g} · |g| {:.3g} · {:.1f}s, {:.0f} samples/s{}",
         epoch, config_.train.epochs, metrics.train_loss, metrics.train_accuracy,
         metrics.validation.loss, metrics.validation.accuracy, metrics.test.accuracy,
-        metrics.learning_rate, metrics.grad_norm_mean, metrics.seconds,
-        metrics.samples_per_second, extra);
+        metrics.learning_rate, metrics.grad_norm_mean, metrics.seconds, metrics.samples_per_second,
+        extra);
     if (output != nullptr) output->append_metrics(metrics.to_json());
     result.epochs.push_back(std::move(metrics));
   }

@@ -37,7 +37,7 @@ struct EpochMetrics {
   double train_accuracy = 0;
   Evaluation validation;  // NaN when there is no validation split
   Evaluation test;
-  double learning_rate = 0;  // at the epoch's last step
+  double learning_rate = 0;   // at the epoch's last step
   double grad_norm_mean = 0;  // global L2 norm before clipping, over the epoch's steps
   double grad_norm_max = 0;
   std::size_t clipped_steps = 0;
@@ -87,8 +87,8 @@ class Trainer {
   Rng layer_rng_;  // dropout / rrelu / gumbel draws
 
   std::size_t batch_size_;
-  Matrix<float> x_;         // (batch, features)
-  Matrix<float> dlogits_;   // (batch, classes)
+  Matrix<float> x_;        // (batch, features)
+  Matrix<float> dlogits_;  // (batch, classes)
   std::vector<std::int32_t> labels_;
   std::vector<std::uint32_t> order_;  // this epoch's permutation of the training set
   std::vector<std::uint32_t> eval_indices_;
