@@ -138,7 +138,7 @@ TEST(ExperimentConfig, UnknownNamesListTheValidOnes) {
 TEST(ExperimentConfig, ActivationParametersAreValidated) {
   expect_contains(error_for("model: {activation: {name: relu, alpha: 1}}\n"),
                   "takes no parameters");
-  expect_contains(error_for("model: {activation: {nam: relu}}\n"), "needs a name");
+  expect_contains(error_for("model: {activation: {nam: relu}}\n"), "a map needs 'name'");
 }
 
 TEST(ExperimentConfig, BadOverrides) {

@@ -10,6 +10,7 @@
 #include "actlab/config/yaml_reader.hpp"
 #include "actlab/core/error.hpp"
 #include "actlab/core/text.hpp"
+#include "actlab/nn/activation_config.hpp"
 
 namespace actlab {
 namespace {
@@ -23,47 +24,15 @@ std::size_t positive_size(YamlSection& section, const std::string& key, std::int
   return static_cast<std::size_t>(value);
 }
 
-// `activation: gelu` or `activation: {name: leaky_relu, alpha: 0.2}`.
+// `activation: gelu` or `activation: {name: leaky_relu, alpha: 0.2}` (activation_config.hpp).
 ActivationConfig parse_activation(YamlSection& model, const std::string& source) {
-  YAML::Node node = model.raw("activation");
-  const std::string path = model.key_path("activation");
-  ActivationConfig config;
-  if (!node.IsDefined() || node.IsNull()) return config;
-  auto check = [&](const YAML::Node& at, auto&& body) {
-    try {
-      body();
-    } catch (const ConfigError& e) {
-      throw ConfigError(location_message(source, at, path, e.what()));
-    }
-  };
-  if (node.IsScalar()) {
-    config.name = node.Scalar();
-    check(node, [&] { resolve_activation_params(find_activation(config.name), config); });
-    return config;
+  const YAML::Node node = model.raw("activation");
+  if (!node.IsDefined() || node.IsNull()) return {};
+  try {
+    return parse_activation_config(node, model.key_path("activation"));
+  } catch (const ConfigError& e) {
+    throw ConfigError(location_message(source, node, "", e.what()));
   }
-  if (!node.IsMap())
-    model.fail("activation", "expected a name (e.g. relu) or a mapping {name: ..., param: value}");
-  YamlSection section(node, source, path);
-  config.name = section.string("name", "");
-  if (config.name.empty()) section.fail("name", "the activation needs a name");
-  const ActivationInfo* info = nullptr;
-  check(node["name"], [&] { info = &find_activation(config.name); });
-  for (const auto& item : node) {
-    const std::string key = item.first.as<std::string>();
-    if (key == "name") continue;
-    auto spec = std::find_if(info->params.begin(), info->params.end(),
-                             [&](const ActivationParamSpec& p) { return p.name == key; });
-    if (spec == info->params.end()) {
-      // Let the registry word the error (unknown parameter, with the valid ones).
-      check(item.first, [&] { resolve_activation_params(*info, {config.name, {{key, 0.0}}}); });
-      continue;
-    }
-    const double value = spec->kind == ParamKind::kBool ? (section.boolean(key, false) ? 1.0 : 0.0)
-                                                        : section.real(key, 0.0);
-    config.params.emplace_back(key, value);
-  }
-  check(node, [&] { resolve_activation_params(*info, config); });
-  return config;
 }
 
 // `init: he_normal` or `init: {name: normal, std: 0.02}`.

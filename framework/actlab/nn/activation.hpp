@@ -42,7 +42,7 @@ enum class Saturation { kNone, kNegative, kPositive, kBoth };
 struct ActivationProperties {
   std::string_view output_range;  // e.g. "(0, 1)"
   bool monotonic = true;
-  bool smooth = true;        // continuously differentiable everywhere
+  bool smooth = true;         // continuously differentiable everywhere
   bool zero_centred = false;  // f(0) = 0 with outputs of both signs
   Saturation saturates = Saturation::kNone;
   std::string_view dead_zone = "";  // where f'(x) is exactly 0, e.g. "x <= 0"; empty if nowhere
@@ -68,14 +68,23 @@ struct ActivationInfo {
   std::string_view derivative;
   std::vector<ActivationParamSpec> params;
   ActivationProperties properties;
+  // Which parameter, if any, is learned (param = -1: none); a learned parameter appears in the
+  // network's named parameters under its own name ("alpha", "beta").
+  LearnableParam learnable;
   // Input units per output unit: 2 for the gated family (the Linear before it produces 2h units).
   std::size_t width_multiplier = 1;
+  // Constraints between parameters that per-parameter ranges cannot state (rrelu: lower <= upper);
+  // throws ConfigError. Empty when there are none.
+  std::function<void(const ActivationParams<double>&)> check_params;
   // Builds the layer for `width` input units with the given (complete, validated) parameters.
   std::function<std::unique_ptr<Layer<float>>(std::size_t, const ActivationParams<double>&)>
       make_float;
   std::function<std::unique_ptr<Layer<double>>(std::size_t, const ActivationParams<double>&)>
       make_double;
+  // Output unit i depends on input unit i alone (false for the gated family and gumbel_softmax).
   bool elementwise = true;
+  // Meant for the output side of a network (after the last Linear), not between hidden layers.
+  bool output_side = false;
 };
 
 // All registered activations, in the order shown to users.
@@ -83,6 +92,8 @@ const std::vector<ActivationInfo>& activation_registry();
 std::vector<std::string> activation_names();
 // Throws ConfigError listing the valid names (and the nearest) when unknown.
 const ActivationInfo& find_activation(std::string_view name);
+// "[0, 1]", "(0, inf)": the valid range of a parameter as messages and tables show it.
+std::string format_range(const ActivationParamSpec& spec);
 // Defaults overlaid with config values; throws ConfigError on an unknown parameter or one out of
 // range, naming the activation and parameter.
 ActivationParams<double> resolve_activation_params(const ActivationInfo& info,

@@ -7,6 +7,9 @@
 #include "actlab/nn/activation.hpp"
 #include "actlab/nn/activation_functions.hpp"
 #include "actlab/nn/elementwise_activation.hpp"
+#include "actlab/nn/gated_activation.hpp"
+#include "actlab/nn/gumbel_softmax.hpp"
+#include "actlab/nn/rrelu.hpp"
 
 namespace actlab {
 namespace {
@@ -19,6 +22,7 @@ ActivationInfo elementwise_info() {
   info.derivative = A::derivative;
   info.params.assign(A::params.begin(), A::params.end());
   info.properties = A::properties;
+  if constexpr (HasLearnableParam<A>) info.learnable = A::learnable;
   info.make_float = [](std::size_t width, const ActivationParams<double>& p) {
     return std::unique_ptr<Layer<float>>(new ElementwiseActivation<float, A>(width, p));
   };
@@ -34,19 +38,36 @@ void add_elementwise(std::vector<ActivationInfo>& out, activations::TypeList<A..
   (out.push_back(elementwise_info<A>()), ...);
 }
 
+// The elementwise activations, then the layer-shaped ones, each defined in its own file pair.
 std::vector<ActivationInfo> build_registry() {
   std::vector<ActivationInfo> registry;
   add_elementwise(registry, activations::ElementwiseActivations{});
+  registry.push_back(rrelu_info());
+  for (auto& info : gated_activation_infos())
+    registry.push_back(std::move(info));
+  registry.push_back(gumbel_softmax_info());
   return registry;
 }
 
-std::string format_range(const ActivationParamSpec& spec) {
-  std::ostringstream out;
-  out << (spec.min_open ? "(" : "[") << spec.min << ", " << spec.max << (spec.max_open ? ")" : "]");
-  return out.str();
-}
-
 }  // namespace
+
+// An infinite end is always open: "[0, inf)".
+std::string format_range(const ActivationParamSpec& spec) {
+  auto number = [](double v) {
+    if (std::isinf(v)) return std::string(v > 0 ? "inf" : "-inf");
+    std::ostringstream out;
+    out << v;
+    return out.str();
+  };
+  const bool open_min = spec.min_open || std::isinf(spec.min);
+  const bool open_max = spec.max_open || std::isinf(spec.max);
+  std::string range(open_min ? "(" : "[");
+  range += number(spec.min);
+  range += ", ";
+  range += number(spec.max);
+  range += open_max ? ")" : "]";
+  return range;
+}
 
 const std::vector<ActivationInfo>& activation_registry() {
   static const std::vector<ActivationInfo> registry = build_registry();
@@ -55,7 +76,8 @@ const std::vector<ActivationInfo>& activation_registry() {
 
 std::vector<std::string> activation_names() {
   std::vector<std::string> names;
-  for (const auto& info : activation_registry()) names.emplace_back(info.name);
+  for (const auto& info : activation_registry())
+    names.emplace_back(info.name);
   return names;
 }
 
@@ -73,18 +95,24 @@ const ActivationInfo& find_activation(std::string_view name) {
 ActivationParams<double> resolve_activation_params(const ActivationInfo& info,
                                                    const ActivationConfig& config) {
   ActivationParams<double> values{};
-  for (std::size_t k = 0; k < info.params.size(); ++k) values[k] = info.params[k].default_value;
+  for (std::size_t k = 0; k < info.params.size(); ++k)
+    values[k] = info.params[k].default_value;
   for (const auto& [key, value] : config.params) {
+    const std::string& name = key;  // C++20 lambdas cannot capture structured bindings (clang)
     auto it = std::find_if(info.params.begin(), info.params.end(),
-                           [&](const ActivationParamSpec& p) { return p.name == key; });
+                           [&](const ActivationParamSpec& p) { return p.name == name; });
     if (it == info.params.end()) {
       std::vector<std::string> names;
-      for (const auto& p : info.params) names.emplace_back(p.name);
+      for (const auto& p : info.params)
+        names.emplace_back(p.name);
       if (names.empty())
         throw ConfigError("activation '" + std::string(info.name) + "' takes no parameters, got '" +
                           key + "'");
-      throw ConfigError(unknown_name_message(
-          "parameter of activation '" + std::string(info.name) + "'", key, names));
+      std::string message =
+          "activation '" + std::string(info.name) + "' has no parameter '" + key + "'";
+      if (auto suggestion = nearest_name(key, names))
+        message += " (did you mean '" + *suggestion + "'?)";
+      throw ConfigError(message + "; valid: " + join(names, ", "));
     }
     const ActivationParamSpec& spec = *it;
     const bool below = spec.min_open ? value <= spec.min : value < spec.min;
@@ -92,8 +120,12 @@ ActivationParams<double> resolve_activation_params(const ActivationInfo& info,
     if (!std::isfinite(value) || below || above)
       throw ConfigError("activation '" + std::string(info.name) + "' parameter '" + key +
                         "' must be in " + format_range(spec));
+    if (spec.kind == ParamKind::kBool && value != 0.0 && value != 1.0)
+      throw ConfigError("activation '" + std::string(info.name) + "' parameter '" + key +
+                        "' is a switch: true or false");
     values[static_cast<std::size_t>(it - info.params.begin())] = value;
   }
+  if (info.check_params) info.check_params(values);
   return values;
 }
 

@@ -11,13 +11,16 @@
 namespace actlab {
 
 template <typename A>
-concept HasLearnableParam = requires { A::learnable; };
+concept HasLearnableParam = requires {
+  A::learnable;
+};
 
 template <typename T, typename A>
 class ElementwiseActivation final : public Layer<T> {
  public:
   ElementwiseActivation(std::size_t width, const ActivationParams<double>& params) : width_(width) {
-    for (std::size_t k = 0; k < params.size(); ++k) params_[k] = static_cast<T>(params[k]);
+    for (std::size_t k = 0; k < params.size(); ++k)
+      params_[k] = static_cast<T>(params[k]);
     if constexpr (HasLearnableParam<A>) {
       constexpr LearnableParam l = A::learnable;
       learnable_ = l.enabled_by < 0 || params[l.enabled_by] != 0.0;
@@ -51,29 +54,36 @@ class ElementwiseActivation final : public Layer<T> {
   void forward(MatrixView<const T> x, MatrixView<T> y, const ForwardContext&) override {
     x_ = x;
     y_ = y;
-    const std::size_t cols = x.cols;
     if (!learnable_) {
       const ActivationParams<T> p = params_;
       const T* __restrict in = x.data;
       T* __restrict out = y.data;
       const std::size_t n = x.size();
 #pragma omp simd
-      for (std::size_t i = 0; i < n; ++i) out[i] = A::f(in[i], p);
+      for (std::size_t i = 0; i < n; ++i)
+        out[i] = A::f(in[i], p);
       return;
     }
     if constexpr (HasLearnableParam<A>) {
-      constexpr int k = A::learnable.param;
+      constexpr std::size_t k = A::learnable.param;
+      const std::size_t cols = x.cols;
       for (std::size_t r = 0; r < x.rows; ++r) {
         const T* __restrict in = x.row(r);
         T* __restrict out = y.row(r);
-        ActivationParams<T> p = params_;
         if (!per_unit_) {
+          ActivationParams<T> p = params_;
           p[k] = value_.data[0];
 #pragma omp simd
-          for (std::size_t c = 0; c < cols; ++c) out[c] = A::f(in[c], p);
+          for (std::size_t c = 0; c < cols; ++c)
+            out[c] = A::f(in[c], p);
         } else {
+          const T* __restrict theta = value_.data;
+          // No `omp simd` here: its per-lane copies of p defeat the vectoriser, which on its own
+          // scalarises p and vectorises the loop.
+          const ActivationParams<T> base = params_;
           for (std::size_t c = 0; c < cols; ++c) {
-            p[k] = value_.data[c];
+            ActivationParams<T> p = base;
+            p[k] = theta[c];
             out[c] = A::f(in[c], p);
           }
         }
@@ -81,7 +91,26 @@ class ElementwiseActivation final : public Layer<T> {
     }
   }
 
-  // dx = dy ⊙ f'(x, y); for a learnable parameter θ also dθ += Σ dy ⊙ ∂f/∂θ.
+  bool elementwise_derivative(MatrixView<const T> x, MatrixView<T> y,
+                              MatrixView<T> dydx) const override {
+    for (std::size_t r = 0; r < x.rows; ++r) {
+      const T* __restrict in = x.row(r);
+      T* __restrict out = y.row(r);
+      T* __restrict d = dydx.row(r);
+      ActivationParams<T> p = params_;
+      for (std::size_t c = 0; c < x.cols; ++c) {
+        if constexpr (HasLearnableParam<A>) {
+          if (learnable_) p[A::learnable.param] = value_.data[per_unit_ ? c : 0];
+        }
+        out[c] = A::f(in[c], p);
+        d[c] = A::df(in[c], out[c], p);
+      }
+    }
+    return true;
+  }
+
+  // dx = dy ⊙ f'(x, y); for a learnable parameter θ also dθ += Σ_rows dy ⊙ ∂f/∂θ (summed over the
+  // columns too when θ is shared).
   void backward(MatrixView<const T> dy, MatrixView<T> dx) override {
     if (!learnable_) {
       if (dx.data == nullptr) return;
@@ -92,30 +121,42 @@ class ElementwiseActivation final : public Layer<T> {
       T* __restrict result = dx.data;
       const std::size_t n = dy.size();
 #pragma omp simd
-      for (std::size_t i = 0; i < n; ++i) result[i] = g[i] * A::df(in[i], out[i], p);
+      for (std::size_t i = 0; i < n; ++i)
+        result[i] = g[i] * A::df(in[i], out[i], p);
       return;
     }
     if constexpr (HasLearnableParam<A>) {
-      constexpr int k = A::learnable.param;
+      constexpr std::size_t k = A::learnable.param;
       const std::size_t cols = dy.cols;
-      T shared_sum = 0;
+      // The first layer's dx is not needed, but θ's gradient still is.
+      if (dx.data == nullptr) scratch_.resize(1, cols);
       for (std::size_t r = 0; r < dy.rows; ++r) {
-        const T* g = dy.row(r);
-        const T* in = x_.row(r);
-        const T* out = y_.row(r);
-        T* result = dx.data ? dx.row(r) : nullptr;
-        ActivationParams<T> p = params_;
-        for (std::size_t c = 0; c < cols; ++c) {
-          p[k] = per_unit_ ? value_.data[c] : value_.data[0];
-          if (result) result[c] = g[c] * A::df(in[c], out[c], p);
-          const T d = g[c] * A::dparam(in[c], out[c], p);
-          if (per_unit_)
-            grad_.data[c] += d;
-          else
-            shared_sum += d;
+        const T* __restrict g = dy.row(r);
+        const T* __restrict in = x_.row(r);
+        const T* __restrict out = y_.row(r);
+        T* __restrict result = dx.data ? dx.row(r) : scratch_.data();
+        if (!per_unit_) {
+          ActivationParams<T> p = params_;
+          p[k] = value_.data[0];
+          T sum = 0;
+#pragma omp simd reduction(+ : sum)
+          for (std::size_t c = 0; c < cols; ++c) {
+            result[c] = g[c] * A::df(in[c], out[c], p);
+            sum += g[c] * A::dparam(in[c], out[c], p);
+          }
+          grad_.data[0] += sum;
+        } else {
+          const T* __restrict theta = value_.data;
+          T* __restrict dtheta = grad_.data;
+          const ActivationParams<T> base = params_;
+          for (std::size_t c = 0; c < cols; ++c) {
+            ActivationParams<T> p = base;
+            p[k] = theta[c];
+            result[c] = g[c] * A::df(in[c], out[c], p);
+            dtheta[c] += g[c] * A::dparam(in[c], out[c], p);
+          }
         }
       }
-      if (!per_unit_) grad_.data[0] += shared_sum;
     }
   }
 
@@ -128,6 +169,7 @@ class ElementwiseActivation final : public Layer<T> {
   MatrixView<T> value_, grad_;
   MatrixView<const T> x_;
   MatrixView<const T> y_;
+  Matrix<T> scratch_;  // (1, width): dx of a first layer, computed alongside dθ and dropped
 };
 
 }  // namespace actlab
