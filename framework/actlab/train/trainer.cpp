@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <set>
 
+#include "actlab/core/error.hpp"
 #include "actlab/core/gemm.hpp"
 #include "actlab/data/batch.hpp"
 #include "actlab/nn/mlp.hpp"
@@ -89,6 +91,72 @@ nlohmann::json EpochMetrics::to_json() const {
   return j;
 }
 
+namespace {
+
+// A number of metrics.jsonl: null stands for NaN.
+double number_from_json(const nlohmann::json& value) {
+  return value.is_null() ? kNaN : value.get<double>();
+}
+
+std::vector<double> numbers_from_json(const nlohmann::json& values) {
+  std::vector<double> out;
+  for (const auto& value : values)
+    out.push_back(number_from_json(value));
+  return out;
+}
+
+}  // namespace
+
+EpochMetrics EpochMetrics::from_json(const nlohmann::json& j) {
+  static const std::set<std::string> known = {"epoch",
+                                              "step",
+                                              "train_loss",
+                                              "train_accuracy",
+                                              "validation_loss",
+                                              "validation_accuracy",
+                                              "test_loss",
+                                              "test_accuracy",
+                                              "learning_rate",
+                                              "grad_norm_mean",
+                                              "grad_norm_max",
+                                              "clipped_steps",
+                                              "vanishing_ratio",
+                                              "grad_norm_slope",
+                                              "max_dead_fraction",
+                                              "mean_saturated_fraction",
+                                              "dead_fraction_by_layer",
+                                              "grad_norm_by_layer",
+                                              "seconds",
+                                              "samples_per_second"};
+  auto number = [&](const char* key) { return number_from_json(j.at(key)); };
+  EpochMetrics m;
+  m.epoch = j.at("epoch").get<std::size_t>();
+  m.step = j.at("step").get<std::size_t>();
+  m.train_loss = number("train_loss");
+  m.train_accuracy = number("train_accuracy");
+  m.validation = {number("validation_loss"), number("validation_accuracy")};
+  m.test = {number("test_loss"), number("test_accuracy")};
+  m.learning_rate = number("learning_rate");
+  m.grad_norm_mean = number("grad_norm_mean");
+  m.grad_norm_max = number("grad_norm_max");
+  m.clipped_steps = j.at("clipped_steps").get<std::size_t>();
+  m.seconds = number("seconds");
+  m.samples_per_second = number("samples_per_second");
+  for (const auto& [key, value] : j.items())
+    if (!known.count(key)) m.activation_parameters.emplace_back(key, number_from_json(value));
+  if (j.contains("vanishing_ratio")) {
+    ProbeEpochSummary p;
+    p.vanishing_ratio = number("vanishing_ratio");
+    p.grad_norm_slope = number("grad_norm_slope");
+    p.max_dead_fraction = number("max_dead_fraction");
+    p.mean_saturated_fraction = number("mean_saturated_fraction");
+    p.dead_fraction_by_layer = numbers_from_json(j.at("dead_fraction_by_layer"));
+    p.grad_norm_by_layer = numbers_from_json(j.at("grad_norm_by_layer"));
+    m.probes = std::move(p);
+  }
+  return m;
+}
+
 nlohmann::json RunResult::summary() const {
   nlohmann::json j;
   j["status"] = std::string(run_status_name(status));
@@ -96,6 +164,19 @@ nlohmann::json RunResult::summary() const {
   j["steps"] = steps;
   if (!message.empty()) j["message"] = message;
   j["seconds"] = seconds;
+  j["stopped_early"] = stopped_early;
+  if (early_stopping)
+    j["early_stopping"] = {{"best_epoch", early_stopping->best_epoch},
+                           {"best_validation_loss", number_or_null(early_stopping->best_loss)}};
+  if (target_accuracy) {
+    j["target_accuracy"] = *target_accuracy;
+    j["epoch_reached_target"] = nullptr;
+    for (const auto& e : epochs)
+      if (e.test.accuracy >= *target_accuracy) {
+        j["epoch_reached_target"] = e.epoch;
+        break;
+      }
+  }
   if (!epochs.empty()) {
     const EpochMetrics& last = epochs.back();
     j["final"] = last.to_json();
@@ -124,6 +205,7 @@ Trainer::Trainer(const ExperimentConfig& config, const DataSplits& data)
       network_(build_mlp<float>(mlp_spec(config, data))),
       optimizer_(make_optimizer(config.optimizer, network_.parameters().size())),
       layer_rng_(Rng::stream(config.seed, kLayerStream)),
+      early_stopping_(config.train.early_stopping),
       batch_size_(std::min(config.train.batch_size, std::max<std::size_t>(data.train.size(), 1))) {
   Rng init_rng = Rng::stream(config.seed, kInitStream);
   network_.initialize(init_rng);
@@ -200,10 +282,20 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
     tensor_grads.emplace_back(p.grad.data, p.grad.size());
 
   RunResult result;
+  result.epochs = history_;
+  result.target_accuracy = config_.target_accuracy;
   const auto run_start = Clock::now();
+  auto finish = [&](std::size_t steps) {
+    result.steps = steps;
+    result.seconds = seconds_done_ + seconds_since(run_start);
+    if (config_.train.early_stopping.enabled()) result.early_stopping = early_stopping_.state();
+    return result;
+  };
   ProgressBar progress;
-  std::size_t step = 0;
-  for (std::size_t epoch = 1; epoch <= config_.train.epochs; ++epoch) {
+  std::size_t step = steps_done_;
+  bool stop_early = early_stopping_.should_stop();  // a run resumed after it stopped early
+  for (std::size_t epoch = history_.size() + 1; epoch <= config_.train.epochs && !stop_early;
+       ++epoch) {
     EpochMetrics metrics;
     metrics.epoch = epoch;
     epoch_order(n, config_.seed, epoch, order_);
@@ -221,9 +313,7 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
         result.message = "interrupted at step " + std::to_string(step) + " (epoch " +
                          std::to_string(epoch) + "); the last complete epoch is " +
                          std::to_string(epoch - 1);
-        result.steps = step;
-        result.seconds = seconds_since(run_start);
-        return result;
+        return finish(step);
       }
       const std::size_t first = b * batch_size_;
       const std::size_t rows = std::min(batch_size_, n - first);
@@ -243,14 +333,12 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
         progress.finish();
         const std::string where = find_non_finite_gradient();
         result.status = RunStatus::kDiverged;
-        result.message =
-            "diverged at step " + std::to_string(step) + " (epoch " + std::to_string(epoch) +
-            "): " +
-            (std::isfinite(loss.loss) ? "" : "loss is " + std::to_string(loss.loss) + "; ") +
-            (where.empty() ? "gradient norm is not finite" : "non-finite gradient in " + where);
-        result.steps = step;
-        result.seconds = seconds_since(run_start);
-        return result;
+        result.message = "diverged at step " + std::to_string(step) + " (epoch " +
+                         std::to_string(epoch) + "): " +
+                         (std::isfinite(loss.loss) ? "" : "loss is " + std::to_string(loss.loss) + "; ") +
+                         (where.empty() ? "gradient norm is not finite"
+                                        : "non-finite gradient in " + where);
+        return finish(step);
       }
       bool clipped = false;
       switch (config_.clip.mode) {
@@ -290,10 +378,7 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
     }
     progress.finish();
     metrics.seconds = seconds_since(epoch_start);
-    if (probes_) {
-      metrics.probes = probes_->end_epoch(step, epoch);
-      if (output != nullptr) output->write_text("probes.csv", probes_->csv());
-    }
+    if (probes_) metrics.probes = probes_->end_epoch(step, epoch);
     metrics.step = step;
     metrics.train_loss = loss_sum / static_cast<double>(seen);
     metrics.train_accuracy = static_cast<double>(correct) / static_cast<double>(seen);
@@ -317,14 +402,80 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
         "· lr {:.3g} · |g| {:.3g} · {:.1f}s, {:.0f} samples/s{}",
         epoch, config_.train.epochs, metrics.train_loss, metrics.train_accuracy,
         metrics.validation.loss, metrics.validation.accuracy, metrics.test.accuracy,
-        metrics.learning_rate, metrics.grad_norm_mean, metrics.seconds, metrics.samples_per_second,
-        extra);
-    if (output != nullptr) output->append_metrics(metrics.to_json());
+        metrics.learning_rate, metrics.grad_norm_mean, metrics.seconds,
+        metrics.samples_per_second, extra);
+    stop_early = early_stopping_.update(epoch, metrics.validation.loss);
+    if (stop_early)
+      spdlog::info("early stopping: no validation-loss improvement for {} epochs (best: epoch {})",
+                   config_.train.early_stopping.patience, early_stopping_.state().best_epoch);
+    if (output != nullptr)
+      output->commit_epoch(metrics.to_json(), probes_ ? &probes_->csv() : nullptr,
+                           checkpoint(epoch, step, seconds_done_ + seconds_since(run_start)));
     result.epochs.push_back(std::move(metrics));
   }
-  result.steps = step;
-  result.seconds = seconds_since(run_start);
-  return result;
+  result.stopped_early = stop_early;
+  return finish(step);
+}
+
+Checkpoint Trainer::checkpoint(std::size_t epoch, std::size_t step, double elapsed) const {
+  Checkpoint c;
+  c.config = training_fingerprint(config_);
+  c.epoch = epoch;
+  c.step = step;
+  c.elapsed_seconds = elapsed;
+  const auto params = network_.parameters();
+  c.parameters.assign(params.begin(), params.end());
+  c.optimizer_steps = optimizer_->steps();
+  for (const auto& [name, buffer] : optimizer_->state_buffers())
+    c.optimizer_state.emplace_back(name, std::vector<float>(buffer.begin(), buffer.end()));
+  c.layer_rng = layer_rng_.state();
+  c.early_stopping = early_stopping_.state();
+  if (probes_) {
+    Probes::State state = probes_->state();
+    c.probes_last_measured = state.last_measured;
+    c.probes_dead_at_start = std::move(state.dead_at_start);
+  }
+  return c;
+}
+
+void Trainer::resume_from(const Checkpoint& c, RunOutput& output) {
+  check_checkpoint_config(c, training_fingerprint(config_));
+  auto refuse = [&](const std::string& why) {
+    throw CheckpointError(c.source.string() + ": " + why + "; refusing to resume");
+  };
+  const auto params = network_.parameters();
+  if (c.parameters.size() != params.size())
+    refuse("it holds " + std::to_string(c.parameters.size()) + " parameters, the network has " +
+           std::to_string(params.size()));
+  if (c.epoch > config_.train.epochs)
+    refuse("it was taken after epoch " + std::to_string(c.epoch) + " of " +
+           std::to_string(config_.train.epochs));
+  auto buffers = optimizer_->state_buffers();
+  if (buffers.size() != c.optimizer_state.size())
+    refuse("it holds " + std::to_string(c.optimizer_state.size()) + " optimizer buffers, " +
+           std::string(optimizer_->name()) + " has " + std::to_string(buffers.size()));
+  for (std::size_t i = 0; i < buffers.size(); ++i)
+    if (buffers[i].first != c.optimizer_state[i].first ||
+        buffers[i].second.size() != c.optimizer_state[i].second.size())
+      refuse("optimizer buffer " + c.optimizer_state[i].first + " does not fit " +
+             buffers[i].first);
+  if (probes_ && c.probes_dead_at_start.size() != probes_->hidden_layers())
+    refuse("its probe state does not fit this network");
+
+  const RunOutput::Resumed files = output.resume(c);  // checks the files before changing anything
+  std::copy(c.parameters.begin(), c.parameters.end(), params.begin());
+  for (std::size_t i = 0; i < buffers.size(); ++i)
+    std::copy(c.optimizer_state[i].second.begin(), c.optimizer_state[i].second.end(),
+              buffers[i].second.begin());
+  optimizer_->set_steps(c.optimizer_steps);
+  layer_rng_.set_state(c.layer_rng);
+  early_stopping_.set_state(c.early_stopping);
+  if (probes_) probes_->restore({c.probes_last_measured, c.probes_dead_at_start}, files.probes_csv);
+  history_.clear();
+  for (const auto& line : files.metrics)
+    history_.push_back(EpochMetrics::from_json(line));
+  steps_done_ = c.step;
+  seconds_done_ = c.elapsed_seconds;
 }
 
 }  // namespace actlab
