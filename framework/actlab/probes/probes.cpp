@@ -74,6 +74,7 @@ Probes::Probes(const ProbeConfig& config, Sequential<float>& network, const Data
       HiddenTap tap;
       tap.depth = linear_.size();
       tap.layer_index = i;
+      tap.parameter_free = layer.parameter_shapes().empty();
       for (const auto& info : activation_registry())
         if (info.name == layer.kind()) {
           tap.has_dead_zone = !info.properties.dead_zone.empty();
@@ -147,10 +148,12 @@ void Probes::measure(std::size_t step, std::size_t epoch) {
     derivative_.resize(z.rows, z.cols);
     values_.resize(z.rows, z.cols);
     network_.layer(tap.layer_index).elementwise_derivative(z, values_.view(), derivative_.view());
-    // A learnable slope or beta changes f', so the reference maximum is taken afresh each time.
-    tap.max_abs_derivative = max_abs_derivative(network_.layer(tap.layer_index));
-    const SaturationStatistics sat =
-        saturation(derivative_.view(), config_.saturation_epsilon, tap.max_abs_derivative);
+    // A learnable slope or beta changes f', so its reference maximum is taken afresh each time;
+    // that of an activation without parameters is fixed.
+    if (tap.max_abs_derivative == 0 || !tap.parameter_free)
+      tap.max_abs_derivative = max_abs_derivative(network_.layer(tap.layer_index));
+    const SaturationStatistics sat = saturation(derivative_.view(), config_.saturation_epsilon,
+                                      tap.max_abs_derivative);
     row(step, epoch, depth, "saturated_fraction", sat.saturated_fraction);
     row(step, epoch, depth, "units_saturated_99", sat.units_mostly_saturated);
     last_saturated_[h] = sat.saturated_fraction;

@@ -85,7 +85,8 @@ class Probes {
     std::size_t layer_index;  // the activation layer in the network
     bool has_dead_zone = false;
     bool elementwise = false;
-    double max_abs_derivative = 1;
+    bool parameter_free = false;    // f' never changes: its maximum is computed once
+    double max_abs_derivative = 0;  // max_x |f'(x)|; 0 until first computed
     std::vector<bool> dead_at_start;
   };
 
