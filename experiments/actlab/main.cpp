@@ -9,10 +9,11 @@
 #include <cstring>
 #include <iostream>
 
-#include "actlab/experiment/sweep.hpp"
-#include "merge_command.hpp"
 #include "activations_command.hpp"
+#include "actlab/experiment/sweep.hpp"
 #include "bench_command.hpp"
+#include "merge_command.hpp"
+#include "report_command.hpp"
 #include "run_command.hpp"
 #include "study_command.hpp"
 #include "summary_command.hpp"
@@ -110,6 +111,16 @@ int main(int argc, char** argv) {
       "--out", [&](const std::string& dir) { merge.out = dir; },
       "Folder to merge into (default, for a single folder: in place)");
 
+  actlab::cli::ReportOptions report;
+  CLI::App* report_cmd = app.add_subcommand(
+      "report", "Plot a study (or one run) into report.html with PNG figures (matplotlib)");
+  report_cmd->add_option("dir", report.dir, "A study folder (runs/NAME) or one run folder")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  report_cmd->add_option_function<std::string>(
+      "--out", [&](const std::string& dir) { report.out = dir; },
+      "Folder for report.html and the figures (default: DIR/report)");
+
   bool markdown = false;
   CLI::App* activations_cmd = app.add_subcommand(
       "activations", "Print every activation: parameters, formula, derivative, properties");
@@ -142,6 +153,7 @@ int main(int argc, char** argv) {
   }
   if (*summary_cmd) return actlab::cli::summary_command(summary);
   if (*merge_cmd) return actlab::cli::merge_command(merge);
+  if (*report_cmd) return actlab::cli::report_command(report);
   if (*bench_cmd) return actlab::cli::bench_command(bench);
   if (*activations_cmd) {
     actlab::print_activation_table(

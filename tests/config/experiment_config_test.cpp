@@ -157,3 +157,23 @@ TEST(ExperimentConfig, MissingFileAndEmptyFile) {
 
 }  // namespace
 }  // namespace actlab
+
+namespace actlab {
+namespace {
+
+// The generated 2-d data sets: their keys, a default validation split that fits 1000 points, and
+// located errors for their keys elsewhere or out of range.
+TEST(ExperimentConfig, GeneratedDataSetKeys) {
+  const auto path = write_config("data: {dataset: spiral, points: 400, noise: 0.2}\n");
+  const ExperimentConfig config = load_config(path);
+  EXPECT_EQ(config.data.points, 400u);
+  EXPECT_DOUBLE_EQ(config.data.noise, 0.2);
+  EXPECT_EQ(config.data.validation_size, 200u);
+  expect_contains(error_for("data: {dataset: fashion-mnist, points: 400}\n"),
+                  "data.points: applies to the generated data sets");
+  expect_contains(error_for("data: {dataset: xor, noise: 2}\n"), "data.noise");
+  expect_contains(error_for("data: {dataset: xor, points: 1}\n"), "data.points");
+}
+
+}  // namespace
+}  // namespace actlab

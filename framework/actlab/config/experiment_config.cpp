@@ -10,6 +10,7 @@
 #include "actlab/config/yaml_reader.hpp"
 #include "actlab/core/error.hpp"
 #include "actlab/core/text.hpp"
+#include "actlab/data/synthetic.hpp"
 #include "actlab/nn/activation_config.hpp"
 
 namespace actlab {
@@ -136,11 +137,19 @@ ExperimentConfig parse_config(const YAML::Node& root_node, const std::string& so
   config.data.path = data.string("path", config.data.path.string());
   if (config.data.dataset == "idx" && config.data.path.empty())
     data.fail("path", "dataset 'idx' needs data.path: the folder holding the IDX files");
-  config.data.validation_size = positive_size(data, "validation_size", 5000, 0);
+  const bool generated = is_synthetic_dataset(config.data.dataset);
+  // The generated data sets hold 1000 training points by default: 5000 would leave none.
+  config.data.validation_size = positive_size(data, "validation_size", generated ? 200 : 5000, 0);
   config.data.train_subset = positive_size(data, "train_subset", 0, 0);
   config.data.test_subset = positive_size(data, "test_subset", 0, 0);
   config.data.normalization =
       parse_choice(data, "normalization", kNormalizations, config.data.normalization);
+  for (const char* key : {"points", "noise"})
+    if (!generated && data.has(key))
+      data.fail(key, "applies to the generated data sets (spiral, xor) only");
+  config.data.points = positive_size(data, "points", 1000, 2);
+  config.data.noise = data.real("noise", config.data.noise);
+  data.require("noise", config.data.noise >= 0 && config.data.noise <= 1, "between 0 and 1");
   data.reject_unknown_keys();
 
   YamlSection model = root.section("model");
@@ -322,6 +331,10 @@ YAML::Node to_yaml(const ExperimentConfig& c) {
   data["train_subset"] = c.data.train_subset;
   data["test_subset"] = c.data.test_subset;
   data["normalization"] = c.data.normalization == Normalization::kScale ? "scale" : "standardize";
+  if (is_synthetic_dataset(c.data.dataset)) {
+    data["points"] = c.data.points;
+    data["noise"] = c.data.noise;
+  }
   root["data"] = data;
   YAML::Node model;
   YAML::Node hidden(YAML::NodeType::Sequence);

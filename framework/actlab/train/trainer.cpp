@@ -11,9 +11,12 @@
 #include "actlab/core/error.hpp"
 #include "actlab/core/gemm.hpp"
 #include "actlab/data/batch.hpp"
+#include "actlab/data/synthetic.hpp"
 #include "actlab/nn/mlp.hpp"
+#include "actlab/nn/sigmoid_binary_cross_entropy.hpp"
 #include "actlab/nn/softmax_cross_entropy.hpp"
 #include "actlab/optim/clip.hpp"
+#include "actlab/train/decision_grid.hpp"
 #include "actlab/train/progress.hpp"
 #include "actlab/train/run_output.hpp"
 
@@ -41,12 +44,24 @@ MlpSpec mlp_spec(const ExperimentConfig& config, const DataSplits& data) {
   MlpSpec spec;
   spec.inputs = data.train.features;
   spec.hidden = config.model.hidden;
-  spec.outputs = data.train.classes;
+  // Two classes: one logit, p(class 1) = sigmoid(z) (sigmoid_binary_cross_entropy.hpp).
+  spec.outputs = data.train.classes == 2 ? 1 : data.train.classes;
   spec.activation = config.model.activation;
   spec.init = config.model.init;
   spec.bias_init = config.model.bias_init;
   return spec;
 }
+
+// The loss of the network's output: binary cross-entropy on one logit for two classes, softmax
+// cross-entropy otherwise. dlogits may be empty (evaluation).
+LossResult output_loss(MatrixView<const float> logits, std::span<const std::int32_t> labels,
+                       double label_smoothing, MatrixView<float> dlogits) {
+  if (logits.cols == 1) return sigmoid_binary_cross_entropy<float>(logits, labels, dlogits);
+  return softmax_cross_entropy<float>(logits, labels, label_smoothing, dlogits);
+}
+
+// decision_grid.csv: 200 × 200 cells, fine enough for smooth region borders in the report.
+constexpr std::size_t kDecisionGridResolution = 200;
 
 }  // namespace
 
@@ -207,6 +222,10 @@ Trainer::Trainer(const ExperimentConfig& config, const DataSplits& data)
       layer_rng_(Rng::stream(config.seed, kLayerStream)),
       early_stopping_(config.train.early_stopping),
       batch_size_(std::min(config.train.batch_size, std::max<std::size_t>(data.train.size(), 1))) {
+  if (data.train.classes == 2 && config.train.label_smoothing > 0)
+    throw ConfigError(
+        "train.label_smoothing applies to softmax cross-entropy (3 or more classes); "
+        "two-class data trains one logit with binary cross-entropy");
   Rng init_rng = Rng::stream(config.seed, kInitStream);
   network_.initialize(init_rng);
   if (config.probes.enabled)
@@ -238,7 +257,7 @@ Evaluation Trainer::evaluate(const Dataset& data) {
     std::span<std::int32_t> labels(labels_.data(), rows);
     gather_batch(data, {indices.data(), rows}, data_.normalizer, x, labels);
     MatrixView<float> logits = network_.forward(x, {.training = false, .rng = nullptr});
-    const LossResult loss = softmax_cross_entropy<float>(logits, labels, 0.0, {});
+    const LossResult loss = output_loss(logits, labels, 0.0, {});
     loss_sum += loss.loss * static_cast<double>(rows);
     correct += loss.correct;
   }
@@ -287,8 +306,7 @@ StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size
   network_.zero_grad();
   MatrixView<float> logits = network_.forward(x, {.training = true, .rng = &layer_rng_});
   MatrixView<float> dlogits = dlogits_.view().row_range(0, rows);
-  const LossResult loss =
-      softmax_cross_entropy<float>(logits, labels, config_.train.label_smoothing, dlogits);
+  const LossResult loss = output_loss(logits, labels, config_.train.label_smoothing, dlogits);
   network_.backward(dlogits);
 
   StepResult result;
@@ -300,7 +318,8 @@ StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size
     return result;
   }
   switch (config_.clip.mode) {
-    case ClipMode::kNone: break;
+    case ClipMode::kNone:
+      break;
     case ClipMode::kNorm:
       result.clipped =
           clip_grad_norm(network_.gradients(), config_.clip.max_norm, config_.clip.norm_type)
@@ -417,8 +436,8 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
         "· lr {:.3g} · |g| {:.3g} · {:.1f}s, {:.0f} samples/s{}",
         epoch, config_.train.epochs, metrics.train_loss, metrics.train_accuracy,
         metrics.validation.loss, metrics.validation.accuracy, metrics.test.accuracy,
-        metrics.learning_rate, metrics.grad_norm_mean, metrics.seconds,
-        metrics.samples_per_second, extra);
+        metrics.learning_rate, metrics.grad_norm_mean, metrics.seconds, metrics.samples_per_second,
+        extra);
     stop_early = early_stopping_.update(epoch, metrics.validation.loss);
     if (stop_early)
       spdlog::info("early stopping: no validation-loss improvement for {} epochs (best: epoch {})",
@@ -429,6 +448,12 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
     result.epochs.push_back(std::move(metrics));
   }
   result.stopped_early = stop_early;
+  if (output != nullptr && is_synthetic_dataset(config_.data.dataset)) {
+    output->write_text("decision_grid.csv",
+                       decision_grid_csv(network_, data_.normalizer, kDecisionGridResolution,
+                                         config_.train.eval_batch_size));
+    output->write_text("points.csv", points_csv(data_.train, data_.test));
+  }
   return finish(step);
 }
 
