@@ -1,15 +1,18 @@
 // actlab: train multilayer perceptrons from YAML experiments and measure what activation functions
 // do to training. This file only wires the subcommands; each lives in its own *_command.cpp.
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <atomic>
 #include <csignal>
 #include <cstring>
+#include <iostream>
 
 #include "actlab/experiment/sweep.hpp"
 #include "merge_command.hpp"
+#include "activations_command.hpp"
+#include "bench_command.hpp"
 #include "run_command.hpp"
 #include "study_command.hpp"
 #include "summary_command.hpp"
@@ -107,6 +110,16 @@ int main(int argc, char** argv) {
       "--out", [&](const std::string& dir) { merge.out = dir; },
       "Folder to merge into (default, for a single folder: in place)");
 
+  bool markdown = false;
+  CLI::App* activations_cmd = app.add_subcommand(
+      "activations", "Print every activation: parameters, formula, derivative, properties");
+  activations_cmd->add_flag("--markdown", markdown, "As a Markdown table");
+
+  actlab::cli::BenchOptions bench;
+  CLI::App* bench_cmd = app.add_subcommand(
+      "bench", "Training throughput of the workloads W1-W3 against their GEMM-only limit");
+  actlab::cli::add_bench_options(*bench_cmd, bench);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -129,5 +142,11 @@ int main(int argc, char** argv) {
   }
   if (*summary_cmd) return actlab::cli::summary_command(summary);
   if (*merge_cmd) return actlab::cli::merge_command(merge);
+  if (*bench_cmd) return actlab::cli::bench_command(bench);
+  if (*activations_cmd) {
+    actlab::print_activation_table(
+        std::cout, markdown ? actlab::TableStyle::kMarkdown : actlab::TableStyle::kText);
+    return 0;
+  }
   return 0;
 }

@@ -120,8 +120,8 @@ int run_command(const RunOptions& options, const std::atomic<bool>& stop_request
     spdlog::info("loading {} ...", config.data.dataset);
     const DataSplits data = load_data(config.data, config.seed);
     spdlog::info("data: {} train / {} validation / {} test examples of {} features, {} classes",
-                 data.train.size(), data.validation.size(), data.test.size(),
-                 data.train.features, data.train.classes);
+                 data.train.size(), data.validation.size(), data.test.size(), data.train.features,
+                 data.train.classes);
 
     RunOutput output(dir);
     Trainer trainer(config, data);

@@ -73,7 +73,8 @@ clip:
 }
 
 TEST(ExperimentConfig, ResolvedConfigRoundTrips) {
-  const auto path = write_config("name: rt\nmodel: {hidden: [8], init: {name: normal, std: 0.5}}\n");
+  const auto path =
+      write_config("name: rt\nmodel: {hidden: [8], init: {name: normal, std: 0.5}}\n");
   const ExperimentConfig c = load_config(path);
   const ExperimentConfig again = parse_config(to_yaml(c), "resolved");
   EXPECT_EQ(YAML::Dump(to_yaml(c)), YAML::Dump(to_yaml(again)));
@@ -119,7 +120,8 @@ TEST(ExperimentConfig, OutOfRangeValues) {
   expect_contains(error_for("train: {batch_size: 0}\n"), "train.batch_size: must be at least 1");
   expect_contains(error_for("train: {epochs: -1}\n"), "train.epochs: must be at least 0");
   expect_contains(error_for("model: {hidden: [16, 0]}\n"), "model.hidden[1]: a layer width");
-  expect_contains(error_for("clip: {mode: norm, max_norm: 0}\n"), "clip.max_norm: must be positive");
+  expect_contains(error_for("clip: {mode: norm, max_norm: 0}\n"),
+                  "clip.max_norm: must be positive");
   expect_contains(error_for("train: {label_smoothing: 1.5}\n"), "train.label_smoothing");
   expect_contains(error_for("optimizer: {nesterov: true}\n"), "optimizer.nesterov");
 }

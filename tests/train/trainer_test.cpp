@@ -99,9 +99,9 @@ TEST(Trainer, ProbesNeverChangeTrainingResults) {
     ASSERT_EQ(trainer.run(&output).status, RunStatus::kCompleted);
     auto lines = metrics_without_timing(output.path("metrics.jsonl"));
     for (auto& line : lines)
-      for (const char* key : {"vanishing_ratio", "grad_norm_slope", "max_dead_fraction",
-                              "mean_saturated_fraction", "dead_fraction_by_layer",
-                              "grad_norm_by_layer"})
+      for (const char* key :
+           {"vanishing_ratio", "grad_norm_slope", "max_dead_fraction", "mean_saturated_fraction",
+            "dead_fraction_by_layer", "grad_norm_by_layer"})
         line.erase(key);
     runs.push_back(lines);
     EXPECT_EQ(std::filesystem::exists(output.path("probes.csv")), enabled);
@@ -129,7 +129,8 @@ TEST(Trainer, NonFiniteLossStopsTheRunAsDiverged) {
   EXPECT_NE(result.message.find("layer"), std::string::npos) << result.message;
   EXPECT_EQ(result.summary()["status"], "diverged");
   // Nothing was trained on NaN: every parameter is still finite.
-  for (float p : trainer.network().parameters()) ASSERT_TRUE(std::isfinite(p));
+  for (float p : trainer.network().parameters())
+    ASSERT_TRUE(std::isfinite(p));
 }
 
 TEST(Trainer, StopRequestEndsTheRunAsInterrupted) {
@@ -152,8 +153,9 @@ TEST(Trainer, MetricsFileHasOneJsonObjectPerEpoch) {
   ASSERT_EQ(lines.size(), 4u);
   for (std::size_t i = 0; i < lines.size(); ++i) {
     EXPECT_EQ(lines[i]["epoch"], i + 1);
-    for (const char* key : {"train_loss", "train_accuracy", "validation_loss", "validation_accuracy",
-                            "test_loss", "test_accuracy", "learning_rate", "grad_norm_mean"})
+    for (const char* key :
+         {"train_loss", "train_accuracy", "validation_loss", "validation_accuracy", "test_loss",
+          "test_accuracy", "learning_rate", "grad_norm_mean"})
       EXPECT_TRUE(lines[i][key].is_number()) << key;
   }
 }

@@ -148,7 +148,8 @@ ExperimentConfig parse_config(const YAML::Node& root_node, const std::string& so
   config.model.hidden.clear();
   for (std::size_t i = 0; i < hidden.size(); ++i) {
     if (hidden[i] < 1 || hidden[i] > kMaxWidth)
-      model.fail_at(model.node()["hidden"][i], model.key_path("hidden") + "[" + std::to_string(i) + "]",
+      model.fail_at(model.node()["hidden"][i],
+                    model.key_path("hidden") + "[" + std::to_string(i) + "]",
                     "a layer width must be between 1 and " + std::to_string(kMaxWidth));
     config.model.hidden.push_back(static_cast<std::size_t>(hidden[i]));
   }
@@ -176,10 +177,9 @@ ExperimentConfig parse_config(const YAML::Node& root_node, const std::string& so
     optimizer.raw("weight_decay");
   }
   const auto betas = optimizer.real_list("betas", {opt.beta1, opt.beta2});
-  optimizer.require("betas",
-                    betas.size() == 2 && betas[0] >= 0 && betas[0] < 1 && betas[1] >= 0 &&
-                        betas[1] < 1,
-                    "two numbers in [0, 1), e.g. [0.9, 0.999]");
+  optimizer.require(
+      "betas", betas.size() == 2 && betas[0] >= 0 && betas[0] < 1 && betas[1] >= 0 && betas[1] < 1,
+      "two numbers in [0, 1), e.g. [0.9, 0.999]");
   opt.beta1 = betas[0];
   opt.beta2 = betas[1];
   opt.eps = optimizer.real("eps", opt.eps);
@@ -189,7 +189,8 @@ ExperimentConfig parse_config(const YAML::Node& root_node, const std::string& so
   YamlSection schedule = root.section("schedule");
   ScheduleConfig& sched = config.schedule;
   sched.name = parse_name(schedule, "name", sched.name, schedule_names(), "schedule");
-  sched.step_epochs = positive_size(schedule, "step_epochs", static_cast<std::int64_t>(sched.step_epochs), 1);
+  sched.step_epochs =
+      positive_size(schedule, "step_epochs", static_cast<std::int64_t>(sched.step_epochs), 1);
   sched.gamma = schedule.real("gamma", sched.gamma);
   schedule.require("gamma", sched.gamma > 0, "positive");
   sched.min_lr = schedule.real("min_lr", sched.min_lr);
@@ -234,8 +235,10 @@ ExperimentConfig parse_config(const YAML::Node& root_node, const std::string& so
   YamlSection probes = root.section("probes");
   ProbeConfig& pc = config.probes;
   pc.enabled = probes.boolean("enabled", pc.enabled);
-  pc.probe_set_size = positive_size(probes, "probe_set_size", static_cast<std::int64_t>(pc.probe_set_size), 1);
-  pc.every_steps = positive_size(probes, "every_steps", static_cast<std::int64_t>(pc.every_steps), 0);
+  pc.probe_set_size =
+      positive_size(probes, "probe_set_size", static_cast<std::int64_t>(pc.probe_set_size), 1);
+  pc.every_steps =
+      positive_size(probes, "every_steps", static_cast<std::int64_t>(pc.every_steps), 0);
   pc.saturation_epsilon = probes.real("saturation_epsilon", pc.saturation_epsilon);
   probes.require("saturation_epsilon", pc.saturation_epsilon >= 0 && pc.saturation_epsilon < 1,
                  "in [0, 1)");
@@ -298,7 +301,8 @@ ExperimentConfig load_config(const std::filesystem::path& file,
     throw ConfigError(file.string() + ":" + std::to_string(e.mark.line + 1) + ":" +
                       std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
   }
-  for (const auto& assignment : overrides) apply_override(root, assignment);
+  for (const auto& assignment : overrides)
+    apply_override(root, assignment);
   return parse_config(root, file.string());
 }
 
@@ -321,7 +325,8 @@ YAML::Node to_yaml(const ExperimentConfig& c) {
   root["data"] = data;
   YAML::Node model;
   YAML::Node hidden(YAML::NodeType::Sequence);
-  for (std::size_t h : c.model.hidden) hidden.push_back(h);
+  for (std::size_t h : c.model.hidden)
+    hidden.push_back(h);
   hidden.SetStyle(YAML::EmitterStyle::Flow);
   model["hidden"] = hidden;
   YAML::Node activation;

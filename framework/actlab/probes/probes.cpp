@@ -48,9 +48,11 @@ Probes::Probes(const ProbeConfig& config, Sequential<float>& network, const Data
   // The probe set: a fixed random subset of the training set, drawn from its own stream.
   const std::size_t n = std::min(config.probe_set_size, train.size());
   std::vector<std::uint32_t> all(train.size());
-  for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::uint32_t>(i);
+  for (std::size_t i = 0; i < all.size(); ++i)
+    all[i] = static_cast<std::uint32_t>(i);
   Rng rng = Rng::stream(seed, kProbeSetStream);
-  for (std::size_t i = 0; i < n; ++i) std::swap(all[i], all[i + rng.below(all.size() - i)]);
+  for (std::size_t i = 0; i < n; ++i)
+    std::swap(all[i], all[i + rng.below(all.size() - i)]);
   std::sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n));
   probe_x_.resize(n, train.features);
   std::vector<std::int32_t> labels(n);
@@ -72,6 +74,7 @@ Probes::Probes(const ProbeConfig& config, Sequential<float>& network, const Data
       HiddenTap tap;
       tap.depth = linear_.size();
       tap.layer_index = i;
+      tap.parameter_free = layer.parameter_shapes().empty();
       for (const auto& info : activation_registry())
         if (info.name == layer.kind()) {
           tap.has_dead_zone = !info.properties.dead_zone.empty();
@@ -113,7 +116,8 @@ double Probes::max_abs_derivative(const Layer<float>& layer) const {
     x(0, i) = -20.0f + 40.0f * static_cast<float>(i) / static_cast<float>(kPoints - 1);
   if (!layer.elementwise_derivative(x.view(), y.view(), d.view())) return 1.0;
   double max = 0;
-  for (std::size_t i = 0; i < kPoints; ++i) max = std::max(max, std::abs(static_cast<double>(d(0, i))));
+  for (std::size_t i = 0; i < kPoints; ++i)
+    max = std::max(max, std::abs(static_cast<double>(d(0, i))));
   return max > 0 ? max : 1.0;
 }
 
@@ -144,8 +148,10 @@ void Probes::measure(std::size_t step, std::size_t epoch) {
     derivative_.resize(z.rows, z.cols);
     values_.resize(z.rows, z.cols);
     network_.layer(tap.layer_index).elementwise_derivative(z, values_.view(), derivative_.view());
-    // A learnable slope or beta changes f', so the reference maximum is taken afresh each time.
-    tap.max_abs_derivative = max_abs_derivative(network_.layer(tap.layer_index));
+    // A learnable slope or beta changes f', so its reference maximum is taken afresh each time;
+    // that of an activation without parameters is fixed.
+    if (tap.max_abs_derivative == 0 || !tap.parameter_free)
+      tap.max_abs_derivative = max_abs_derivative(network_.layer(tap.layer_index));
     const SaturationStatistics sat = saturation(derivative_.view(), config_.saturation_epsilon,
                                       tap.max_abs_derivative);
     row(step, epoch, depth, "saturated_fraction", sat.saturated_fraction);
@@ -154,8 +160,8 @@ void Probes::measure(std::size_t step, std::size_t epoch) {
 
     // Activations without a dead zone have no dead units by construction (f' may underflow to 0
     // in extreme saturation, which is saturation, not death).
-    std::vector<bool> dead = tap.has_dead_zone ? dead_units(derivative_.view())
-                                               : std::vector<bool>(z.cols, false);
+    std::vector<bool> dead =
+        tap.has_dead_zone ? dead_units(derivative_.view()) : std::vector<bool>(z.cols, false);
     if (tap.dead_at_start.empty()) tap.dead_at_start = dead;
     std::size_t revived = 0, died = 0;
     for (std::size_t j = 0; j < dead.size(); ++j) {
@@ -256,20 +262,24 @@ ProbeEpochSummary Probes::end_epoch(std::size_t step, std::size_t epoch) {
           : kNaN;
   summary.grad_norm_slope = least_squares_slope(x, y);
   summary.dead_fraction_by_layer = last_dead_;
-  for (double d : last_dead_) summary.max_dead_fraction = std::max(summary.max_dead_fraction, d);
+  for (double d : last_dead_)
+    summary.max_dead_fraction = std::max(summary.max_dead_fraction, d);
   double saturated = 0;
-  for (double s : last_saturated_) saturated += s;
+  for (double s : last_saturated_)
+    saturated += s;
   summary.mean_saturated_fraction =
       last_saturated_.empty() ? 0.0 : saturated / static_cast<double>(last_saturated_.size());
 
   // One compact line, then the warnings a user would want.
   std::string line = "probes: grad-norm L1..L" + std::to_string(linear_.size()) + ":";
-  for (double g : summary.grad_norm_by_layer) line += " " + short_number(g);
+  for (double g : summary.grad_norm_by_layer)
+    line += " " + short_number(g);
   line += " | dead:";
   for (std::size_t h = 0; h < hidden_.size(); ++h)
-    line += " " + (hidden_[h].has_dead_zone ? percent(last_dead_[h]) : std::string("—"));
+    line += " " + percent(last_dead_[h]);  // 0 by construction without a dead zone
   line += " | saturated:";
-  for (double s : last_saturated_) line += " " + percent(s);
+  for (double s : last_saturated_)
+    line += " " + percent(s);
   spdlog::info("{}", line);
   if (config_.warnings) {
     for (std::size_t h = 0; h < hidden_.size(); ++h)

@@ -29,8 +29,8 @@ struct ProbeConfig {
 
 // What an epoch's probes say, for metrics.jsonl, summary.json and the study tables.
 struct ProbeEpochSummary {
-  double vanishing_ratio = 0;   // epoch-mean ‖∂L/∂W_1‖ / epoch-mean ‖∂L/∂W_L‖
-  double grad_norm_slope = 0;   // least-squares slope of log10 epoch-mean ‖∂L/∂W_l‖ against l
+  double vanishing_ratio = 0;  // epoch-mean ‖∂L/∂W_1‖ / epoch-mean ‖∂L/∂W_L‖
+  double grad_norm_slope = 0;  // least-squares slope of log10 epoch-mean ‖∂L/∂W_l‖ against l
   double max_dead_fraction = 0;  // over hidden layers, at the epoch's end
   double mean_saturated_fraction = 0;
   std::vector<double> dead_fraction_by_layer;
@@ -77,7 +77,7 @@ class Probes {
 
  private:
   struct LinearTap {
-    std::size_t layer_index;  // in the network
+    std::size_t layer_index;                       // in the network
     std::size_t weight_param = 0, bias_param = 0;  // indices into named_parameters()
   };
   struct HiddenTap {
@@ -85,11 +85,13 @@ class Probes {
     std::size_t layer_index;  // the activation layer in the network
     bool has_dead_zone = false;
     bool elementwise = false;
-    double max_abs_derivative = 1;
+    bool parameter_free = false;    // f' never changes: its maximum is computed once
+    double max_abs_derivative = 0;  // max_x |f'(x)|; 0 until first computed
     std::vector<bool> dead_at_start;
   };
 
-  void row(std::size_t step, std::size_t epoch, std::size_t depth, const char* metric, double value);
+  void row(std::size_t step, std::size_t epoch, std::size_t depth, const char* metric,
+           double value);
   double max_abs_derivative(const Layer<float>& layer) const;
 
   ProbeConfig config_;
@@ -98,10 +100,10 @@ class Probes {
   Matrix<float> probe_x_;  // (probe samples, features), converted once
   std::vector<LinearTap> linear_;
   std::vector<HiddenTap> hidden_;
-  Matrix<float> derivative_;       // scratch: f'(z) of one layer on the probe set
-  Matrix<float> values_;           // scratch: f(z), recomputed by elementwise_derivative
+  Matrix<float> derivative_;  // scratch: f'(z) of one layer on the probe set
+  Matrix<float> values_;      // scratch: f(z), recomputed by elementwise_derivative
   std::vector<float> percentile_scratch_;
-  Matrix<float> weights_before_;   // snapshot for update ratios
+  Matrix<float> weights_before_;  // snapshot for update ratios
   std::string csv_;
   std::size_t last_measured_ = SIZE_MAX;
 

@@ -39,7 +39,7 @@ struct EpochMetrics {
   double train_accuracy = 0;
   Evaluation validation;  // NaN when there is no validation split
   Evaluation test;
-  double learning_rate = 0;  // at the epoch's last step
+  double learning_rate = 0;   // at the epoch's last step
   double grad_norm_mean = 0;  // global L2 norm before clipping, over the epoch's steps
   double grad_norm_max = 0;
   std::size_t clipped_steps = 0;
@@ -53,6 +53,16 @@ struct EpochMetrics {
   // The inverse of to_json (a resumed run reads back the epochs before its checkpoint); keys not
   // known here are the learnable activation parameters.
   static EpochMetrics from_json(const nlohmann::json& j);
+};
+
+// What one optimizer step reports back to the loop.
+struct StepResult {
+  double loss = 0;          // mean over the batch
+  std::size_t correct = 0;  // top-1 hits in the batch
+  double grad_norm = 0;     // global L2 norm before clipping
+  bool clipped = false;
+  // False when the loss or a gradient is not finite; the parameters were then left unchanged.
+  bool finite = true;
 };
 
 struct RunResult {
@@ -86,6 +96,12 @@ class Trainer {
 
   // Epochs already trained: 0, or the checkpoint's epoch after resume_from().
   std::size_t completed_epochs() const { return history_.size(); }
+  // One training step on the training examples at `indices` (at most batch_size of them) with
+  // learning rate `lr`: probes when due, gather, forward, loss, backward, norms, clip, update.
+  // `step` counts the updates made before this one. After the first step it allocates nothing,
+  // except on probe steps (which append rows to the probe table).
+  StepResult train_step(std::span<const std::uint32_t> indices, std::size_t step, std::size_t epoch,
+                        double lr);
 
   Evaluation evaluate(const Dataset& data);
   Sequential<float>& network() { return network_; }
@@ -112,12 +128,13 @@ class Trainer {
   double seconds_done_ = 0;
 
   std::size_t batch_size_;
-  Matrix<float> x_;         // (batch, features)
-  Matrix<float> dlogits_;   // (batch, classes)
+  Matrix<float> x_;        // (batch, features)
+  Matrix<float> dlogits_;  // (batch, classes)
   std::vector<std::int32_t> labels_;
   std::vector<std::uint32_t> order_;  // this epoch's permutation of the training set
   std::vector<std::uint32_t> eval_indices_;
   std::vector<double> tensor_norms_;  // ‖gradient‖₂ of each named parameter, this step
+  std::vector<std::span<float>> tensor_grads_;  // the same gradients, for per-tensor clipping
 };
 
 }  // namespace actlab
