@@ -194,19 +194,11 @@ void check_finished_cell(const fs::path& cell_dir, const StudyCell& cell, const 
 Parallelism choose_parallelism(std::optional<int> jobs, std::optional<int> threads,
                                int config_threads, int cores, std::size_t cells) {
   Parallelism p;
-  const int cell_count = static_cast<int>(std::min<std::size_t>(cells, 1 << 16));
-  if (threads)
-    p.threads = *threads;
-  else if (config_threads > 0)
-    p.threads = config_threads;
-  else if (jobs)
-    p.threads = std::max(1, cores / *jobs);
-  else
-    p.threads = 1;
+  // BLAS threads per cell: as asked, else 1. Measured (BENCHMARKS.md), a second thread makes
+  // these MLPs slower, not faster, so spare cores are better spent on more cells.
+  p.threads = threads ? *threads : (config_threads > 0 ? config_threads : 1);
   p.jobs = jobs ? *jobs : std::max(1, cores / p.threads);
-  p.jobs = std::max(1, std::min(p.jobs, cell_count));
-  // Fewer cells than cores: let each use the cores left over.
-  if (!threads && config_threads <= 0) p.threads = std::max(p.threads, cores / p.jobs);
+  p.jobs = std::max(1, std::min<int>(p.jobs, static_cast<int>(std::min<std::size_t>(cells, 1024))));
   return p;
 }
 

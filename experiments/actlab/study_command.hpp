@@ -14,8 +14,9 @@
 
 namespace actlab::cli {
 
-// How many cells run at once and how many BLAS threads each gets, where not given: measured on 2
-// cores (BENCHMARKS.md, "Study parallelism"), one single-threaded cell per core is fastest.
+// How many cells run at once and how many BLAS threads each gets, where not given: one BLAS thread
+// per cell (or the config's `threads`), and as many cells as that leaves cores. Measured on 2 cores
+// (BENCHMARKS.md, "Study parallelism"): 2 cells × 1 thread is fastest, 1 cell × 2 threads slowest.
 struct Parallelism {
   int jobs = 1;
   int threads = 1;

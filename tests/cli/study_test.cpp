@@ -17,6 +17,7 @@
 
 #include "actlab/train/checkpoint.hpp"
 #include "process.hpp"
+#include "study_command.hpp"
 #include "support/golden.hpp"
 
 namespace actlab {
@@ -432,6 +433,28 @@ TEST(Study, ADamagedCheckpointIsRefusedByName) {
   outcome = test::run({"run", study.string(), "--out", out.string(), "--resume"}, dir);
   EXPECT_EQ(outcome.exit_code, 2) << outcome.log;
   EXPECT_NE(outcome.log.find("checkpoint.bin: truncated"), std::string::npos) << outcome.log;
+}
+
+TEST(Study, DefaultParallelismIsOneSingleThreadedCellPerCore) {
+  using cli::choose_parallelism;
+  auto p = choose_parallelism(std::nullopt, std::nullopt, 0, 2, 12);
+  EXPECT_EQ(p.jobs, 2);
+  EXPECT_EQ(p.threads, 1);
+  p = choose_parallelism(std::nullopt, std::nullopt, 0, 16, 4);  // no more jobs than cells
+  EXPECT_EQ(p.jobs, 4);
+  EXPECT_EQ(p.threads, 1);
+  p = choose_parallelism(std::nullopt, std::nullopt, 0, 2, 1);  // spare cores are not given away
+  EXPECT_EQ(p.jobs, 1);
+  EXPECT_EQ(p.threads, 1);
+  p = choose_parallelism(std::nullopt, 2, 0, 8, 12);  // --threads 2: 4 cells at once
+  EXPECT_EQ(p.jobs, 4);
+  EXPECT_EQ(p.threads, 2);
+  p = choose_parallelism(std::nullopt, std::nullopt, 4, 8, 12);  // threads: 4 in the config
+  EXPECT_EQ(p.jobs, 2);
+  EXPECT_EQ(p.threads, 4);
+  p = choose_parallelism(3, std::nullopt, 0, 2, 12);  // --jobs as given
+  EXPECT_EQ(p.jobs, 3);
+  EXPECT_EQ(p.threads, 1);
 }
 
 }  // namespace
