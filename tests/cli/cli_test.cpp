@@ -1,7 +1,7 @@
 // End-to-end tests of the `actlab` program: bad input gives one clear line and a documented
 // non-zero exit code, never a crash; a good run leaves every output file.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -25,9 +25,9 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Outcome {
-  int exit_code = -1;   // -1 if it died from a signal
+  int exit_code = -1;  // -1 if it died from a signal
   int signal = 0;
-  std::string log;      // stderr
+  std::string log;  // stderr
 };
 
 fs::path scratch(const std::string& name) {
@@ -49,7 +49,8 @@ pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
   std::vector<std::string> argv_storage = {ACTLAB_BINARY};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
-  for (auto& a : argv_storage) argv.push_back(a.data());
+  for (auto& a : argv_storage)
+    argv.push_back(a.data());
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -175,9 +176,9 @@ TEST(Cli, GoodRunLeavesEveryOutputFile) {
 TEST(Cli, DivergedRunExitsWithOneAndRecordsTheStep) {
   const fs::path dir = scratch("diverged");
   const auto config = write(dir, "c.yaml", tiny_yaml());
-  const Outcome outcome = run({"run", config, "--out", (dir / "out").string(), "--set",
-                               "optimizer.learning_rate=1e30"},
-                              "diverged");
+  const Outcome outcome =
+      run({"run", config, "--out", (dir / "out").string(), "--set", "optimizer.learning_rate=1e30"},
+          "diverged");
   EXPECT_EQ(outcome.exit_code, 1) << outcome.log;
   const auto summary = nlohmann::json::parse(read_file(dir / "out" / "summary.json"));
   EXPECT_EQ(summary["status"], "diverged");
@@ -188,9 +189,8 @@ TEST(Cli, SigtermMarksTheRunInterrupted) {
   const fs::path dir = scratch("sigterm");
   const auto config = write(dir, "c.yaml", tiny_yaml());
   const fs::path log = dir / "stderr.txt";
-  const pid_t pid = spawn({"run", config, "--out", (dir / "out").string(), "--set",
-                           "train.epochs=100000"},
-                          log);
+  const pid_t pid =
+      spawn({"run", config, "--out", (dir / "out").string(), "--set", "train.epochs=100000"}, log);
   // Wait until the first epoch is on disk, then ask it to stop.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (!fs::exists(dir / "out" / "metrics.jsonl") && std::chrono::steady_clock::now() < deadline)

@@ -73,7 +73,8 @@ clip:
 }
 
 TEST(ExperimentConfig, ResolvedConfigRoundTrips) {
-  const auto path = write_config("name: rt\nmodel: {hidden: [8], init: {name: normal, std: 0.5}}\n");
+  const auto path =
+      write_config("name: rt\nmodel: {hidden: [8], init: {name: normal, std: 0.5}}\n");
   const ExperimentConfig c = load_config(path);
   const ExperimentConfig again = parse_config(to_yaml(c), "resolved");
   EXPECT_EQ(YAML::Dump(to_yaml(c)), YAML::Dump(to_yaml(again)));
@@ -119,7 +120,8 @@ TEST(ExperimentConfig, OutOfRangeValues) {
   expect_contains(error_for("train: {batch_size: 0}\n"), "train.batch_size: must be at least 1");
   expect_contains(error_for("train: {epochs: -1}\n"), "train.epochs: must be at least 0");
   expect_contains(error_for("model: {hidden: [16, 0]}\n"), "model.hidden[1]: a layer width");
-  expect_contains(error_for("clip: {mode: norm, max_norm: 0}\n"), "clip.max_norm: must be positive");
+  expect_contains(error_for("clip: {mode: norm, max_norm: 0}\n"),
+                  "clip.max_norm: must be positive");
   expect_contains(error_for("train: {label_smoothing: 1.5}\n"), "train.label_smoothing");
   expect_contains(error_for("optimizer: {nesterov: true}\n"), "optimizer.nesterov");
 }
@@ -151,6 +153,26 @@ TEST(ExperimentConfig, BadOverrides) {
 TEST(ExperimentConfig, MissingFileAndEmptyFile) {
   EXPECT_THROW(load_config("/nonexistent/x.yaml"), ConfigError);
   expect_contains(error_for(""), "the configuration is empty");
+}
+
+}  // namespace
+}  // namespace actlab
+
+namespace actlab {
+namespace {
+
+// The generated 2-d data sets: their keys, a default validation split that fits 1000 points, and
+// located errors for their keys elsewhere or out of range.
+TEST(ExperimentConfig, GeneratedDataSetKeys) {
+  const auto path = write_config("data: {dataset: spiral, points: 400, noise: 0.2}\n");
+  const ExperimentConfig config = load_config(path);
+  EXPECT_EQ(config.data.points, 400u);
+  EXPECT_DOUBLE_EQ(config.data.noise, 0.2);
+  EXPECT_EQ(config.data.validation_size, 200u);
+  expect_contains(error_for("data: {dataset: fashion-mnist, points: 400}\n"),
+                  "data.points: applies to the generated data sets");
+  expect_contains(error_for("data: {dataset: xor, noise: 2}\n"), "data.noise");
+  expect_contains(error_for("data: {dataset: xor, points: 1}\n"), "data.points");
 }
 
 }  // namespace

@@ -22,8 +22,10 @@ Dataset random_dataset(std::size_t n, std::size_t features, std::uint64_t seed) 
   d.classes = 3;
   Rng rng(seed);
   d.pixels.resize(n * features);
-  for (auto& p : d.pixels) p = static_cast<std::uint8_t>(rng.below(256));
-  for (std::size_t i = 0; i < n; ++i) d.labels.push_back(static_cast<std::int32_t>(rng.below(3)));
+  for (auto& p : d.pixels)
+    p = static_cast<std::uint8_t>(rng.below(256));
+  for (std::size_t i = 0; i < n; ++i)
+    d.labels.push_back(static_cast<std::int32_t>(rng.below(3)));
   return d;
 }
 
@@ -38,7 +40,8 @@ std::map<std::tuple<std::size_t, std::string, std::string>, double> parse(const 
     std::vector<std::string> f;
     std::stringstream ss(line);
     std::string field;
-    while (std::getline(ss, field, ',')) f.push_back(field);
+    while (std::getline(ss, field, ','))
+      f.push_back(field);
     if (f.size() == 5) f.push_back("");  // a trailing empty field
     out[{std::stoul(f[1]), f[3], f[4]}] = std::stod(f[5]);
   }
@@ -58,7 +61,8 @@ Sequential<float> network_with_two_dead_units() {
   auto& first = dynamic_cast<Linear<float>&>(net.layer(0));
   for (std::size_t j = 0; j < 5; ++j) {
     const bool dead = j == 1 || j == 3;
-    for (std::size_t i = 0; i < 4; ++i) first.weight()(j, i) = dead ? 0.0f : 0.1f;
+    for (std::size_t i = 0; i < 4; ++i)
+      first.weight()(j, i) = dead ? 0.0f : 0.1f;
     first.bias()(0, j) = dead ? -1.0f : 0.5f;  // inputs are >= 0, so the live ones stay positive
   }
   return net;
@@ -100,7 +104,8 @@ TEST(Probes, GradientNormsEqualADirectComputation) {
   Matrix<float> x(16, 4), dlogits(16, 3);
   std::vector<std::int32_t> labels(16);
   std::vector<std::uint32_t> idx(16);
-  for (std::uint32_t i = 0; i < 16; ++i) idx[i] = i;
+  for (std::uint32_t i = 0; i < 16; ++i)
+    idx[i] = i;
   gather_batch(data, idx, Normalizer{}, x.view(), labels);
   net.zero_grad();
   auto logits = net.forward(x.view(), {.training = true});
@@ -111,7 +116,8 @@ TEST(Probes, GradientNormsEqualADirectComputation) {
   double total = 0;
   for (const auto& p : net.named_parameters()) {
     double sum = 0;
-    for (std::size_t i = 0; i < p.grad.size(); ++i) sum += double(p.grad.data[i]) * p.grad.data[i];
+    for (std::size_t i = 0; i < p.grad.size(); ++i)
+      sum += double(p.grad.data[i]) * p.grad.data[i];
     tensor_norms.push_back(std::sqrt(sum));
     total += sum;
   }
@@ -123,7 +129,8 @@ TEST(Probes, GradientNormsEqualADirectComputation) {
   EXPECT_NEAR(rows.at({0, "", "vanishing_ratio"}), tensor_norms[0] / tensor_norms[2], 1e-6);
   // ‖∂L/∂z_2‖ is the logits gradient's Frobenius norm / √batch.
   double dz = 0;
-  for (std::size_t i = 0; i < dlogits.size(); ++i) dz += double(dlogits.data()[i]) * dlogits.data()[i];
+  for (std::size_t i = 0; i < dlogits.size(); ++i)
+    dz += double(dlogits.data()[i]) * dlogits.data()[i];
   EXPECT_NEAR(rows.at({0, "2", "grad_norm_preactivation"}), std::sqrt(dz) / 4.0, 1e-6);
   // The dead units pass no gradient: rows 1 and 3 of ∂L/∂W_1 are zero.
   auto& first = dynamic_cast<Linear<float>&>(net.layer(0));

@@ -20,8 +20,10 @@ GradientCheckResult check_layer_gradients(Layer<double>& layer,
   // Parameters in one flat buffer, as the network would lay them out.
   const auto shapes = layer.parameter_shapes();
   std::size_t total = 0;
-  for (const auto& s : shapes) total += s.rows * s.cols;
-  Matrix<double> params(1, std::max<std::size_t>(total, 1)), grads(1, std::max<std::size_t>(total, 1));
+  for (const auto& s : shapes)
+    total += s.rows * s.cols;
+  Matrix<double> params(1, std::max<std::size_t>(total, 1)),
+      grads(1, std::max<std::size_t>(total, 1));
   std::vector<MatrixView<double>> value_views, grad_views;
   std::size_t offset = 0;
   for (const auto& s : shapes) {
@@ -33,8 +35,10 @@ GradientCheckResult check_layer_gradients(Layer<double>& layer,
   layer.initialize(rng);
 
   Matrix<double> x(batch, in), y(batch, out), weights(batch, out), dx(batch, in);
-  for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = options.input(rng);
-  for (std::size_t i = 0; i < weights.size(); ++i) weights.data()[i] = rng.normal();
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x.data()[i] = options.input(rng);
+  for (std::size_t i = 0; i < weights.size(); ++i)
+    weights.data()[i] = rng.normal();
 
   // Each forward in a stochastic layer re-seeds its stream, so that every evaluation of L sees the
   // same random draws.
@@ -43,7 +47,8 @@ GradientCheckResult check_layer_gradients(Layer<double>& layer,
     ForwardContext context{options.training, &pass_rng};
     layer.forward(x.view(), y.view(), context);
     double sum = 0;
-    for (std::size_t i = 0; i < y.size(); ++i) sum += y.data()[i] * weights.data()[i];
+    for (std::size_t i = 0; i < y.size(); ++i)
+      sum += y.data()[i] * weights.data()[i];
     return sum;
   };
 
@@ -70,8 +75,8 @@ GradientCheckResult check_layer_gradients(Layer<double>& layer,
     params.data()[i] = saved - h;
     const double minus = loss();
     params.data()[i] = saved;
-    result.max_parameter_error = std::max(result.max_parameter_error,
-                                          relative_error(grads.data()[i], (plus - minus) / (2 * h)));
+    result.max_parameter_error = std::max(
+        result.max_parameter_error, relative_error(grads.data()[i], (plus - minus) / (2 * h)));
     ++result.parameters_checked;
   }
   return result;

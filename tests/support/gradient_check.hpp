@@ -11,10 +11,10 @@ namespace actlab::test {
 
 struct GradientCheckOptions {
   std::size_t batch = 3;
-  double step = 1e-6;        // central difference h
-  double tolerance = 1e-6;   // on |analytic - numeric| / max(1, |numeric|)
+  double step = 1e-6;       // central difference h
+  double tolerance = 1e-6;  // on |analytic - numeric| / max(1, |numeric|)
   std::uint64_t seed = 7;
-  bool training = false;     // forward mode used (a stochastic layer must then be deterministic)
+  bool training = false;  // forward mode used (a stochastic layer must then be deterministic)
   // Draws one input value; default N(0, 1). Lets a test keep inputs away from kinks.
   std::function<double(Rng&)> input = [](Rng& rng) { return rng.normal(); };
 };

@@ -68,7 +68,7 @@ TEST(TrainingStepAllocations, NoneAfterWarmUpWithoutProbes) {
        {Case{"relu", "sgd", ClipMode::kNone}, Case{"gelu", "adam", ClipMode::kNorm},
         Case{"tanh", "adamw", ClipMode::kValue}, Case{"relu", "sgd", ClipMode::kLayerNorm},
         Case{"prelu", "sgd", ClipMode::kNone}, Case{"rrelu", "adam", ClipMode::kNone},
-        Case{"swiglu", "sgd", ClipMode::kNorm}, Case{"gumbel_softmax", "sgd", ClipMode::kNone}}) {
+        Case{"swiglu", "sgd", ClipMode::kNorm}, Case{"mish", "sgd", ClipMode::kNone}}) {
     SCOPED_TRACE(std::string(c.activation) + " " + c.optimizer + " clip " +
                  std::string(clip_mode_name(c.clip)));
     ExperimentConfig config = tiny_config();

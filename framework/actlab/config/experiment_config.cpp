@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 
 #include "actlab/config/yaml_reader.hpp"
 #include "actlab/core/error.hpp"
 #include "actlab/core/text.hpp"
+#include "actlab/data/synthetic.hpp"
 #include "actlab/nn/activation_config.hpp"
 
 namespace actlab {
@@ -120,6 +123,13 @@ ExperimentConfig parse_config(const YAML::Node& root_node, const std::string& so
   const std::int64_t threads = root.integer("threads", 0);
   root.require("threads", threads >= 0 && threads <= 1024, "0 (all cores) or a thread count");
   config.threads = static_cast<int>(threads);
+  if (root.has("target_accuracy")) {
+    config.target_accuracy = root.real("target_accuracy", 0.0);
+    root.require("target_accuracy", *config.target_accuracy > 0 && *config.target_accuracy <= 1,
+                 "in (0, 1]");
+  } else {
+    root.raw("target_accuracy");
+  }
 
   YamlSection data = root.section("data");
   config.data.dataset =
@@ -127,11 +137,19 @@ ExperimentConfig parse_config(const YAML::Node& root_node, const std::string& so
   config.data.path = data.string("path", config.data.path.string());
   if (config.data.dataset == "idx" && config.data.path.empty())
     data.fail("path", "dataset 'idx' needs data.path: the folder holding the IDX files");
-  config.data.validation_size = positive_size(data, "validation_size", 5000, 0);
+  const bool generated = is_synthetic_dataset(config.data.dataset);
+  // The generated data sets hold 1000 training points by default: 5000 would leave none.
+  config.data.validation_size = positive_size(data, "validation_size", generated ? 200 : 5000, 0);
   config.data.train_subset = positive_size(data, "train_subset", 0, 0);
   config.data.test_subset = positive_size(data, "test_subset", 0, 0);
   config.data.normalization =
       parse_choice(data, "normalization", kNormalizations, config.data.normalization);
+  for (const char* key : {"points", "noise"})
+    if (!generated && data.has(key))
+      data.fail(key, "applies to the generated data sets (spiral, xor) only");
+  config.data.points = positive_size(data, "points", 1000, 2);
+  config.data.noise = data.real("noise", config.data.noise);
+  data.require("noise", config.data.noise >= 0 && config.data.noise <= 1, "between 0 and 1");
   data.reject_unknown_keys();
 
   YamlSection model = root.section("model");
@@ -139,7 +157,8 @@ ExperimentConfig parse_config(const YAML::Node& root_node, const std::string& so
   config.model.hidden.clear();
   for (std::size_t i = 0; i < hidden.size(); ++i) {
     if (hidden[i] < 1 || hidden[i] > kMaxWidth)
-      model.fail_at(model.node()["hidden"][i], model.key_path("hidden") + "[" + std::to_string(i) + "]",
+      model.fail_at(model.node()["hidden"][i],
+                    model.key_path("hidden") + "[" + std::to_string(i) + "]",
                     "a layer width must be between 1 and " + std::to_string(kMaxWidth));
     config.model.hidden.push_back(static_cast<std::size_t>(hidden[i]));
   }
@@ -167,10 +186,9 @@ ExperimentConfig parse_config(const YAML::Node& root_node, const std::string& so
     optimizer.raw("weight_decay");
   }
   const auto betas = optimizer.real_list("betas", {opt.beta1, opt.beta2});
-  optimizer.require("betas",
-                    betas.size() == 2 && betas[0] >= 0 && betas[0] < 1 && betas[1] >= 0 &&
-                        betas[1] < 1,
-                    "two numbers in [0, 1), e.g. [0.9, 0.999]");
+  optimizer.require(
+      "betas", betas.size() == 2 && betas[0] >= 0 && betas[0] < 1 && betas[1] >= 0 && betas[1] < 1,
+      "two numbers in [0, 1), e.g. [0.9, 0.999]");
   opt.beta1 = betas[0];
   opt.beta2 = betas[1];
   opt.eps = optimizer.real("eps", opt.eps);
@@ -180,7 +198,8 @@ ExperimentConfig parse_config(const YAML::Node& root_node, const std::string& so
   YamlSection schedule = root.section("schedule");
   ScheduleConfig& sched = config.schedule;
   sched.name = parse_name(schedule, "name", sched.name, schedule_names(), "schedule");
-  sched.step_epochs = positive_size(schedule, "step_epochs", static_cast<std::int64_t>(sched.step_epochs), 1);
+  sched.step_epochs =
+      positive_size(schedule, "step_epochs", static_cast<std::int64_t>(sched.step_epochs), 1);
   sched.gamma = schedule.real("gamma", sched.gamma);
   schedule.require("gamma", sched.gamma > 0, "positive");
   sched.min_lr = schedule.real("min_lr", sched.min_lr);
@@ -210,13 +229,25 @@ ExperimentConfig parse_config(const YAML::Node& root_node, const std::string& so
   train.require("label_smoothing",
                 config.train.label_smoothing >= 0 && config.train.label_smoothing < 1, "in [0, 1)");
   config.train.eval_batch_size = positive_size(train, "eval_batch_size", 2048, 1);
+  YamlSection early = train.section("early_stopping");
+  EarlyStoppingConfig& stopping = config.train.early_stopping;
+  stopping.patience = positive_size(early, "patience", 0, 0);
+  if (stopping.enabled() && config.data.validation_size == 0)
+    early.fail("patience",
+               "early stopping watches the validation loss: it needs "
+               "data.validation_size > 0");
+  stopping.min_delta = early.real("min_delta", 0.0);
+  early.require("min_delta", stopping.min_delta >= 0, "non-negative");
+  early.reject_unknown_keys();
   train.reject_unknown_keys();
 
   YamlSection probes = root.section("probes");
   ProbeConfig& pc = config.probes;
   pc.enabled = probes.boolean("enabled", pc.enabled);
-  pc.probe_set_size = positive_size(probes, "probe_set_size", static_cast<std::int64_t>(pc.probe_set_size), 1);
-  pc.every_steps = positive_size(probes, "every_steps", static_cast<std::int64_t>(pc.every_steps), 0);
+  pc.probe_set_size =
+      positive_size(probes, "probe_set_size", static_cast<std::int64_t>(pc.probe_set_size), 1);
+  pc.every_steps =
+      positive_size(probes, "every_steps", static_cast<std::int64_t>(pc.every_steps), 0);
   pc.saturation_epsilon = probes.real("saturation_epsilon", pc.saturation_epsilon);
   probes.require("saturation_epsilon", pc.saturation_epsilon >= 0 && pc.saturation_epsilon < 1,
                  "in [0, 1)");
@@ -279,7 +310,8 @@ ExperimentConfig load_config(const std::filesystem::path& file,
     throw ConfigError(file.string() + ":" + std::to_string(e.mark.line + 1) + ":" +
                       std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
   }
-  for (const auto& assignment : overrides) apply_override(root, assignment);
+  for (const auto& assignment : overrides)
+    apply_override(root, assignment);
   return parse_config(root, file.string());
 }
 
@@ -288,6 +320,10 @@ YAML::Node to_yaml(const ExperimentConfig& c) {
   root["name"] = c.name;
   root["seed"] = c.seed;
   root["threads"] = c.threads;
+  if (c.target_accuracy)
+    root["target_accuracy"] = *c.target_accuracy;
+  else
+    root["target_accuracy"] = YAML::Null;
   YAML::Node data;
   data["dataset"] = c.data.dataset;
   data["path"] = c.data.path.string();
@@ -295,10 +331,15 @@ YAML::Node to_yaml(const ExperimentConfig& c) {
   data["train_subset"] = c.data.train_subset;
   data["test_subset"] = c.data.test_subset;
   data["normalization"] = c.data.normalization == Normalization::kScale ? "scale" : "standardize";
+  if (is_synthetic_dataset(c.data.dataset)) {
+    data["points"] = c.data.points;
+    data["noise"] = c.data.noise;
+  }
   root["data"] = data;
   YAML::Node model;
   YAML::Node hidden(YAML::NodeType::Sequence);
-  for (std::size_t h : c.model.hidden) hidden.push_back(h);
+  for (std::size_t h : c.model.hidden)
+    hidden.push_back(h);
   hidden.SetStyle(YAML::EmitterStyle::Flow);
   model["hidden"] = hidden;
   YAML::Node activation;
@@ -353,6 +394,10 @@ YAML::Node to_yaml(const ExperimentConfig& c) {
   train["batch_size"] = c.train.batch_size;
   train["label_smoothing"] = c.train.label_smoothing;
   train["eval_batch_size"] = c.train.eval_batch_size;
+  YAML::Node early;
+  early["patience"] = c.train.early_stopping.patience;
+  early["min_delta"] = c.train.early_stopping.min_delta;
+  train["early_stopping"] = early;
   root["train"] = train;
   YAML::Node probes;
   probes["enabled"] = c.probes.enabled;
@@ -366,6 +411,80 @@ YAML::Node to_yaml(const ExperimentConfig& c) {
   output["dir"] = c.output.dir.string();
   root["output"] = output;
   return root;
+}
+
+namespace {
+
+std::string describe(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull()) return "(absent)";
+  if (node.IsScalar()) {
+    // yaml-cpp writes doubles with 17 digits (0.050000000000000003): show the shortest form that
+    // reads back as the same number (0.05).
+    const std::string& text = node.Scalar();
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    if (end == text.c_str() + text.size() && text.find('.') != std::string::npos)
+      for (int digits = 1; digits <= 17; ++digits) {
+        char shortest[32];
+        std::snprintf(shortest, sizeof(shortest), "%.*g", digits, value);
+        if (std::strtod(shortest, nullptr) == value) return shortest;
+      }
+    return text;
+  }
+  YAML::Emitter out;
+  out << YAML::Flow << node;
+  return out.c_str();
+}
+
+// The first key path at which two configurations differ, with both values.
+std::string first_difference(const YAML::Node& a, const YAML::Node& b, const std::string& path) {
+  if (a.IsMap() && b.IsMap()) {
+    for (const auto& item : a) {
+      const std::string key = item.first.as<std::string>();
+      std::string d = first_difference(item.second, b[key], path.empty() ? key : path + "." + key);
+      if (!d.empty()) return d;
+    }
+    for (const auto& item : b) {
+      const std::string key = item.first.as<std::string>();
+      if (!a[key].IsDefined())
+        return (path.empty() ? key : path + "." + key) + " is (absent) before, " +
+               describe(item.second) + " now";
+    }
+    return "";
+  }
+  if (describe(a) == describe(b)) return "";
+  return (path.empty() ? "the configuration" : path) + " is " + describe(a) + " before, " +
+         describe(b) + " now";
+}
+
+}  // namespace
+
+std::string config_difference(const std::string& before, const std::string& now) {
+  try {
+    return first_difference(YAML::Load(before), YAML::Load(now), "");
+  } catch (const YAML::Exception&) {
+    return "";
+  }
+}
+
+std::string training_fingerprint(const ExperimentConfig& config) {
+  YAML::Node root = to_yaml(config);
+  for (const char* key : {"name", "threads", "output", "target_accuracy"})
+    root.remove(key);
+  YAML::Emitter out;
+  out << root;
+  return out.c_str();
+}
+
+std::string config_digest(const ExperimentConfig& config) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a, 64-bit
+  for (const unsigned char c : training_fingerprint(config)) {
+    hash ^= c;
+    hash *= 0x100000001b3ULL;
+  }
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(hash));
+  return text;
 }
 
 }  // namespace actlab

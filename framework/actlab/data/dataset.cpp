@@ -11,6 +11,7 @@
 #include "actlab/core/rng.hpp"
 #include "actlab/core/text.hpp"
 #include "actlab/data/idx.hpp"
+#include "actlab/data/synthetic.hpp"
 
 namespace actlab {
 namespace {
@@ -19,6 +20,9 @@ namespace {
 constexpr std::uint64_t kValidationSplitStream = 0x76616c6964;  // "valid"
 // The test subset is drawn with a fixed seed: it depends on the data only, never on the run seed.
 constexpr std::uint64_t kTestSubsetSeed = 0x7465737473;  // "tests"
+// The generated data sets' training and test pools (two draws of the same distribution).
+constexpr std::uint64_t kSyntheticTrainSeed = 0x747261696e;  // "train"
+constexpr std::uint64_t kSyntheticTestSeed = 0x74316b;       // "t1k"
 
 // One of the two halves of a folder ("train" or "t10k"), checked for internal consistency.
 struct IdxPair {
@@ -66,20 +70,31 @@ std::vector<std::uint32_t> shuffled_indices(std::size_t n, Rng& rng) {
   return indices;
 }
 
-// The examples at `indices`, in increasing index order (file order within each split).
-Dataset select(const IdxPair& pair, std::vector<std::uint32_t> indices, std::string name) {
+// The examples at `indices` of `pool`, in increasing index order (file order within each split).
+Dataset select(const Dataset& pool, std::vector<std::uint32_t> indices, std::string name) {
   std::sort(indices.begin(), indices.end());
   Dataset data;
   data.name = std::move(name);
-  data.features = pair.images.rows * pair.images.cols;
-  data.classes = kMnistClasses;
+  data.features = pool.features;
+  data.classes = pool.classes;
   data.pixels.resize(indices.size() * data.features);
   data.labels.resize(indices.size());
   for (std::size_t i = 0; i < indices.size(); ++i) {
-    const std::uint8_t* source = pair.images.pixels.data() + indices[i] * data.features;
+    const std::uint8_t* source = pool.pixels.data() + indices[i] * data.features;
     std::copy_n(source, data.features, data.pixels.data() + i * data.features);
-    data.labels[i] = pair.labels[indices[i]];
+    data.labels[i] = pool.labels[indices[i]];
   }
+  return data;
+}
+
+// One half of an IDX folder as a whole data set, named by its images file.
+Dataset idx_dataset(IdxPair pair) {
+  Dataset data;
+  data.name = pair.images_name;
+  data.features = pair.images.rows * pair.images.cols;
+  data.classes = kMnistClasses;
+  data.pixels = std::move(pair.images.pixels);
+  data.labels.assign(pair.labels.begin(), pair.labels.end());
   return data;
 }
 
@@ -121,35 +136,47 @@ std::filesystem::path data_folder(const DataConfig& config) {
 }  // namespace
 
 std::vector<std::string> dataset_names() {
-  return {"fashion-mnist", "idx"};
+  return {"fashion-mnist", "idx", "spiral", "xor"};
 }
 
 DataSplits load_data(const DataConfig& config, std::uint64_t seed) {
-  const std::filesystem::path folder = data_folder(config);
-  if (!std::filesystem::is_directory(folder))
-    throw DataError(folder.string() +
-                    (std::filesystem::exists(folder) ? ": not a folder" : ": no such folder"));
-  const IdxPair train = read_pair(folder, "train");
-  const IdxPair test = read_pair(folder, "t10k");
-  if (test.images.rows != train.images.rows || test.images.cols != train.images.cols)
-    throw DataError(test.images_name + ": images are " + std::to_string(test.images.rows) + "×" +
-                    std::to_string(test.images.cols) + " but the training images (" +
-                    train.images_name + ") are " + std::to_string(train.images.rows) + "×" +
-                    std::to_string(train.images.cols));
+  // The whole training and test pools; the splits below are drawn from them.
+  Dataset train, test;
+  if (is_synthetic_dataset(config.dataset)) {
+    // Generated from fixed seeds: like a file, the data does not change with the run seed.
+    train = make_synthetic(config.dataset, config.points, config.noise, kSyntheticTrainSeed);
+    test = make_synthetic(config.dataset, config.points, config.noise, kSyntheticTestSeed);
+  } else {
+    const std::filesystem::path folder = data_folder(config);
+    if (!std::filesystem::is_directory(folder))
+      throw DataError(folder.string() +
+                      (std::filesystem::exists(folder) ? ": not a folder" : ": no such folder"));
+    IdxPair train_pair = read_pair(folder, "train");
+    IdxPair test_pair = read_pair(folder, "t10k");
+    if (test_pair.images.rows != train_pair.images.rows ||
+        test_pair.images.cols != train_pair.images.cols)
+      throw DataError(test_pair.images_name + ": images are " +
+                      std::to_string(test_pair.images.rows) + "×" +
+                      std::to_string(test_pair.images.cols) + " but the training images (" +
+                      train_pair.images_name + ") are " + std::to_string(train_pair.images.rows) +
+                      "×" + std::to_string(train_pair.images.cols));
+    train = idx_dataset(std::move(train_pair));
+    test = idx_dataset(std::move(test_pair));
+  }
 
-  const std::size_t train_count = train.images.count;
+  const std::size_t train_count = train.size();
   if (config.validation_size >= train_count)
     throw ConfigError("validation_size " + std::to_string(config.validation_size) +
-                      " leaves no training examples: " + train.images_name + " holds " +
+                      " leaves no training examples: " + train.name + " holds " +
                       std::to_string(train_count));
   const std::size_t remaining = train_count - config.validation_size;
   if (config.train_subset > remaining)
     throw ConfigError("train_subset " + std::to_string(config.train_subset) + " exceeds the " +
                       std::to_string(remaining) + " training examples left after taking " +
                       std::to_string(config.validation_size) + " for validation");
-  if (config.test_subset > test.images.count)
+  if (config.test_subset > test.size())
     throw ConfigError("test_subset " + std::to_string(config.test_subset) + " exceeds the " +
-                      std::to_string(test.images.count) + " examples in " + test.images_name);
+                      std::to_string(test.size()) + " examples in " + test.name);
 
   // Validation first, then the training subset, from one seeded permutation: the two are disjoint.
   Rng split_rng = Rng::stream(seed, kValidationSplitStream);
@@ -159,7 +186,7 @@ DataSplits load_data(const DataConfig& config, std::uint64_t seed) {
       validation_end +
       static_cast<std::ptrdiff_t>(config.train_subset ? config.train_subset : remaining);
   Rng test_rng(kTestSubsetSeed);
-  std::vector<std::uint32_t> test_order = shuffled_indices(test.images.count, test_rng);
+  std::vector<std::uint32_t> test_order = shuffled_indices(test.size(), test_rng);
   if (config.test_subset) test_order.resize(config.test_subset);
 
   DataSplits splits;
@@ -169,6 +196,8 @@ DataSplits load_data(const DataConfig& config, std::uint64_t seed) {
   splits.test = select(test, std::move(test_order), config.dataset + "/test");
   if (config.normalization == Normalization::kStandardize)
     splits.normalizer = standardizer(splits.train);
+  else if (is_synthetic_dataset(config.dataset))
+    splits.normalizer = synthetic_normalizer();
   return splits;
 }
 

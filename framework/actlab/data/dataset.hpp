@@ -21,19 +21,24 @@ struct Dataset {
   std::size_t size() const { return labels.size(); }
 };
 
-// kScale: x/255. kStandardize: (x/255 - mean)/std, with one scalar mean and std over all pixels of
-// the training split (as torchvision's Normalize((0.2860,), (0.3530,)) for Fashion-MNIST).
+// kScale: x/255 (for the generated 2-d data sets: the coordinates, synthetic_normalizer()).
+// kStandardize: (x/255 - mean)/std, with one scalar mean and std over all pixels of the training
+// split (as torchvision's Normalize((0.2860,), (0.3530,)) for Fashion-MNIST).
 enum class Normalization { kScale, kStandardize };
 
 struct DataConfig {
-  // "fashion-mnist" (default folder kFashionMnistFolder) or "idx" (any folder of MNIST-format IDX
-  // files; needs `path`).
+  // "fashion-mnist" (default folder kFashionMnistFolder), "idx" (any folder of MNIST-format IDX
+  // files; needs `path`), or a generated 2-d data set: "spiral", "xor" (synthetic.hpp).
   std::string dataset = "fashion-mnist";
   std::filesystem::path path;          // overrides the default folder
   std::size_t validation_size = 5000;  // taken from the training set (seeded shuffle), 0 = none
   std::size_t train_subset = 0;        // 0 = all remaining training examples
   std::size_t test_subset = 0;         // 0 = all
   Normalization normalization = Normalization::kScale;
+  // Generated data sets only: points in the training pool and, separately, in the test set, and
+  // the standard deviation of the Gaussian noise on each coordinate.
+  std::size_t points = 1000;
+  double noise = 0.05;
 };
 
 inline constexpr const char* kFashionMnistFolder = "/usr/share/datasets/fashion-mnist";

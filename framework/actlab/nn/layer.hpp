@@ -1,8 +1,8 @@
 #pragma once
-// The interface every layer implements. A layer transforms a batch x (batch, in) into y (batch, out)
-// and, going back, turns dL/dy into dL/dx while *accumulating* the gradients of its parameters.
-// Buffers belong to the network (planned once per batch size); a layer may keep views of the x and y
-// it was given in forward(), which stay valid until the next forward().
+// The interface every layer implements. A layer transforms a batch x (batch, in) into y (batch,
+// out) and, going back, turns dL/dy into dL/dx while *accumulating* the gradients of its
+// parameters. Buffers belong to the network (planned once per batch size); a layer may keep views
+// of the x and y it was given in forward(), which stay valid until the next forward().
 #include <cstddef>
 #include <span>
 #include <string>

@@ -1,5 +1,6 @@
 #include "actlab/nn/mlp.hpp"
 
+#include "actlab/core/error.hpp"
 #include "actlab/nn/linear.hpp"
 
 namespace actlab {
@@ -7,6 +8,10 @@ namespace actlab {
 template <typename T>
 Sequential<T> build_mlp(const MlpSpec& spec) {
   const ActivationInfo& activation = find_activation(spec.activation.name);
+  if (activation.output_side)
+    throw ConfigError("activation '" + std::string(activation.name) +
+                      "' is an output-side layer, not a hidden activation: it would follow every "
+                      "hidden layer of `hidden:`; place it once in model.layers instead");
   Sequential<T> network;
   std::size_t width = spec.inputs;
   for (std::size_t hidden : spec.hidden) {

@@ -19,7 +19,8 @@ template <typename T>
 void Sequential<T>::finalize() {
   std::size_t total = 0;
   for (const auto& layer : layers_)
-    for (const auto& shape : layer->parameter_shapes()) total += shape.rows * shape.cols;
+    for (const auto& shape : layer->parameter_shapes())
+      total += shape.rows * shape.cols;
   params_.resize(1, total);
   grads_.resize(1, total);
   params_.fill(T{0});
@@ -46,7 +47,8 @@ void Sequential<T>::finalize() {
 template <typename T>
 void Sequential<T>::initialize(Rng& rng) {
   if (!finalized_) finalize();
-  for (auto& layer : layers_) layer->initialize(rng);
+  for (auto& layer : layers_)
+    layer->initialize(rng);
 }
 
 template <typename T>
@@ -92,7 +94,8 @@ void Sequential<T>::backward(MatrixView<const T> doutput) {
   // Keep a copy of dL/d(network output) for probes that ask for it.
   Matrix<T>& last = output_grads_.back();
   last.resize(rows, doutput.cols);
-  if (last.data() != doutput.data) std::copy(doutput.data, doutput.data + doutput.size(), last.data());
+  if (last.data() != doutput.data)
+    std::copy(doutput.data, doutput.data + doutput.size(), last.data());
 }
 
 template <typename T>

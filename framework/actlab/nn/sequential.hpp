@@ -40,7 +40,8 @@ class Sequential {
   // Sizes the activation and gradient buffers for batches of up to `max_batch` rows.
   void plan(std::size_t max_batch);
 
-  // x: (batch, input_size) -> logits: (batch, output_size). The view stays valid until the next call.
+  // x: (batch, input_size) -> logits: (batch, output_size). The view stays valid until the next
+  // call.
   MatrixView<T> forward(MatrixView<const T> x, const ForwardContext& context);
   // Back-propagates dL/d output through every layer, *accumulating* the parameter gradients.
   void backward(MatrixView<const T> doutput);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <stdexcept>
 
 #include "actlab/core/rng.hpp"
 #include "actlab/data/batch.hpp"
@@ -24,6 +25,15 @@ std::string short_number(double v) {
   return text;
 }
 
+// RFC 4180: a field holding a comma, quote or line break is quoted, quotes doubled.
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text)
+    out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 std::string percent(double v) {
   char text[32];
   std::snprintf(text, sizeof(text), "%.0f%%", 100 * v);
@@ -34,13 +44,15 @@ std::string percent(double v) {
 
 Probes::Probes(const ProbeConfig& config, Sequential<float>& network, const Dataset& train,
                const Normalizer& normalizer, std::uint64_t seed, std::string run_name)
-    : config_(config), network_(network), run_name_(std::move(run_name)) {
+    : config_(config), network_(network), run_name_(csv_field(run_name)) {
   // The probe set: a fixed random subset of the training set, drawn from its own stream.
   const std::size_t n = std::min(config.probe_set_size, train.size());
   std::vector<std::uint32_t> all(train.size());
-  for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::uint32_t>(i);
+  for (std::size_t i = 0; i < all.size(); ++i)
+    all[i] = static_cast<std::uint32_t>(i);
   Rng rng = Rng::stream(seed, kProbeSetStream);
-  for (std::size_t i = 0; i < n; ++i) std::swap(all[i], all[i + rng.below(all.size() - i)]);
+  for (std::size_t i = 0; i < n; ++i)
+    std::swap(all[i], all[i + rng.below(all.size() - i)]);
   std::sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n));
   probe_x_.resize(n, train.features);
   std::vector<std::int32_t> labels(n);
@@ -86,13 +98,12 @@ bool Probes::due(std::size_t step) const {
 
 void Probes::row(std::size_t step, std::size_t epoch, std::size_t depth, const char* metric,
                  double value) {
-  char line[160];
+  char line[128];  // the run name goes in separately: a study's run id can be long
   if (depth == 0)
-    std::snprintf(line, sizeof(line), "%s,%zu,%zu,,%s,%.9g\n", run_name_.c_str(), step, epoch,
-                  metric, value);
+    std::snprintf(line, sizeof(line), ",%zu,%zu,,%s,%.9g\n", step, epoch, metric, value);
   else
-    std::snprintf(line, sizeof(line), "%s,%zu,%zu,%zu,%s,%.9g\n", run_name_.c_str(), step, epoch,
-                  depth, metric, value);
+    std::snprintf(line, sizeof(line), ",%zu,%zu,%zu,%s,%.9g\n", step, epoch, depth, metric, value);
+  csv_ += run_name_;
   csv_ += line;
 }
 
@@ -105,7 +116,8 @@ double Probes::max_abs_derivative(const Layer<float>& layer) const {
     x(0, i) = -20.0f + 40.0f * static_cast<float>(i) / static_cast<float>(kPoints - 1);
   if (!layer.elementwise_derivative(x.view(), y.view(), d.view())) return 1.0;
   double max = 0;
-  for (std::size_t i = 0; i < kPoints; ++i) max = std::max(max, std::abs(static_cast<double>(d(0, i))));
+  for (std::size_t i = 0; i < kPoints; ++i)
+    max = std::max(max, std::abs(static_cast<double>(d(0, i))));
   return max > 0 ? max : 1.0;
 }
 
@@ -148,8 +160,8 @@ void Probes::measure(std::size_t step, std::size_t epoch) {
 
     // Activations without a dead zone have no dead units by construction (f' may underflow to 0
     // in extreme saturation, which is saturation, not death).
-    std::vector<bool> dead = tap.has_dead_zone ? dead_units(derivative_.view())
-                                               : std::vector<bool>(z.cols, false);
+    std::vector<bool> dead =
+        tap.has_dead_zone ? dead_units(derivative_.view()) : std::vector<bool>(z.cols, false);
     if (tap.dead_at_start.empty()) tap.dead_at_start = dead;
     std::size_t revived = 0, died = 0;
     for (std::size_t j = 0; j < dead.size(); ++j) {
@@ -250,20 +262,24 @@ ProbeEpochSummary Probes::end_epoch(std::size_t step, std::size_t epoch) {
           : kNaN;
   summary.grad_norm_slope = least_squares_slope(x, y);
   summary.dead_fraction_by_layer = last_dead_;
-  for (double d : last_dead_) summary.max_dead_fraction = std::max(summary.max_dead_fraction, d);
+  for (double d : last_dead_)
+    summary.max_dead_fraction = std::max(summary.max_dead_fraction, d);
   double saturated = 0;
-  for (double s : last_saturated_) saturated += s;
+  for (double s : last_saturated_)
+    saturated += s;
   summary.mean_saturated_fraction =
       last_saturated_.empty() ? 0.0 : saturated / static_cast<double>(last_saturated_.size());
 
   // One compact line, then the warnings a user would want.
   std::string line = "probes: grad-norm L1..L" + std::to_string(linear_.size()) + ":";
-  for (double g : summary.grad_norm_by_layer) line += " " + short_number(g);
+  for (double g : summary.grad_norm_by_layer)
+    line += " " + short_number(g);
   line += " | dead:";
   for (std::size_t h = 0; h < hidden_.size(); ++h)
-    line += " " + (hidden_[h].has_dead_zone ? percent(last_dead_[h]) : std::string("—"));
+    line += " " + percent(last_dead_[h]);  // 0 by construction without a dead zone
   line += " | saturated:";
-  for (double s : last_saturated_) line += " " + percent(s);
+  for (double s : last_saturated_)
+    line += " " + percent(s);
   spdlog::info("{}", line);
   if (config_.warnings) {
     for (std::size_t h = 0; h < hidden_.size(); ++h)
@@ -283,6 +299,25 @@ ProbeEpochSummary Probes::end_epoch(std::size_t step, std::size_t epoch) {
   epoch_global_sum_ = epoch_global_max_ = epoch_global_first_ = 0;
   epoch_steps_ = epoch_clipped_ = 0;
   return summary;
+}
+
+Probes::State Probes::state() const {
+  State state;
+  state.last_measured = last_measured_;
+  for (const HiddenTap& tap : hidden_)
+    state.dead_at_start.emplace_back(tap.dead_at_start.begin(), tap.dead_at_start.end());
+  return state;
+}
+
+void Probes::restore(const State& state, std::string csv) {
+  if (state.dead_at_start.size() != hidden_.size())
+    throw std::invalid_argument("probe state for " + std::to_string(state.dead_at_start.size()) +
+                                " hidden layers, the network has " +
+                                std::to_string(hidden_.size()));
+  last_measured_ = state.last_measured;
+  for (std::size_t h = 0; h < hidden_.size(); ++h)
+    hidden_[h].dead_at_start.assign(state.dead_at_start[h].begin(), state.dead_at_start[h].end());
+  csv_ = std::move(csv);
 }
 
 }  // namespace actlab

@@ -29,8 +29,8 @@ struct ProbeConfig {
 
 // What an epoch's probes say, for metrics.jsonl, summary.json and the study tables.
 struct ProbeEpochSummary {
-  double vanishing_ratio = 0;   // epoch-mean ‖∂L/∂W_1‖ / epoch-mean ‖∂L/∂W_L‖
-  double grad_norm_slope = 0;   // least-squares slope of log10 epoch-mean ‖∂L/∂W_l‖ against l
+  double vanishing_ratio = 0;  // epoch-mean ‖∂L/∂W_1‖ / epoch-mean ‖∂L/∂W_L‖
+  double grad_norm_slope = 0;  // least-squares slope of log10 epoch-mean ‖∂L/∂W_l‖ against l
   double max_dead_fraction = 0;  // over hidden layers, at the epoch's end
   double mean_saturated_fraction = 0;
   std::vector<double> dead_fraction_by_layer;
@@ -61,11 +61,23 @@ class Probes {
 
   // The table so far, with its header line.
   const std::string& csv() const { return csv_; }
+
+  // What a checkpoint holds so that a resumed run continues the table identically: the last step
+  // measured and, per hidden layer, the units dead at the first measurement (revived/died fractions
+  // are relative to them). The epoch accumulators are empty at an epoch end, where checkpoints are
+  // taken.
+  struct State {
+    std::uint64_t last_measured = UINT64_MAX;
+    std::vector<std::vector<std::uint8_t>> dead_at_start;
+  };
+  State state() const;
+  // Restores `state` and the table so far; std::invalid_argument if the layer counts differ.
+  void restore(const State& state, std::string csv);
   std::size_t hidden_layers() const { return hidden_.size(); }
 
  private:
   struct LinearTap {
-    std::size_t layer_index;  // in the network
+    std::size_t layer_index;                       // in the network
     std::size_t weight_param = 0, bias_param = 0;  // indices into named_parameters()
   };
   struct HiddenTap {
@@ -78,19 +90,20 @@ class Probes {
     std::vector<bool> dead_at_start;
   };
 
-  void row(std::size_t step, std::size_t epoch, std::size_t depth, const char* metric, double value);
+  void row(std::size_t step, std::size_t epoch, std::size_t depth, const char* metric,
+           double value);
   double max_abs_derivative(const Layer<float>& layer) const;
 
   ProbeConfig config_;
   Sequential<float>& network_;
-  std::string run_name_;
+  std::string run_name_;   // as a CSV field: quoted if it holds a comma (study run ids do)
   Matrix<float> probe_x_;  // (probe samples, features), converted once
   std::vector<LinearTap> linear_;
   std::vector<HiddenTap> hidden_;
-  Matrix<float> derivative_;       // scratch: f'(z) of one layer on the probe set
-  Matrix<float> values_;           // scratch: f(z), recomputed by elementwise_derivative
+  Matrix<float> derivative_;  // scratch: f'(z) of one layer on the probe set
+  Matrix<float> values_;      // scratch: f(z), recomputed by elementwise_derivative
   std::vector<float> percentile_scratch_;
-  Matrix<float> weights_before_;   // snapshot for update ratios
+  Matrix<float> weights_before_;  // snapshot for update ratios
   std::string csv_;
   std::size_t last_measured_ = SIZE_MAX;
 

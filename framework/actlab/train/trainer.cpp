@@ -6,12 +6,17 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <set>
 
+#include "actlab/core/error.hpp"
 #include "actlab/core/gemm.hpp"
 #include "actlab/data/batch.hpp"
+#include "actlab/data/synthetic.hpp"
 #include "actlab/nn/mlp.hpp"
+#include "actlab/nn/sigmoid_binary_cross_entropy.hpp"
 #include "actlab/nn/softmax_cross_entropy.hpp"
 #include "actlab/optim/clip.hpp"
+#include "actlab/train/decision_grid.hpp"
 #include "actlab/train/progress.hpp"
 #include "actlab/train/run_output.hpp"
 
@@ -39,20 +44,35 @@ MlpSpec mlp_spec(const ExperimentConfig& config, const DataSplits& data) {
   MlpSpec spec;
   spec.inputs = data.train.features;
   spec.hidden = config.model.hidden;
-  spec.outputs = data.train.classes;
+  // Two classes: one logit, p(class 1) = sigmoid(z) (sigmoid_binary_cross_entropy.hpp).
+  spec.outputs = data.train.classes == 2 ? 1 : data.train.classes;
   spec.activation = config.model.activation;
   spec.init = config.model.init;
   spec.bias_init = config.model.bias_init;
   return spec;
 }
 
+// The loss of the network's output: binary cross-entropy on one logit for two classes, softmax
+// cross-entropy otherwise. dlogits may be empty (evaluation).
+LossResult output_loss(MatrixView<const float> logits, std::span<const std::int32_t> labels,
+                       double label_smoothing, MatrixView<float> dlogits) {
+  if (logits.cols == 1) return sigmoid_binary_cross_entropy<float>(logits, labels, dlogits);
+  return softmax_cross_entropy<float>(logits, labels, label_smoothing, dlogits);
+}
+
+// decision_grid.csv: 200 × 200 cells, fine enough for smooth region borders in the report.
+constexpr std::size_t kDecisionGridResolution = 200;
+
 }  // namespace
 
 std::string_view run_status_name(RunStatus status) {
   switch (status) {
-    case RunStatus::kCompleted: return "completed";
-    case RunStatus::kDiverged: return "diverged";
-    case RunStatus::kInterrupted: return "interrupted";
+    case RunStatus::kCompleted:
+      return "completed";
+    case RunStatus::kDiverged:
+      return "diverged";
+    case RunStatus::kInterrupted:
+      return "interrupted";
   }
   return "?";
 }
@@ -71,7 +91,8 @@ nlohmann::json EpochMetrics::to_json() const {
   j["grad_norm_mean"] = number_or_null(grad_norm_mean);
   j["grad_norm_max"] = number_or_null(grad_norm_max);
   j["clipped_steps"] = clipped_steps;
-  for (const auto& [name, value] : activation_parameters) j[name] = number_or_null(value);
+  for (const auto& [name, value] : activation_parameters)
+    j[name] = number_or_null(value);
   if (probes) {
     j["vanishing_ratio"] = number_or_null(probes->vanishing_ratio);
     j["grad_norm_slope"] = number_or_null(probes->grad_norm_slope);
@@ -85,6 +106,72 @@ nlohmann::json EpochMetrics::to_json() const {
   return j;
 }
 
+namespace {
+
+// A number of metrics.jsonl: null stands for NaN.
+double number_from_json(const nlohmann::json& value) {
+  return value.is_null() ? kNaN : value.get<double>();
+}
+
+std::vector<double> numbers_from_json(const nlohmann::json& values) {
+  std::vector<double> out;
+  for (const auto& value : values)
+    out.push_back(number_from_json(value));
+  return out;
+}
+
+}  // namespace
+
+EpochMetrics EpochMetrics::from_json(const nlohmann::json& j) {
+  static const std::set<std::string> known = {"epoch",
+                                              "step",
+                                              "train_loss",
+                                              "train_accuracy",
+                                              "validation_loss",
+                                              "validation_accuracy",
+                                              "test_loss",
+                                              "test_accuracy",
+                                              "learning_rate",
+                                              "grad_norm_mean",
+                                              "grad_norm_max",
+                                              "clipped_steps",
+                                              "vanishing_ratio",
+                                              "grad_norm_slope",
+                                              "max_dead_fraction",
+                                              "mean_saturated_fraction",
+                                              "dead_fraction_by_layer",
+                                              "grad_norm_by_layer",
+                                              "seconds",
+                                              "samples_per_second"};
+  auto number = [&](const char* key) { return number_from_json(j.at(key)); };
+  EpochMetrics m;
+  m.epoch = j.at("epoch").get<std::size_t>();
+  m.step = j.at("step").get<std::size_t>();
+  m.train_loss = number("train_loss");
+  m.train_accuracy = number("train_accuracy");
+  m.validation = {number("validation_loss"), number("validation_accuracy")};
+  m.test = {number("test_loss"), number("test_accuracy")};
+  m.learning_rate = number("learning_rate");
+  m.grad_norm_mean = number("grad_norm_mean");
+  m.grad_norm_max = number("grad_norm_max");
+  m.clipped_steps = j.at("clipped_steps").get<std::size_t>();
+  m.seconds = number("seconds");
+  m.samples_per_second = number("samples_per_second");
+  for (const auto& [key, value] : j.items())
+    if (!known.count(key)) m.activation_parameters.emplace_back(key, number_from_json(value));
+  if (j.contains("vanishing_ratio")) {
+    ProbeEpochSummary p;
+    p.vanishing_ratio = number("vanishing_ratio");
+    p.grad_norm_slope = number("grad_norm_slope");
+    p.max_dead_fraction = number("max_dead_fraction");
+    p.mean_saturated_fraction = number("mean_saturated_fraction");
+    p.dead_fraction_by_layer = numbers_from_json(j.at("dead_fraction_by_layer"));
+    p.grad_norm_by_layer = numbers_from_json(j.at("grad_norm_by_layer"));
+    m.probes = std::move(p);
+  }
+  return m;
+}
+
 nlohmann::json RunResult::summary() const {
   nlohmann::json j;
   j["status"] = std::string(run_status_name(status));
@@ -92,6 +179,19 @@ nlohmann::json RunResult::summary() const {
   j["steps"] = steps;
   if (!message.empty()) j["message"] = message;
   j["seconds"] = seconds;
+  j["stopped_early"] = stopped_early;
+  if (early_stopping)
+    j["early_stopping"] = {{"best_epoch", early_stopping->best_epoch},
+                           {"best_validation_loss", number_or_null(early_stopping->best_loss)}};
+  if (target_accuracy) {
+    j["target_accuracy"] = *target_accuracy;
+    j["epoch_reached_target"] = nullptr;
+    for (const auto& e : epochs)
+      if (e.test.accuracy >= *target_accuracy) {
+        j["epoch_reached_target"] = e.epoch;
+        break;
+      }
+  }
   if (!epochs.empty()) {
     const EpochMetrics& last = epochs.back();
     j["final"] = last.to_json();
@@ -120,7 +220,12 @@ Trainer::Trainer(const ExperimentConfig& config, const DataSplits& data)
       network_(build_mlp<float>(mlp_spec(config, data))),
       optimizer_(make_optimizer(config.optimizer, network_.parameters().size())),
       layer_rng_(Rng::stream(config.seed, kLayerStream)),
+      early_stopping_(config.train.early_stopping),
       batch_size_(std::min(config.train.batch_size, std::max<std::size_t>(data.train.size(), 1))) {
+  if (data.train.classes == 2 && config.train.label_smoothing > 0)
+    throw ConfigError(
+        "train.label_smoothing applies to softmax cross-entropy (3 or more classes); "
+        "two-class data trains one logit with binary cross-entropy");
   Rng init_rng = Rng::stream(config.seed, kInitStream);
   network_.initialize(init_rng);
   if (config.probes.enabled)
@@ -146,12 +251,13 @@ Evaluation Trainer::evaluate(const Dataset& data) {
   std::vector<std::uint32_t>& indices = eval_indices_;
   for (std::size_t first = 0; first < data.size(); first += chunk) {
     const std::size_t rows = std::min(chunk, data.size() - first);
-    for (std::size_t i = 0; i < rows; ++i) indices[i] = static_cast<std::uint32_t>(first + i);
+    for (std::size_t i = 0; i < rows; ++i)
+      indices[i] = static_cast<std::uint32_t>(first + i);
     MatrixView<float> x = x_.view().row_range(0, rows);
     std::span<std::int32_t> labels(labels_.data(), rows);
     gather_batch(data, {indices.data(), rows}, data_.normalizer, x, labels);
     MatrixView<float> logits = network_.forward(x, {.training = false, .rng = nullptr});
-    const LossResult loss = softmax_cross_entropy<float>(logits, labels, 0.0, {});
+    const LossResult loss = output_loss(logits, labels, 0.0, {});
     loss_sum += loss.loss * static_cast<double>(rows);
     correct += loss.correct;
   }
@@ -200,8 +306,7 @@ StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size
   network_.zero_grad();
   MatrixView<float> logits = network_.forward(x, {.training = true, .rng = &layer_rng_});
   MatrixView<float> dlogits = dlogits_.view().row_range(0, rows);
-  const LossResult loss =
-      softmax_cross_entropy<float>(logits, labels, config_.train.label_smoothing, dlogits);
+  const LossResult loss = output_loss(logits, labels, config_.train.label_smoothing, dlogits);
   network_.backward(dlogits);
 
   StepResult result;
@@ -213,7 +318,8 @@ StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size
     return result;
   }
   switch (config_.clip.mode) {
-    case ClipMode::kNone: break;
+    case ClipMode::kNone:
+      break;
     case ClipMode::kNorm:
       result.clipped =
           clip_grad_norm(network_.gradients(), config_.clip.max_norm, config_.clip.norm_type)
@@ -245,10 +351,20 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
   const LearningRateSchedule schedule(config_.schedule, config_.optimizer.learning_rate,
                                       steps_per_epoch, steps_per_epoch * config_.train.epochs);
   RunResult result;
+  result.epochs = history_;
+  result.target_accuracy = config_.target_accuracy;
   const auto run_start = Clock::now();
+  auto finish = [&](std::size_t steps) {
+    result.steps = steps;
+    result.seconds = seconds_done_ + seconds_since(run_start);
+    if (config_.train.early_stopping.enabled()) result.early_stopping = early_stopping_.state();
+    return result;
+  };
   ProgressBar progress;
-  std::size_t step = 0;
-  for (std::size_t epoch = 1; epoch <= config_.train.epochs; ++epoch) {
+  std::size_t step = steps_done_;
+  bool stop_early = early_stopping_.should_stop();  // a run resumed after it stopped early
+  for (std::size_t epoch = history_.size() + 1; epoch <= config_.train.epochs && !stop_early;
+       ++epoch) {
     EpochMetrics metrics;
     metrics.epoch = epoch;
     epoch_order(n, config_.seed, epoch, order_);
@@ -265,9 +381,7 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
         result.message = "interrupted at step " + std::to_string(step) + " (epoch " +
                          std::to_string(epoch) + "); the last complete epoch is " +
                          std::to_string(epoch - 1);
-        result.steps = step;
-        result.seconds = seconds_since(run_start);
-        return result;
+        return finish(step);
       }
       const std::size_t first = b * batch_size_;
       const std::size_t rows = std::min(batch_size_, n - first);
@@ -286,9 +400,7 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
             "): " +
             (std::isfinite(outcome.loss) ? "" : "loss is " + std::to_string(outcome.loss) + "; ") +
             (where.empty() ? "gradient norm is not finite" : "non-finite gradient in " + where);
-        result.steps = step;
-        result.seconds = seconds_since(run_start);
-        return result;
+        return finish(step);
       }
       ++step;
 
@@ -303,10 +415,7 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
     }
     progress.finish();
     metrics.seconds = seconds_since(epoch_start);
-    if (probes_) {
-      metrics.probes = probes_->end_epoch(step, epoch);
-      if (output != nullptr) output->write_text("probes.csv", probes_->csv());
-    }
+    if (probes_) metrics.probes = probes_->end_epoch(step, epoch);
     metrics.step = step;
     metrics.train_loss = loss_sum / static_cast<double>(seen);
     metrics.train_accuracy = static_cast<double>(correct) / static_cast<double>(seen);
@@ -317,7 +426,8 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
     for (const auto& p : network_.named_parameters()) {
       if (p.tensor == "weight" || p.tensor == "bias") continue;
       double sum = 0;
-      for (std::size_t i = 0; i < p.value.size(); ++i) sum += p.value.data[i];
+      for (std::size_t i = 0; i < p.value.size(); ++i)
+        sum += p.value.data[i];
       metrics.activation_parameters.emplace_back(p.name, sum / static_cast<double>(p.value.size()));
     }
 
@@ -329,14 +439,86 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
         "· lr {:.3g} · |g| {:.3g} · {:.1f}s, {:.0f} samples/s{}",
         epoch, config_.train.epochs, metrics.train_loss, metrics.train_accuracy,
         metrics.validation.loss, metrics.validation.accuracy, metrics.test.accuracy,
-        metrics.learning_rate, metrics.grad_norm_mean, metrics.seconds,
-        metrics.samples_per_second, extra);
-    if (output != nullptr) output->append_metrics(metrics.to_json());
+        metrics.learning_rate, metrics.grad_norm_mean, metrics.seconds, metrics.samples_per_second,
+        extra);
+    stop_early = early_stopping_.update(epoch, metrics.validation.loss);
+    if (stop_early)
+      spdlog::info("early stopping: no validation-loss improvement for {} epochs (best: epoch {})",
+                   config_.train.early_stopping.patience, early_stopping_.state().best_epoch);
+    if (output != nullptr)
+      output->commit_epoch(metrics.to_json(), probes_ ? &probes_->csv() : nullptr,
+                           checkpoint(epoch, step, seconds_done_ + seconds_since(run_start)));
     result.epochs.push_back(std::move(metrics));
   }
-  result.steps = step;
-  result.seconds = seconds_since(run_start);
-  return result;
+  result.stopped_early = stop_early;
+  if (output != nullptr && is_synthetic_dataset(config_.data.dataset)) {
+    output->write_text("decision_grid.csv",
+                       decision_grid_csv(network_, data_.normalizer, kDecisionGridResolution,
+                                         config_.train.eval_batch_size));
+    output->write_text("points.csv", points_csv(data_.train, data_.test));
+  }
+  return finish(step);
+}
+
+Checkpoint Trainer::checkpoint(std::size_t epoch, std::size_t step, double elapsed) const {
+  Checkpoint c;
+  c.config = training_fingerprint(config_);
+  c.epoch = epoch;
+  c.step = step;
+  c.elapsed_seconds = elapsed;
+  const auto params = network_.parameters();
+  c.parameters.assign(params.begin(), params.end());
+  c.optimizer_steps = optimizer_->steps();
+  for (const auto& [name, buffer] : optimizer_->state_buffers())
+    c.optimizer_state.emplace_back(name, std::vector<float>(buffer.begin(), buffer.end()));
+  c.layer_rng = layer_rng_.state();
+  c.early_stopping = early_stopping_.state();
+  if (probes_) {
+    Probes::State state = probes_->state();
+    c.probes_last_measured = state.last_measured;
+    c.probes_dead_at_start = std::move(state.dead_at_start);
+  }
+  return c;
+}
+
+void Trainer::resume_from(const Checkpoint& c, RunOutput& output) {
+  check_checkpoint_config(c, training_fingerprint(config_));
+  auto refuse = [&](const std::string& why) {
+    throw CheckpointError(c.source.string() + ": " + why + "; refusing to resume");
+  };
+  const auto params = network_.parameters();
+  if (c.parameters.size() != params.size())
+    refuse("it holds " + std::to_string(c.parameters.size()) + " parameters, the network has " +
+           std::to_string(params.size()));
+  if (c.epoch > config_.train.epochs)
+    refuse("it was taken after epoch " + std::to_string(c.epoch) + " of " +
+           std::to_string(config_.train.epochs));
+  auto buffers = optimizer_->state_buffers();
+  if (buffers.size() != c.optimizer_state.size())
+    refuse("it holds " + std::to_string(c.optimizer_state.size()) + " optimizer buffers, " +
+           std::string(optimizer_->name()) + " has " + std::to_string(buffers.size()));
+  for (std::size_t i = 0; i < buffers.size(); ++i)
+    if (buffers[i].first != c.optimizer_state[i].first ||
+        buffers[i].second.size() != c.optimizer_state[i].second.size())
+      refuse("optimizer buffer " + c.optimizer_state[i].first + " does not fit " +
+             buffers[i].first);
+  if (probes_ && c.probes_dead_at_start.size() != probes_->hidden_layers())
+    refuse("its probe state does not fit this network");
+
+  const RunOutput::Resumed files = output.resume(c);  // checks the files before changing anything
+  std::copy(c.parameters.begin(), c.parameters.end(), params.begin());
+  for (std::size_t i = 0; i < buffers.size(); ++i)
+    std::copy(c.optimizer_state[i].second.begin(), c.optimizer_state[i].second.end(),
+              buffers[i].second.begin());
+  optimizer_->set_steps(c.optimizer_steps);
+  layer_rng_.set_state(c.layer_rng);
+  early_stopping_.set_state(c.early_stopping);
+  if (probes_) probes_->restore({c.probes_last_measured, c.probes_dead_at_start}, files.probes_csv);
+  history_.clear();
+  for (const auto& line : files.metrics)
+    history_.push_back(EpochMetrics::from_json(line));
+  steps_done_ = c.step;
+  seconds_done_ = c.elapsed_seconds;
 }
 
 }  // namespace actlab
