@@ -1,13 +1,15 @@
 // actlab: train multilayer perceptrons from YAML experiments and measure what activation functions
 // do to training. This file only wires the subcommands; each lives in its own *_command.cpp.
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <atomic>
 #include <csignal>
 #include <cstring>
+#include <iostream>
 
+#include "probe_init_command.hpp"
 #include "run_command.hpp"
 
 namespace {
@@ -45,13 +47,39 @@ int main(int argc, char** argv) {
 
   actlab::cli::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand("run", "Train from a YAML configuration");
-  run_cmd->add_option("config", run.config, "YAML configuration file")->required()->check(CLI::ExistingFile);
+  run_cmd->add_option("config", run.config, "YAML configuration file")
+      ->required()
+      ->check(CLI::ExistingFile);
   run_cmd->add_option("--set", run.overrides, "Override a key: --set optimizer.learning_rate=0.1")
       ->type_name("KEY=VALUE");
-  run_cmd->add_option_function<std::string>("--out", [&](const std::string& dir) { run.out = dir; },
-                                            "Output folder (default: output.dir/name)");
-  run_cmd->add_option_function<int>("--threads", [&](int threads) { run.threads = threads; },
-                                    "BLAS threads (default: config, else all cores)")
+  run_cmd->add_option_function<std::string>(
+      "--out", [&](const std::string& dir) { run.out = dir; },
+      "Output folder (default: output.dir/name)");
+  run_cmd
+      ->add_option_function<int>(
+          "--threads", [&](int threads) { run.threads = threads; },
+          "BLAS threads (default: config, else all cores)")
+      ->check(CLI::Range(1, 1024));
+
+  actlab::cli::ProbeInitOptions probe_init;
+  CLI::App* probe_init_cmd = app.add_subcommand(
+      "probe-init", "Probes of freshly initialised networks, one per seed (no training)");
+  probe_init_cmd->add_option("config", probe_init.config, "YAML configuration file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  probe_init_cmd->add_option("--seeds", probe_init.seeds, "Number of networks (default 10)")
+      ->check(CLI::Range(1, 100000));
+  probe_init_cmd->add_option_function<std::uint64_t>(
+      "--first-seed", [&](std::uint64_t seed) { probe_init.first_seed = seed; },
+      "Seed of the first network (default: the config's seed)");
+  probe_init_cmd->add_option("--set", probe_init.overrides, "Override a key, as for run")
+      ->type_name("KEY=VALUE");
+  probe_init_cmd->add_option_function<std::string>(
+      "--out", [&](const std::string& dir) { probe_init.out = dir; },
+      "Output folder (default: output.dir/<name>-probe-init)");
+  probe_init_cmd
+      ->add_option_function<int>(
+          "--threads", [&](int threads) { probe_init.threads = threads; }, "BLAS threads")
       ->check(CLI::Range(1, 1024));
 
   try {
@@ -63,5 +91,6 @@ int main(int argc, char** argv) {
 
   install_signal_handlers();
   if (*run_cmd) return actlab::cli::run_command(run, stop_requested);
+  if (*probe_init_cmd) return actlab::cli::probe_init_command(probe_init, std::cout);
   return 0;
 }

@@ -70,8 +70,8 @@ int run_command(const RunOptions& options, const std::atomic<bool>& stop_request
     spdlog::info("loading {} ...", config.data.dataset);
     const DataSplits data = load_data(config.data, config.seed);
     spdlog::info("data: {} train / {} validation / {} test examples of {} features, {} classes",
-                 data.train.size(), data.validation.size(), data.test.size(),
-                 data.train.features, data.train.classes);
+                 data.train.size(), data.validation.size(), data.test.size(), data.train.features,
+                 data.train.classes);
 
     RunOutput output(dir);
     output.clear_results();
@@ -99,6 +99,11 @@ int run_command(const RunOptions& options, const std::atomic<bool>& stop_request
 
     switch (result.status) {
       case RunStatus::kCompleted: {
+        if (result.initial) {
+          spdlog::info("done in {:.1f}s: the initial network only (train.epochs 0); results in {}",
+                       result.seconds, dir.string());
+          return kExitOk;
+        }
         const auto& last = result.epochs.empty() ? EpochMetrics{} : result.epochs.back();
         spdlog::info("done in {:.1f}s: test accuracy {:.4f}; results in {}", result.seconds,
                      last.test.accuracy, dir.string());

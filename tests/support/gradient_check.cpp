@@ -20,8 +20,10 @@ GradientCheckResult check_layer_gradients(Layer<double>& layer,
   // Parameters in one flat buffer, as the network would lay them out.
   const auto shapes = layer.parameter_shapes();
   std::size_t total = 0;
-  for (const auto& s : shapes) total += s.rows * s.cols;
-  Matrix<double> params(1, std::max<std::size_t>(total, 1)), grads(1, std::max<std::size_t>(total, 1));
+  for (const auto& s : shapes)
+    total += s.rows * s.cols;
+  Matrix<double> params(1, std::max<std::size_t>(total, 1)),
+      grads(1, std::max<std::size_t>(total, 1));
   std::vector<MatrixView<double>> value_views, grad_views;
   std::size_t offset = 0;
   for (const auto& s : shapes) {
@@ -30,11 +32,26 @@ GradientCheckResult check_layer_gradients(Layer<double>& layer,
     offset += s.rows * s.cols;
   }
   layer.bind_parameters(value_views, grad_views);
+  // State (BatchNorm's running statistics): not differentiated, but it must exist.
+  std::size_t state_total = 0;
+  for (const auto& s : layer.state_shapes())
+    state_total += s.rows * s.cols;
+  Matrix<double> state(1, std::max<std::size_t>(state_total, 1));
+  std::vector<MatrixView<double>> state_views;
+  offset = 0;
+  for (const auto& s : layer.state_shapes()) {
+    state_views.push_back({state.data() + offset, s.rows, s.cols});
+    offset += s.rows * s.cols;
+  }
+  if (!state_views.empty()) layer.bind_state(state_views);
   layer.initialize(rng);
+  if (options.prepare) options.prepare(layer, rng);
 
   Matrix<double> x(batch, in), y(batch, out), weights(batch, out), dx(batch, in);
-  for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = options.input(rng);
-  for (std::size_t i = 0; i < weights.size(); ++i) weights.data()[i] = rng.normal();
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x.data()[i] = options.input(rng);
+  for (std::size_t i = 0; i < weights.size(); ++i)
+    weights.data()[i] = rng.normal();
 
   // Each forward in a stochastic layer re-seeds its stream, so that every evaluation of L sees the
   // same random draws.
@@ -43,7 +60,8 @@ GradientCheckResult check_layer_gradients(Layer<double>& layer,
     ForwardContext context{options.training, &pass_rng};
     layer.forward(x.view(), y.view(), context);
     double sum = 0;
-    for (std::size_t i = 0; i < y.size(); ++i) sum += y.data()[i] * weights.data()[i];
+    for (std::size_t i = 0; i < y.size(); ++i)
+      sum += y.data()[i] * weights.data()[i];
     return sum;
   };
 
@@ -70,8 +88,8 @@ GradientCheckResult check_layer_gradients(Layer<double>& layer,
     params.data()[i] = saved - h;
     const double minus = loss();
     params.data()[i] = saved;
-    result.max_parameter_error = std::max(result.max_parameter_error,
-                                          relative_error(grads.data()[i], (plus - minus) / (2 * h)));
+    result.max_parameter_error = std::max(
+        result.max_parameter_error, relative_error(grads.data()[i], (plus - minus) / (2 * h)));
     ++result.parameters_checked;
   }
   return result;

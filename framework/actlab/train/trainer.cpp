@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 
+#include "actlab/core/error.hpp"
 #include "actlab/core/gemm.hpp"
 #include "actlab/data/batch.hpp"
 #include "actlab/nn/mlp.hpp"
@@ -43,16 +44,42 @@ MlpSpec mlp_spec(const ExperimentConfig& config, const DataSplits& data) {
   spec.activation = config.model.activation;
   spec.init = config.model.init;
   spec.bias_init = config.model.bias_init;
+  spec.layers = config.model.layers;
   return spec;
+}
+
+// BatchNorm, as PyTorch's, cannot train on a batch of one row; say so before training starts
+// rather than at the last batch of the first epoch.
+void check_batch_statistics(const MlpSpec& spec, std::size_t train_size, std::size_t batch) {
+  if (!uses_batch_statistics(spec) || train_size == 0) return;
+  if (batch == 1 || train_size % batch == 1)
+    throw ConfigError(
+        "train.batch_size: batchnorm needs at least 2 examples per training batch, "
+        "but with " +
+        std::to_string(train_size) +
+        " training examples and batches "
+        "of " +
+        std::to_string(batch) +
+        " one batch holds a single example; change "
+        "train.batch_size or data.train_subset");
+}
+
+// "alpha", "activation.beta": a learnable activation parameter; "weight", "norm.bias" are not.
+bool is_activation_parameter(const std::string& tensor) {
+  const std::string last = tensor.substr(tensor.rfind('.') + 1);
+  return last != "weight" && last != "bias";
 }
 
 }  // namespace
 
 std::string_view run_status_name(RunStatus status) {
   switch (status) {
-    case RunStatus::kCompleted: return "completed";
-    case RunStatus::kDiverged: return "diverged";
-    case RunStatus::kInterrupted: return "interrupted";
+    case RunStatus::kCompleted:
+      return "completed";
+    case RunStatus::kDiverged:
+      return "diverged";
+    case RunStatus::kInterrupted:
+      return "interrupted";
   }
   return "?";
 }
@@ -71,7 +98,8 @@ nlohmann::json EpochMetrics::to_json() const {
   j["grad_norm_mean"] = number_or_null(grad_norm_mean);
   j["grad_norm_max"] = number_or_null(grad_norm_max);
   j["clipped_steps"] = clipped_steps;
-  for (const auto& [name, value] : activation_parameters) j[name] = number_or_null(value);
+  for (const auto& [name, value] : activation_parameters)
+    j[name] = number_or_null(value);
   if (probes) {
     j["vanishing_ratio"] = number_or_null(probes->vanishing_ratio);
     j["grad_norm_slope"] = number_or_null(probes->grad_norm_slope);
@@ -92,6 +120,7 @@ nlohmann::json RunResult::summary() const {
   j["steps"] = steps;
   if (!message.empty()) j["message"] = message;
   j["seconds"] = seconds;
+  if (initial) j["initial"] = initial->to_json();
   if (!epochs.empty()) {
     const EpochMetrics& last = epochs.back();
     j["final"] = last.to_json();
@@ -121,6 +150,7 @@ Trainer::Trainer(const ExperimentConfig& config, const DataSplits& data)
       optimizer_(make_optimizer(config.optimizer, network_.parameters().size())),
       layer_rng_(Rng::stream(config.seed, kLayerStream)),
       batch_size_(std::min(config.train.batch_size, std::max<std::size_t>(data.train.size(), 1))) {
+  check_batch_statistics(mlp_spec(config, data), data.train.size(), batch_size_);
   Rng init_rng = Rng::stream(config.seed, kInitStream);
   network_.initialize(init_rng);
   if (config.probes.enabled)
@@ -144,7 +174,8 @@ Evaluation Trainer::evaluate(const Dataset& data) {
   std::vector<std::uint32_t>& indices = eval_indices_;
   for (std::size_t first = 0; first < data.size(); first += chunk) {
     const std::size_t rows = std::min(chunk, data.size() - first);
-    for (std::size_t i = 0; i < rows; ++i) indices[i] = static_cast<std::uint32_t>(first + i);
+    for (std::size_t i = 0; i < rows; ++i)
+      indices[i] = static_cast<std::uint32_t>(first + i);
     MatrixView<float> x = x_.view().row_range(0, rows);
     std::span<std::int32_t> labels(labels_.data(), rows);
     gather_batch(data, {indices.data(), rows}, data_.normalizer, x, labels);
@@ -158,6 +189,62 @@ Evaluation Trainer::evaluate(const Dataset& data) {
   return result;
 }
 
+// The initial network, as "epoch 0": evaluation first (batchnorm's running statistics are still
+// their initial values), then the step-0 probes, with the gradient of the batch that step 0 of a
+// training run would use (the first of epoch 1's order, the same dropout draws): the rows equal
+// the step-0 rows of a training run with the same configuration, update ratios aside.
+RunResult Trainer::run_initial(RunOutput* output) {
+  const auto start = Clock::now();
+  RunResult result;
+  EpochMetrics metrics;  // epoch 0, step 0
+  metrics.learning_rate = config_.optimizer.learning_rate;
+  if (probes_) probes_->measure(0, 0);
+  metrics.validation = evaluate(data_.validation);
+  metrics.test = evaluate(data_.test);
+
+  const std::size_t n = data_.train.size();
+  metrics.train_loss = metrics.train_accuracy = kNaN;
+  if (n > 0) {
+    epoch_order(n, config_.seed, 1, order_);
+    const std::size_t rows = std::min(batch_size_, n);
+    MatrixView<float> x = x_.view().row_range(0, rows);
+    std::span<std::int32_t> labels(labels_.data(), rows);
+    gather_batch(data_.train, {order_.data(), rows}, data_.normalizer, x, labels);
+    network_.zero_grad();
+    MatrixView<float> logits = network_.forward(x, {.training = true, .rng = &layer_rng_});
+    MatrixView<float> dlogits = dlogits_.view().row_range(0, rows);
+    const LossResult loss =
+        softmax_cross_entropy<float>(logits, labels, config_.train.label_smoothing, dlogits);
+    network_.backward(dlogits);
+    const double grad_norm = gradient_norms();
+    // The first batch's loss and accuracy: what a training run's first step sees.
+    metrics.train_loss = loss.loss;
+    metrics.train_accuracy = static_cast<double>(loss.correct) / static_cast<double>(rows);
+    metrics.grad_norm_mean = metrics.grad_norm_max = grad_norm;
+    if (probes_) probes_->observe_gradients(0, 0, tensor_norms_, grad_norm, false, rows);
+  }
+  if (probes_) {
+    metrics.probes = probes_->end_epoch(0, 0);
+    if (output != nullptr) output->write_text("probes.csv", probes_->csv());
+  }
+  for (const auto& p : network_.named_parameters()) {
+    if (!is_activation_parameter(p.tensor)) continue;
+    double sum = 0;
+    for (std::size_t i = 0; i < p.value.size(); ++i)
+      sum += p.value.data[i];
+    metrics.activation_parameters.emplace_back(p.name, sum / static_cast<double>(p.value.size()));
+  }
+  spdlog::info(
+      "initial network · first batch loss {:.4f} · val loss {:.4f} acc {:.4f} · test loss "
+      "{:.4f} acc {:.4f} · |g| {:.3g}",
+      metrics.train_loss, metrics.validation.loss, metrics.validation.accuracy, metrics.test.loss,
+      metrics.test.accuracy, metrics.grad_norm_mean);
+  if (output != nullptr) output->append_metrics(metrics.to_json());
+  result.initial = std::move(metrics);
+  result.seconds = seconds_since(start);
+  return result;
+}
+
 double Trainer::gradient_norms() {
   // The global L2 norm from per-tensor sums: the same arithmetic whether probes read the
   // per-tensor norms or not, so probes cannot change a clipping decision.
@@ -166,7 +253,8 @@ double Trainer::gradient_norms() {
   for (std::size_t i = 0; i < named.size(); ++i) {
     const float* g = named[i].grad.data;
     double sum = 0;
-    for (std::size_t k = 0; k < named[i].grad.size(); ++k) sum += static_cast<double>(g[k]) * g[k];
+    for (std::size_t k = 0; k < named[i].grad.size(); ++k)
+      sum += static_cast<double>(g[k]) * g[k];
     tensor_norms_[i] = std::sqrt(sum);
     total += sum;
   }
@@ -184,6 +272,7 @@ std::string Trainer::find_non_finite_gradient() const {
 
 RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
   set_blas_threads(config_.threads);
+  if (config_.train.epochs == 0) return run_initial(output);
   const Dataset& train = data_.train;
   const std::size_t n = train.size();
   const std::size_t steps_per_epoch = (n + batch_size_ - 1) / batch_size_;
@@ -237,24 +326,27 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
         progress.finish();
         const std::string where = find_non_finite_gradient();
         result.status = RunStatus::kDiverged;
-        result.message = "diverged at step " + std::to_string(step) + " (epoch " +
-                         std::to_string(epoch) + "): " +
-                         (std::isfinite(loss.loss) ? "" : "loss is " + std::to_string(loss.loss) + "; ") +
-                         (where.empty() ? "gradient norm is not finite"
-                                        : "non-finite gradient in " + where);
+        result.message =
+            "diverged at step " + std::to_string(step) + " (epoch " + std::to_string(epoch) +
+            "): " +
+            (std::isfinite(loss.loss) ? "" : "loss is " + std::to_string(loss.loss) + "; ") +
+            (where.empty() ? "gradient norm is not finite" : "non-finite gradient in " + where);
         result.steps = step;
         result.seconds = seconds_since(run_start);
         return result;
       }
       bool clipped = false;
       switch (config_.clip.mode) {
-        case ClipMode::kNone: break;
-        case ClipMode::kNorm:
-          clipped = clip_grad_norm(network_.gradients(), config_.clip.max_norm,
-                                   config_.clip.norm_type)
-                        .clipped;
+        case ClipMode::kNone:
           break;
-        case ClipMode::kValue: clipped = clip_grad_value(network_.gradients(), config_.clip.value); break;
+        case ClipMode::kNorm:
+          clipped =
+              clip_grad_norm(network_.gradients(), config_.clip.max_norm, config_.clip.norm_type)
+                  .clipped;
+          break;
+        case ClipMode::kValue:
+          clipped = clip_grad_value(network_.gradients(), config_.clip.value);
+          break;
         case ClipMode::kLayerNorm:
           for (const auto& r : clip_grad_norm_per_tensor<float>(tensor_grads, config_.clip.max_norm,
                                                                 config_.clip.norm_type))
@@ -293,9 +385,10 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
     metrics.validation = evaluate(data_.validation);
     metrics.test = evaluate(data_.test);
     for (const auto& p : network_.named_parameters()) {
-      if (p.tensor == "weight" || p.tensor == "bias") continue;
+      if (!is_activation_parameter(p.tensor)) continue;
       double sum = 0;
-      for (std::size_t i = 0; i < p.value.size(); ++i) sum += p.value.data[i];
+      for (std::size_t i = 0; i < p.value.size(); ++i)
+        sum += p.value.data[i];
       metrics.activation_parameters.emplace_back(p.name, sum / static_cast<double>(p.value.size()));
     }
 
@@ -307,8 +400,8 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
         "· lr {:.3g} · |g| {:.3g} · {:.1f}s, {:.0f} samples/s{}",
         epoch, config_.train.epochs, metrics.train_loss, metrics.train_accuracy,
         metrics.validation.loss, metrics.validation.accuracy, metrics.test.accuracy,
-        metrics.learning_rate, metrics.grad_norm_mean, metrics.seconds,
-        metrics.samples_per_second, extra);
+        metrics.learning_rate, metrics.grad_norm_mean, metrics.seconds, metrics.samples_per_second,
+        extra);
     if (output != nullptr) output->append_metrics(metrics.to_json());
     result.epochs.push_back(std::move(metrics));
   }

@@ -37,7 +37,7 @@ struct EpochMetrics {
   double train_accuracy = 0;
   Evaluation validation;  // NaN when there is no validation split
   Evaluation test;
-  double learning_rate = 0;  // at the epoch's last step
+  double learning_rate = 0;   // at the epoch's last step
   double grad_norm_mean = 0;  // global L2 norm before clipping, over the epoch's steps
   double grad_norm_max = 0;
   std::size_t clipped_steps = 0;
@@ -53,6 +53,9 @@ struct EpochMetrics {
 struct RunResult {
   RunStatus status = RunStatus::kCompleted;
   std::vector<EpochMetrics> epochs;
+  // An init-only run (train.epochs: 0): the network as initialised, as "epoch 0" (see
+  // Trainer::run).
+  std::optional<EpochMetrics> initial;
   std::size_t steps = 0;
   std::string message;  // why it stopped early, for diverged / interrupted runs
   double seconds = 0;
@@ -67,13 +70,19 @@ class Trainer {
 
   // Trains config.train.epochs epochs. Writes metrics.jsonl / summary.json into `output` when
   // given; stops after the current step when `*stop` becomes true (status kInterrupted).
+  // With train.epochs 0 it only measures the initial network (RunResult::initial): evaluation,
+  // the step-0 probes, and the gradient of the first training batch, with no update.
   RunResult run(RunOutput* output = nullptr, const std::atomic<bool>* stop = nullptr);
 
   Evaluation evaluate(const Dataset& data);
   Sequential<float>& network() { return network_; }
   const ExperimentConfig& config() const { return config_; }
+  // The probes, when enabled (probes.csv's table so far).
+  const Probes* probes() const { return probes_ ? &*probes_ : nullptr; }
 
  private:
+  // train.epochs 0: see run().
+  RunResult run_initial(RunOutput* output);
   // Fills tensor_norms_ and returns the global L2 norm of all gradients.
   double gradient_norms();
   // Returns a description of the first non-finite gradient, or "" if all are finite.
@@ -87,8 +96,8 @@ class Trainer {
   Rng layer_rng_;  // dropout / rrelu / gumbel draws
 
   std::size_t batch_size_;
-  Matrix<float> x_;         // (batch, features)
-  Matrix<float> dlogits_;   // (batch, classes)
+  Matrix<float> x_;        // (batch, features)
+  Matrix<float> dlogits_;  // (batch, classes)
   std::vector<std::int32_t> labels_;
   std::vector<std::uint32_t> order_;  // this epoch's permutation of the training set
   std::vector<std::uint32_t> eval_indices_;
