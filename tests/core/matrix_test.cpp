@@ -13,7 +13,8 @@ namespace {
 TEST(Matrix, StorageIsAlignedAndZeroed) {
   Matrix<float> m(3, 5);
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(m.data()) % kAlignment, 0u);
-  for (std::size_t i = 0; i < m.size(); ++i) EXPECT_EQ(m.data()[i], 0.0f);
+  for (std::size_t i = 0; i < m.size(); ++i)
+    EXPECT_EQ(m.data()[i], 0.0f);
 }
 
 TEST(Matrix, ShrinkingKeepsTheAllocation) {
@@ -28,7 +29,8 @@ TEST(Matrix, ShrinkingKeepsTheAllocation) {
 
 TEST(Matrix, RowRangeViewsShareStorage) {
   Matrix<double> m(4, 2);
-  for (std::size_t i = 0; i < m.size(); ++i) m.data()[i] = static_cast<double>(i);
+  for (std::size_t i = 0; i < m.size(); ++i)
+    m.data()[i] = static_cast<double>(i);
   MatrixView<double> rows = m.view().row_range(1, 2);
   EXPECT_EQ(rows.rows, 2u);
   EXPECT_EQ(rows(0, 0), 2.0);
@@ -43,9 +45,12 @@ void check_gemm(Transpose ta, Transpose tb) {
   Matrix<T> a(ta == Transpose::kYes ? k : m, ta == Transpose::kYes ? m : k);
   Matrix<T> b(tb == Transpose::kYes ? n : k, tb == Transpose::kYes ? k : n);
   Matrix<T> c(m, n);
-  for (std::size_t i = 0; i < a.size(); ++i) a.data()[i] = static_cast<T>(rng.normal());
-  for (std::size_t i = 0; i < b.size(); ++i) b.data()[i] = static_cast<T>(rng.normal());
-  for (std::size_t i = 0; i < c.size(); ++i) c.data()[i] = static_cast<T>(rng.normal());
+  for (std::size_t i = 0; i < a.size(); ++i)
+    a.data()[i] = static_cast<T>(rng.normal());
+  for (std::size_t i = 0; i < b.size(); ++i)
+    b.data()[i] = static_cast<T>(rng.normal());
+  for (std::size_t i = 0; i < c.size(); ++i)
+    c.data()[i] = static_cast<T>(rng.normal());
   Matrix<T> expected = c;
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t j = 0; j < n; ++j) {
@@ -72,7 +77,8 @@ TEST(Gemm, MatchesNaiveProductForEveryTransposeCombination) {
 
 TEST(Rng, SameSeedSameStreamAndStreamsDiffer) {
   Rng a(42), b(42), c = Rng::stream(42, 1);
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(a.next(), b.next());
+  for (int i = 0; i < 100; ++i)
+    EXPECT_EQ(a.next(), b.next());
   EXPECT_NE(Rng(42).next(), c.next());
 }
 
@@ -96,7 +102,8 @@ TEST(Rng, UniformAndNormalMoments) {
 
 TEST(Rng, BelowIsInRange) {
   Rng rng(9);
-  for (int i = 0; i < 10000; ++i) ASSERT_LT(rng.below(7), 7u);
+  for (int i = 0; i < 10000; ++i)
+    ASSERT_LT(rng.below(7), 7u);
 }
 
 }  // namespace

@@ -23,7 +23,8 @@ TEST(Linear, ForwardComputesXWTransposePlusBias) {
   std::vector<MatrixView<double>> values{w.view(), b.view()}, grads{gw.view(), gb.view()};
   layer.bind_parameters(values, grads);
   // W = [[1, 2], [3, 4], [5, 6]], b = [0.5, -1, 2]
-  for (std::size_t i = 0; i < 6; ++i) w.data()[i] = static_cast<double>(i + 1);
+  for (std::size_t i = 0; i < 6; ++i)
+    w.data()[i] = static_cast<double>(i + 1);
   b(0, 0) = 0.5;
   b(0, 1) = -1;
   b(0, 2) = 2;

@@ -24,8 +24,8 @@ TEST(LayerStatistics, SaturationIsRelativeToTheLargestDerivative) {
   // Derivatives of a sigmoid (max 0.25): 0.25 is active, 0.002 <= 0.01 * 0.25 is saturated.
   Matrix<float> d(100, 2);
   for (std::size_t r = 0; r < 100; ++r) {
-    d(r, 0) = 0.002f;                    // unit 0: saturated on every sample
-    d(r, 1) = r < 50 ? 0.25f : 0.001f;   // unit 1: on half of them
+    d(r, 0) = 0.002f;                   // unit 0: saturated on every sample
+    d(r, 1) = r < 50 ? 0.25f : 0.001f;  // unit 1: on half of them
   }
   const SaturationStatistics s = saturation(d.view(), 0.01, 0.25);
   EXPECT_DOUBLE_EQ(s.saturated_fraction, 150.0 / 200.0);
@@ -48,15 +48,18 @@ TEST(LayerStatistics, DormantUnitsFollowSokarEtAl) {
 
 TEST(LayerStatistics, ActivationStatisticsMatchADirectComputation) {
   Matrix<float> a(10, 10);
-  for (std::size_t i = 0; i < 100; ++i) a.data()[i] = i % 10 == 0 ? 0.0f : static_cast<float>(i);
+  for (std::size_t i = 0; i < 100; ++i)
+    a.data()[i] = i % 10 == 0 ? 0.0f : static_cast<float>(i);
   std::vector<float> scratch;
   const ActivationStatistics s = activation_statistics(a.view(), scratch);
   std::vector<float> sorted(a.data(), a.data() + 100);
   std::sort(sorted.begin(), sorted.end());
   double mean = 0, sq = 0;
-  for (float v : sorted) mean += v;
+  for (float v : sorted)
+    mean += v;
   mean /= 100;
-  for (float v : sorted) sq += (v - mean) * (v - mean);
+  for (float v : sorted)
+    sq += (v - mean) * (v - mean);
   EXPECT_NEAR(s.mean, mean, 1e-12);
   EXPECT_NEAR(s.std, std::sqrt(sq / 100), 1e-9);
   EXPECT_DOUBLE_EQ(s.zero_fraction, 0.1);

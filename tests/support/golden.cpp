@@ -79,7 +79,8 @@ std::vector<double> parse_numbers(const std::string& text) {
   std::vector<double> values;
   std::istringstream in(text);
   std::string token;
-  while (in >> token) values.push_back(parse_number(token));
+  while (in >> token)
+    values.push_back(parse_number(token));
   return values;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// Reads the PyTorch reference tables in tests/golden/ (copied from ../shared/golden/, see its README).
+// Reads the PyTorch reference tables in tests/golden/ (copied from ../shared/golden/, see its
+// README).
 #include <map>
 #include <string>
 #include <vector>

@@ -11,8 +11,8 @@ std::string location_message(const std::string& source, const YAML::Node& node,
                              const std::string& key_path, const std::string& message) {
   std::string where = source;
   if (node.IsDefined() && node.Mark().line >= 0)  // yaml-cpp marks are 0-based
-    where += ":" + std::to_string(node.Mark().line + 1) + ":" +
-             std::to_string(node.Mark().column + 1);
+    where +=
+        ":" + std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1);
   return where + ": " + (key_path.empty() ? "" : key_path + ": ") + message;
 }
 
@@ -128,7 +128,8 @@ void YamlSection::reject_unknown_keys() const {
     const std::string key = item.first.as<std::string>();
     if (read_.count(key)) continue;
     std::string message = "unknown key";
-    if (auto suggestion = nearest_name(key, valid_keys)) message += " (did you mean '" + *suggestion + "'?)";
+    if (auto suggestion = nearest_name(key, valid_keys))
+      message += " (did you mean '" + *suggestion + "'?)";
     message += "; valid keys here: " + join(valid_keys, ", ");
     fail_at(item.first, key_path(key), message);
   }

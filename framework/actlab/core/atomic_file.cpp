@@ -50,9 +50,9 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
 void create_output_directory(const std::filesystem::path& dir) {
   std::error_code error;
   std::filesystem::create_directories(dir, error);
-  if (error) throw OutputError(dir.string() + ": cannot create the output folder: " + error.message());
-  if (::access(dir.c_str(), W_OK) != 0)
-    fail(dir, "the output folder is not writable", errno);
+  if (error)
+    throw OutputError(dir.string() + ": cannot create the output folder: " + error.message());
+  if (::access(dir.c_str(), W_OK) != 0) fail(dir, "the output folder is not writable", errno);
 }
 
 }  // namespace actlab

@@ -7,7 +7,9 @@ extern "C" char* openblas_get_config(void);
 
 namespace actlab {
 
-std::string_view actlab_version() { return ACTLAB_VERSION; }
+std::string_view actlab_version() {
+  return ACTLAB_VERSION;
+}
 
 std::string library_versions() {
   std::string out;

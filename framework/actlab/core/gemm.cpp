@@ -14,7 +14,9 @@ int openblas_get_num_threads(void);
 namespace actlab {
 namespace {
 
-CBLAS_TRANSPOSE to_cblas(Transpose t) { return t == Transpose::kYes ? CblasTrans : CblasNoTrans; }
+CBLAS_TRANSPOSE to_cblas(Transpose t) {
+  return t == Transpose::kYes ? CblasTrans : CblasNoTrans;
+}
 
 template <typename T>
 void check_shapes([[maybe_unused]] Transpose ta, [[maybe_unused]] Transpose tb,
@@ -63,6 +65,8 @@ void set_blas_threads(int threads) {
   openblas_set_num_threads(threads > 0 ? threads : available_cores());
 }
 
-int blas_threads() { return openblas_get_num_threads(); }
+int blas_threads() {
+  return openblas_get_num_threads();
+}
 
 }  // namespace actlab

@@ -1,7 +1,8 @@
 #pragma once
-// Row-major dense matrices: an owning, 64-byte-aligned `Matrix<T>` and a non-owning `MatrixView<T>`.
-// Views are cheap (pointer + shape) and are what every kernel takes; a batch is a view of the first
-// rows of a buffer planned for the largest batch, so a short last batch allocates nothing.
+// Row-major dense matrices: an owning, 64-byte-aligned `Matrix<T>` and a non-owning
+// `MatrixView<T>`. Views are cheap (pointer + shape) and are what every kernel takes; a batch is a
+// view of the first rows of a buffer planned for the largest batch, so a short last batch allocates
+// nothing.
 #include <algorithm>
 #include <cassert>
 #include <cstddef>
@@ -28,16 +29,10 @@ struct MatrixView {
     assert(first + count <= rows);
     return {data + first * cols, count, cols};
   }
-  void fill_with(std::remove_const_t<T> value) const
-    requires(!std::is_const_v<T>)
-  {
+  void fill_with(std::remove_const_t<T> value) const requires(!std::is_const_v<T>) {
     std::fill(data, data + size(), value);
   }
-  operator MatrixView<const T>() const
-    requires(!std::is_const_v<T>)
-  {
-    return {data, rows, cols};
-  }
+  operator MatrixView<const T>() const requires(!std::is_const_v<T>) { return {data, rows, cols}; }
 };
 
 template <typename T>

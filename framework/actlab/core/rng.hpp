@@ -18,7 +18,8 @@ class Rng {
 
   void reseed(std::uint64_t seed) {
     std::uint64_t x = seed;
-    for (auto& word : state_) word = splitmix64(x);
+    for (auto& word : state_)
+      word = splitmix64(x);
   }
 
   // A generator for an independent stream derived from this seed and a stream id (e.g. one per
@@ -59,7 +60,8 @@ class Rng {
   // Standard normal by Box-Muller (one of the pair is discarded to keep the state simple).
   double normal() {
     double u1 = uniform();
-    while (u1 <= 0.0) u1 = uniform();
+    while (u1 <= 0.0)
+      u1 = uniform();
     const double u2 = uniform();
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
   }

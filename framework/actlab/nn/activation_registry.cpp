@@ -98,8 +98,9 @@ ActivationParams<double> resolve_activation_params(const ActivationInfo& info,
   for (std::size_t k = 0; k < info.params.size(); ++k)
     values[k] = info.params[k].default_value;
   for (const auto& [key, value] : config.params) {
+    const std::string& name = key;  // C++20 lambdas cannot capture structured bindings (clang)
     auto it = std::find_if(info.params.begin(), info.params.end(),
-                           [&](const ActivationParamSpec& p) { return p.name == key; });
+                           [&](const ActivationParamSpec& p) { return p.name == name; });
     if (it == info.params.end()) {
       std::vector<std::string> names;
       for (const auto& p : info.params)

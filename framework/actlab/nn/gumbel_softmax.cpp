@@ -30,13 +30,13 @@ void GumbelSoftmax<T>::forward(MatrixView<const T> x, MatrixView<T> y,
     if (context.training) {
 #pragma omp simd
       for (std::size_t c = 0; c < k; ++c)
-        s[c] = (in[c] - std::log(-std::log(s[c]))) * inv_tau;
+        s[c] = in[c] - std::log(-std::log(s[c]));
     } else {
-#pragma omp simd
-      for (std::size_t c = 0; c < k; ++c)
-        s[c] = in[c] * inv_tau;
+      std::copy(in, in + k, s);
     }
-    // Softmax with the row maximum subtracted: every exp argument <= 0, no overflow.
+    // softmax(z / tau) as exp((z - max z) / tau) / Σ: every exp argument is <= 0, and the maximum
+    // is subtracted before dividing by tau, so that a small tau cannot turn large finite logits
+    // into inf - inf.
     std::size_t argmax = 0;
     for (std::size_t c = 1; c < k; ++c)
       if (s[c] > s[argmax]) argmax = c;
@@ -44,7 +44,7 @@ void GumbelSoftmax<T>::forward(MatrixView<const T> x, MatrixView<T> y,
     T sum = 0;
 #pragma omp simd reduction(+ : sum)
     for (std::size_t c = 0; c < k; ++c) {
-      s[c] = std::exp(s[c] - max);
+      s[c] = std::exp((s[c] - max) * inv_tau);
       sum += s[c];
     }
     const T inv_sum = T{1} / sum;

@@ -25,7 +25,8 @@ void Linear<T>::bind_parameters(std::span<const MatrixView<T>> values,
 template <typename T>
 void Linear<T>::initialize(Rng& rng) {
   initialize_weights(weight_, init_, rng);
-  for (std::size_t j = 0; j < out_; ++j) bias_.data[j] = static_cast<T>(bias_init_);
+  for (std::size_t j = 0; j < out_; ++j)
+    bias_.data[j] = static_cast<T>(bias_init_);
 }
 
 // x: (batch, in)  W: (out, in)  b: (1, out)  y: (batch, out)
@@ -33,7 +34,8 @@ template <typename T>
 void Linear<T>::forward(MatrixView<const T> x, MatrixView<T> y, const ForwardContext&) {
   x_ = x;
   // Broadcasting b into y first lets the GEMM add x Wᵀ on top (beta = 1): one pass instead of two.
-  for (std::size_t r = 0; r < y.rows; ++r) std::copy(bias_.data, bias_.data + out_, y.row(r));
+  for (std::size_t r = 0; r < y.rows; ++r)
+    std::copy(bias_.data, bias_.data + out_, y.row(r));
   gemm<T>(Transpose::kNo, Transpose::kYes, T{1}, x, weight_, T{1}, y);
 }
 
@@ -45,7 +47,8 @@ void Linear<T>::backward(MatrixView<const T> dy, MatrixView<T> dx) {
   for (std::size_t r = 0; r < dy.rows; ++r) {
     const T* row = dy.row(r);
 #pragma omp simd
-    for (std::size_t j = 0; j < out_; ++j) db[j] += row[j];
+    for (std::size_t j = 0; j < out_; ++j)
+      db[j] += row[j];
   }
   if (dx.data != nullptr) gemm<T>(Transpose::kNo, Transpose::kNo, T{1}, dy, weight_, T{0}, dx);
 }

@@ -23,7 +23,7 @@ double fraction_true(const std::vector<bool>& flags) {
 }
 
 SaturationStatistics saturation(MatrixView<const float> derivative, double epsilon,
-                      double max_abs_derivative) {
+                                double max_abs_derivative) {
   SaturationStatistics result;
   if (derivative.size() == 0) return result;
   const double threshold = epsilon * max_abs_derivative;
@@ -41,7 +41,8 @@ SaturationStatistics saturation(MatrixView<const float> derivative, double epsil
   std::size_t mostly = 0;
   for (std::size_t count : per_unit)
     mostly += static_cast<double>(count) >= 0.99 * static_cast<double>(derivative.rows);
-  result.units_mostly_saturated = static_cast<double>(mostly) / static_cast<double>(derivative.cols);
+  result.units_mostly_saturated =
+      static_cast<double>(mostly) / static_cast<double>(derivative.cols);
   return result;
 }
 
@@ -50,7 +51,8 @@ double dormant_fraction(MatrixView<const float> activation, double tau) {
   std::vector<double> mean_abs(activation.cols, 0.0);
   for (std::size_t r = 0; r < activation.rows; ++r) {
     const float* row = activation.row(r);
-    for (std::size_t j = 0; j < activation.cols; ++j) mean_abs[j] += std::abs(row[j]);
+    for (std::size_t j = 0; j < activation.cols; ++j)
+      mean_abs[j] += std::abs(row[j]);
   }
   double layer_mean = 0;
   for (double& m : mean_abs) {
@@ -87,7 +89,8 @@ ActivationStatistics activation_statistics(MatrixView<const float> activation,
   // Percentiles by nearest rank: the value at index floor(q * (n - 1)) of the sorted values.
   auto percentile = [&](double q) {
     const auto k = static_cast<std::size_t>(q * static_cast<double>(n - 1));
-    std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(k), scratch.end());
+    std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(k),
+                     scratch.end());
     return static_cast<double>(scratch[k]);
   };
   s.p2 = percentile(0.02);
@@ -98,7 +101,8 @@ ActivationStatistics activation_statistics(MatrixView<const float> activation,
 
 double frobenius_norm(MatrixView<const float> m) {
   double sum = 0;
-  for (std::size_t i = 0; i < m.size(); ++i) sum += static_cast<double>(m.data[i]) * m.data[i];
+  for (std::size_t i = 0; i < m.size(); ++i)
+    sum += static_cast<double>(m.data[i]) * m.data[i];
   return std::sqrt(sum);
 }
 

@@ -17,10 +17,11 @@ std::vector<bool> dead_units(MatrixView<const float> derivative);
 double fraction_true(const std::vector<bool>& flags);
 
 struct SaturationStatistics {
-  double saturated_fraction = 0;       // of (unit, sample) pairs
-  double units_mostly_saturated = 0;   // fraction of units saturated on >= 99 % of samples
+  double saturated_fraction = 0;      // of (unit, sample) pairs
+  double units_mostly_saturated = 0;  // fraction of units saturated on >= 99 % of samples
 };
-SaturationStatistics saturation(MatrixView<const float> derivative, double epsilon, double max_abs_derivative);
+SaturationStatistics saturation(MatrixView<const float> derivative, double epsilon,
+                                double max_abs_derivative);
 
 // Fraction of units whose normalised mean |activation| is <= tau (tau = 0: never non-zero).
 double dormant_fraction(MatrixView<const float> activation, double tau);

@@ -314,7 +314,7 @@ ProbeEpochSummary Probes::end_epoch(std::size_t step, std::size_t epoch) {
     line += " " + short_number(g);
   line += " | dead:";
   for (std::size_t h = 0; h < hidden_.size(); ++h)
-    line += " " + (hidden_[h].has_dead_zone ? percent(last_dead_[h]) : std::string("—"));
+    line += " " + percent(last_dead_[h]);  // 0 by construction without a dead zone
   line += " | saturated:";
   for (double s : last_saturated_)
     line += " " + percent(s);

@@ -42,7 +42,8 @@ void ProgressBar::update(std::size_t done, const char* metric_name, double metri
   constexpr int kWidth = 24;
   char bar[kWidth + 1];
   const int filled = static_cast<int>(fraction * kWidth);
-  for (int i = 0; i < kWidth; ++i) bar[i] = i < filled ? '#' : (i == filled ? '>' : ' ');
+  for (int i = 0; i < kWidth; ++i)
+    bar[i] = i < filled ? '#' : (i == filled ? '>' : ' ');
   bar[kWidth] = '\0';
   std::fprintf(stream_, "\r\033[K%s [%s] %3.0f%% %zu/%zu · %s %.4g · %.1fk/s · ETA %s", label_, bar,
                100 * fraction, done, total_, metric_name, metric, rate / 1000.0, eta);
