@@ -18,6 +18,18 @@
 namespace actlab::cli {
 namespace {
 
+// Raises the log level to warnings for as long as it lives.
+class QuietLog {
+ public:
+  QuietLog() : level_(spdlog::get_level()) { spdlog::set_level(spdlog::level::warn); }
+  ~QuietLog() { spdlog::set_level(level_); }
+  QuietLog(const QuietLog&) = delete;
+  QuietLog& operator=(const QuietLog&) = delete;
+
+ private:
+  spdlog::level::level_enum level_;
+};
+
 // The metrics of the terminal table, in its column order.
 const std::vector<std::string> kTableMetrics = {"grad_norm_weight", "weight_norm", "activation_std",
                                                 "dead_fraction", "saturated_fraction"};
@@ -136,22 +148,22 @@ int probe_init_command(const ProbeInitOptions& options, std::ostream& table) {
     std::vector<double> initial_loss;
     nlohmann::json networks = nlohmann::json::array();
     const std::uint64_t first = config.seed;
-    const auto level = spdlog::get_level();
-    spdlog::set_level(spdlog::level::warn);  // no per-network log lines
-    for (std::uint64_t seed = first; seed < first + options.seeds; ++seed) {
-      ExperimentConfig c = config;
-      c.seed = seed;
-      Trainer trainer(c, data);
-      const RunResult result = trainer.run();
-      append_rows(trainer.probes()->csv(), seed, csv, values);
-      nlohmann::json j = result.initial->to_json();
-      j.erase("seconds");
-      j.erase("samples_per_second");
-      j["seed"] = seed;
-      networks.push_back(j);
-      initial_loss.push_back(result.initial->test.loss);
+    {
+      QuietLog quiet;  // no per-network log lines
+      for (std::uint64_t seed = first; seed < first + options.seeds; ++seed) {
+        ExperimentConfig c = config;
+        c.seed = seed;
+        Trainer trainer(c, data);
+        const RunResult result = trainer.run();
+        append_rows(trainer.probes()->csv(), seed, csv, values);
+        nlohmann::json j = result.initial->to_json();
+        j.erase("seconds");
+        j.erase("samples_per_second");
+        j["seed"] = seed;
+        networks.push_back(j);
+        initial_loss.push_back(result.initial->test.loss);
+      }
     }
-    spdlog::set_level(level);
     output.write_text("probe_init.csv", csv);
     nlohmann::json summary;
     summary["config_file"] = options.config.string();
