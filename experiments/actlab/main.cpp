@@ -9,8 +9,14 @@
 #include <cstring>
 #include <iostream>
 
+#include "activations_command.hpp"
+#include "actlab/experiment/sweep.hpp"
+#include "bench_command.hpp"
+#include "merge_command.hpp"
 #include "probe_init_command.hpp"
 #include "run_command.hpp"
+#include "study_command.hpp"
+#include "summary_command.hpp"
 
 namespace {
 
@@ -46,7 +52,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "actlab " ACTLAB_VERSION);
 
   actlab::cli::RunOptions run;
-  CLI::App* run_cmd = app.add_subcommand("run", "Train from a YAML configuration");
+  CLI::App* run_cmd = app.add_subcommand(
+      "run",
+      "Train from a YAML configuration; a configuration with a sweep: block is a study, and "
+      "every cell of it is run");
   run_cmd->add_option("config", run.config, "YAML configuration file")
       ->required()
       ->check(CLI::ExistingFile);
@@ -60,6 +69,57 @@ int main(int argc, char** argv) {
           "--threads", [&](int threads) { run.threads = threads; },
           "BLAS threads (default: config, else all cores)")
       ->check(CLI::Range(1, 1024));
+  run_cmd->add_flag(
+      "--resume", run.resume,
+      "Continue: finished runs are kept, a partial one continues from its checkpoint");
+  run_cmd
+      ->add_option_function<int>(
+          "--jobs", [&](int jobs) { run.jobs = jobs; },
+          "Studies: cells run at once (default: one per core)")
+      ->check(CLI::Range(1, 1024));
+  run_cmd
+      ->add_option_function<std::string>(
+          "--shard", [&](const std::string& s) { run.shard = s; },
+          "Studies: run only share i of N of the cells")
+      ->type_name("i/N");
+  run_cmd
+      ->add_option_function<std::string>(
+          "--cell", [&](const std::string& id) { run.cell = id; },
+          "Studies: run only the cell with this run id")
+      ->type_name("RUN_ID");
+
+  actlab::cli::SummaryOptions summary;
+  CLI::App* summary_cmd = app.add_subcommand(
+      "summary", "Print a study's results per group (mean ± std over seeds) as a table");
+  summary_cmd->add_option("study_dir", summary.dir, "The study's folder, e.g. runs/NAME")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  summary_cmd
+      ->add_option_function<double>(
+          "--target-accuracy", [&](double t) { summary.target_accuracy = t; },
+          "Report the first epoch reaching this test accuracy (default: the study's "
+          "target_accuracy)")
+      ->check(CLI::Range(0.0, 1.0));
+
+  actlab::cli::MergeOptions merge;
+  CLI::App* merge_cmd = app.add_subcommand(
+      "merge", "Combine the folders of a study's shards and rebuild its summary tables");
+  merge_cmd->add_option("study_dirs", merge.inputs, "The shards' study folders")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  merge_cmd->add_option_function<std::string>(
+      "--out", [&](const std::string& dir) { merge.out = dir; },
+      "Folder to merge into (default, for a single folder: in place)");
+
+  bool markdown = false;
+  CLI::App* activations_cmd = app.add_subcommand(
+      "activations", "Print every activation: parameters, formula, derivative, properties");
+  activations_cmd->add_flag("--markdown", markdown, "As a Markdown table");
+
+  actlab::cli::BenchOptions bench;
+  CLI::App* bench_cmd = app.add_subcommand(
+      "bench", "Training throughput of the workloads W1-W3 against their GEMM-only limit");
+  actlab::cli::add_bench_options(*bench_cmd, bench);
 
   actlab::cli::ProbeInitOptions probe_init;
   CLI::App* probe_init_cmd = app.add_subcommand(
@@ -90,7 +150,26 @@ int main(int argc, char** argv) {
   }
 
   install_signal_handlers();
-  if (*run_cmd) return actlab::cli::run_command(run, stop_requested);
+  if (*run_cmd) {
+    const bool study = actlab::is_study_file(run.config, run.overrides);
+    if (study && !run.cell) return actlab::cli::study_command(run, stop_requested);
+    if (!study && (run.jobs || run.shard || run.cell)) {
+      spdlog::error(
+          "{}: --jobs, --shard and --cell apply to studies (a configuration with a "
+          "sweep: block)",
+          run.config.string());
+      return actlab::cli::kExitBadInput;
+    }
+    return actlab::cli::run_command(run, stop_requested);
+  }
+  if (*summary_cmd) return actlab::cli::summary_command(summary);
+  if (*merge_cmd) return actlab::cli::merge_command(merge);
+  if (*bench_cmd) return actlab::cli::bench_command(bench);
+  if (*activations_cmd) {
+    actlab::print_activation_table(
+        std::cout, markdown ? actlab::TableStyle::kMarkdown : actlab::TableStyle::kText);
+    return 0;
+  }
   if (*probe_init_cmd) return actlab::cli::probe_init_command(probe_init, std::cout);
   return 0;
 }

@@ -1,11 +1,11 @@
 #include "run_command.hpp"
 
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
 #include <ctime>
+#include <fstream>
 #include <sstream>
 
 #include "actlab/config/experiment_config.hpp"
@@ -13,6 +13,9 @@
 #include "actlab/core/error.hpp"
 #include "actlab/core/gemm.hpp"
 #include "actlab/data/dataset.hpp"
+#include "actlab/experiment/study_summary.hpp"
+#include "actlab/experiment/sweep.hpp"
+#include "actlab/train/checkpoint.hpp"
 #include "actlab/train/run_output.hpp"
 #include "actlab/train/trainer.hpp"
 
@@ -31,6 +34,8 @@ nlohmann::json run_metadata(const ExperimentConfig& config, const RunOptions& op
   j["name"] = config.name;
   j["config_file"] = options.config.string();
   j["overrides"] = options.overrides;
+  if (options.cell) j["cell"] = *options.cell;
+  j["config_digest"] = config_digest(config);
   j["seed"] = config.seed;
   j["threads"] = config.threads > 0 ? config.threads : available_cores();
   j["actlab_version"] = std::string(actlab_version());
@@ -41,11 +46,21 @@ nlohmann::json run_metadata(const ExperimentConfig& config, const RunOptions& op
   return j;
 }
 
-// Adds log.txt of the run folder to the default logger for as long as it lives.
+// The run.json of an earlier session, or null.
+nlohmann::json read_json(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) return nullptr;
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception&) {
+    return nullptr;
+  }
+}
+
+// Adds the run's log.txt sink to the default logger for as long as it lives.
 class RunLogFile {
  public:
-  explicit RunLogFile(const std::filesystem::path& file)
-      : sink_(std::make_shared<spdlog::sinks::basic_file_sink_mt>(file.string(), true)) {
+  explicit RunLogFile(spdlog::sink_ptr sink) : sink_(std::move(sink)) {
     spdlog::default_logger()->sinks().push_back(sink_);
   }
   ~RunLogFile() {
@@ -59,13 +74,48 @@ class RunLogFile {
   spdlog::sink_ptr sink_;
 };
 
+int exit_code(RunStatus status) {
+  switch (status) {
+    case RunStatus::kCompleted:
+      return kExitOk;
+    case RunStatus::kDiverged:
+      return kExitRunFailed;
+    case RunStatus::kInterrupted:
+      return kExitInterrupted;
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int run_command(const RunOptions& options, const std::atomic<bool>& stop_requested) {
   try {
-    ExperimentConfig config = load_config(options.config, options.overrides);
+    ExperimentConfig config;
+    std::filesystem::path default_dir;
+    std::string source = options.config.string();
+    if (options.cell) {
+      const Study study = load_study(options.config, options.overrides);
+      const StudyCell* cell = study.find(*options.cell);
+      if (cell == nullptr)
+        throw ConfigError(options.config.string() + ": the study has no cell '" + *options.cell +
+                          "' (e.g. '" + study.cells.front().id + "')");
+      config = cell->config;
+      default_dir = study.output_dir / cell->id;
+      source += ", cell " + cell->id;
+    } else {
+      config = load_config(options.config, options.overrides);
+      default_dir = config.output.dir / config.name;
+    }
     if (options.threads) config.threads = *options.threads;
-    const std::filesystem::path dir = options.out ? *options.out : config.output.dir / config.name;
+    const std::filesystem::path dir = options.out ? *options.out : default_dir;
+
+    if (options.resume) {
+      const CellResult done = read_cell_result(dir, std::nullopt);
+      if (done.finished()) {
+        spdlog::info("{} is finished ({}); nothing to resume", dir.string(), done.status);
+        return done.status == "completed" ? kExitOk : kExitRunFailed;
+      }
+    }
 
     spdlog::info("loading {} ...", config.data.dataset);
     const DataSplits data = load_data(config.data, config.seed);
@@ -74,59 +124,86 @@ int run_command(const RunOptions& options, const std::atomic<bool>& stop_request
                  data.train.classes);
 
     RunOutput output(dir);
-    output.clear_results();
+    Trainer trainer(config, data);
+    const bool resuming = options.resume && std::filesystem::exists(output.path("checkpoint.bin"));
+    if (resuming)
+      trainer.resume_from(read_checkpoint(output.path("checkpoint.bin")), output);
+    else
+      output.clear_results();
+    RunLogFile log_file(output.log_sink());
+
     YAML::Emitter resolved;
     resolved << to_yaml(config);
-    output.write_text("config.yaml", std::string("# resolved configuration of ") +
-                                         options.config.string() + "\n" + resolved.c_str() + "\n");
+    output.write_text("config.yaml",
+                      "# resolved configuration of " + source + "\n" + resolved.c_str() + "\n");
     nlohmann::json metadata = run_metadata(config, options);
+    if (resuming) {
+      // The first session's record stays; each resumption is added to it.
+      nlohmann::json first = read_json(output.path("run.json"));
+      if (first.is_object()) {
+        nlohmann::json session = {{"started_at", metadata["started_at"]},
+                                  {"host", metadata["host"]},
+                                  {"threads", metadata["threads"]},
+                                  {"git_commit", metadata["git_commit"]},
+                                  {"from_epoch", trainer.completed_epochs()}};
+        first["resumed"].push_back(session);
+        metadata = first;
+      }
+    }
     output.write_json("run.json", metadata);
-    RunLogFile log_file(output.path("log.txt"));
 
-    Trainer trainer(config, data);
     std::ostringstream layers;
     for (std::size_t i = 0; i < trainer.network().layer_count(); ++i)
       layers << (i ? " → " : "") << trainer.network().layer(i).kind() << "("
              << trainer.network().layer(i).output_size() << ")";
     spdlog::info("model: {} → {} ({} parameters); {} threads; seed {}; output {}",
                  data.train.features, layers.str(), trainer.network().parameters().size(),
-                 metadata["threads"].get<int>(), config.seed, dir.string());
+                 config.threads > 0 ? config.threads : available_cores(), config.seed,
+                 dir.string());
+    if (resuming)
+      spdlog::info("resuming after epoch {} of {} from {}", trainer.completed_epochs(),
+                   config.train.epochs, output.path("checkpoint.bin").string());
 
     const RunResult result = trainer.run(&output, &stop_requested);
     nlohmann::json summary = result.summary();
     summary["run"] = metadata;
-    output.write_json("summary.json", summary);
 
     switch (result.status) {
       case RunStatus::kCompleted: {
         if (result.initial) {
           spdlog::info("done in {:.1f}s: the initial network only (train.epochs 0); results in {}",
                        result.seconds, dir.string());
-          return kExitOk;
+          break;
         }
         const auto& last = result.epochs.empty() ? EpochMetrics{} : result.epochs.back();
         spdlog::info("done in {:.1f}s: test accuracy {:.4f}; results in {}", result.seconds,
                      last.test.accuracy, dir.string());
-        return kExitOk;
+        break;
       }
       case RunStatus::kDiverged:
         spdlog::error("{}; results so far in {}", result.message, dir.string());
-        return kExitRunFailed;
+        break;
       case RunStatus::kInterrupted:
-        spdlog::warn("{}; results so far in {}", result.message, dir.string());
-        return kExitInterrupted;
+        spdlog::warn("{}; results so far in {} (continue with --resume)", result.message,
+                     dir.string());
+        break;
     }
+    output.flush_log();
+    output.write_json("summary.json", summary);  // last: its presence marks a finished run
+    return exit_code(result.status);
   } catch (const ConfigError& e) {
     spdlog::error("{}", e.what());
     return kExitBadInput;
   } catch (const DataError& e) {
     spdlog::error("{}", e.what());
     return kExitBadInput;
+  } catch (const CheckpointError& e) {
+    spdlog::error("{}", e.what());
+    return kExitBadInput;
   } catch (const OutputError& e) {
     spdlog::error("{}", e.what());
     return kExitOutputError;
   }
-  return kExitOk;
 }
 
 }  // namespace actlab::cli

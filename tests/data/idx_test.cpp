@@ -8,8 +8,8 @@
 
 #include "actlab/core/error.hpp"
 #include "actlab/core/rng.hpp"
-#include "data/allocation_tracker.hpp"
 #include "data/idx_files.hpp"
+#include "support/allocation_tracker.hpp"
 
 namespace actlab {
 namespace {

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "actlab/core/rng.hpp"
+
 namespace actlab {
 namespace {
 
@@ -66,6 +68,42 @@ TEST(LayerStatistics, ActivationStatisticsMatchADirectComputation) {
   EXPECT_EQ(s.p2, sorted[static_cast<std::size_t>(0.02 * 99)]);
   EXPECT_EQ(s.p98, sorted[static_cast<std::size_t>(0.98 * 99)]);
   EXPECT_EQ(s.median, sorted[49]);
+}
+
+TEST(LayerStatistics, ValuesAtRanksEqualSortingAndIndexing) {
+  // ReLU-like data (a third exact zeros of both signs, denormals, ties, both signs, magnitudes
+  // from 1e-30 to 1e30) and a
+  // narrow cluster whose values all share one radix bucket, so the partial sort inside a bucket
+  // is exercised as much as the bucket search.
+  Rng rng(5);
+  std::vector<float> wide(50001), narrow(20000);
+  for (float& v : wide) {
+    const double u = rng.uniform();
+    const double sign = rng.uniform() < 0.5 ? -1 : 1;
+    v = u < 0.3    ? 0.0f
+        : u < 0.33 ? -0.0f
+        : u < 0.34 ? static_cast<float>(sign * 1e-40)  // denormals share the zeros' buckets
+        : u < 0.4  ? 7.0f
+                   : static_cast<float>(sign * std::pow(10.0, rng.uniform(-30, 30)));
+  }
+  for (float& v : narrow)
+    v = static_cast<float>(1.0 + rng.uniform() * 1e-3);
+  for (const std::vector<float>* data : {&wide, &narrow}) {
+    std::vector<float> sorted = *data;
+    std::sort(sorted.begin(), sorted.end());
+    const std::size_t n = sorted.size();
+    std::vector<std::size_t> ranks = {0, n / 50, n / 3, n / 2, n - 1};
+    std::vector<float> values(ranks.size()), scratch;
+    values_at_ranks(*data, ranks, values, scratch);
+    for (std::size_t r = 0; r < ranks.size(); ++r)
+      EXPECT_EQ(values[r], sorted[ranks[r]]) << ranks[r];
+    for (std::size_t k = 0; k < n; k += 997) {
+      float value = 0;
+      const std::size_t rank = k;
+      values_at_ranks(*data, {&rank, 1}, {&value, 1}, scratch);
+      ASSERT_EQ(value, sorted[k]) << k;
+    }
+  }
 }
 
 TEST(LayerStatistics, NormsAndSlopes) {

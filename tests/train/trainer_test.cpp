@@ -1,15 +1,19 @@
 #include "actlab/train/trainer.hpp"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <tuple>
 
 #include "actlab/core/error.hpp"
+#include "actlab/train/checkpoint.hpp"
 #include "actlab/train/run_output.hpp"
 #include "support/golden.hpp"
 
@@ -283,6 +287,212 @@ TEST(Trainer, BatchNormRejectsABatchOfOneUpFront) {
   config.model.layers->erase(config.model.layers->begin() + 1);  // no batchnorm layer ...
   config.model.layers->erase(config.model.layers->begin() + 4);  // ... nor block
   EXPECT_NO_THROW(Trainer(config, data));
+}
+
+std::string read_text(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Sets `stop` when the trainer logs the end of epoch `epoch` ("epoch 2/4 · ..."): the results of
+// that epoch are committed right after, and the flag is read at the next step, so the run stops
+// exactly as a kill after that epoch would leave it, at the same point every time.
+class StopAfterEpoch : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  StopAfterEpoch(std::size_t epoch, std::size_t epochs, std::atomic<bool>& stop)
+      : prefix_("epoch " + std::to_string(epoch) + "/" + std::to_string(epochs) + " "),
+        stop_(stop) {}
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& message) override {
+    if (std::string_view(message.payload.data(), message.payload.size()).rfind(prefix_, 0) == 0)
+      stop_.store(true);
+  }
+  void flush_() override {}
+
+ private:
+  std::string prefix_;
+  std::atomic<bool>& stop_;
+};
+
+// Runs `config` into `dir`, stopped after `epoch`.
+RunResult run_stopped_after(const ExperimentConfig& config, const DataSplits& data,
+                            const std::filesystem::path& dir, std::size_t epoch) {
+  std::atomic<bool> stop{false};
+  auto sink = std::make_shared<StopAfterEpoch>(epoch, config.train.epochs, stop);
+  spdlog::default_logger()->sinks().push_back(sink);
+  RunOutput output(dir);
+  Trainer trainer(config, data);
+  const RunResult result = trainer.run(&output, &stop);
+  auto& sinks = spdlog::default_logger()->sinks();
+  sinks.erase(std::remove(sinks.begin(), sinks.end(), sink), sinks.end());
+  return result;
+}
+
+// summary() without the fields that measure time.
+nlohmann::json summary_without_timing(const RunResult& result) {
+  nlohmann::json j = result.summary();
+  j.erase("seconds");
+  j.erase("samples_per_second");
+  j["final"].erase("seconds");
+  j["final"].erase("samples_per_second");
+  return j;
+}
+
+class TrainerResume : public ::testing::TestWithParam<std::string> {};
+
+// "layers": the layer list with batchnorm (running statistics: network state, saved with the
+// parameters), dropout (the layer random stream) and residual blocks, trained with AdaBelief.
+TEST_P(TrainerResume, AResumedRunEndsBitIdenticalToAnUninterruptedOne) {
+  ExperimentConfig config = GetParam() == "layers" ? tiny_layers_config() : tiny_config();
+  config.optimizer.name = GetParam() == "layers" ? "adabelief" : GetParam();
+  if (GetParam() == "adam") config.optimizer.learning_rate = 0.002;
+  if (GetParam() == "layers") config.optimizer.learning_rate = 0.003;
+  config.probes.every_steps = 3;  // measurements inside epochs too
+  config.probes.probe_set_size = 100;
+  config.schedule.name = "cosine";  // the learning rate depends on the global step
+  const DataSplits data = load_data(config.data, config.seed);
+
+  const auto whole_dir = fresh_dir("whole_" + GetParam());
+  std::vector<float> whole_parameters;
+  RunResult whole;
+  {
+    RunOutput output(whole_dir);
+    Trainer trainer(config, data);
+    whole = trainer.run(&output);
+    const auto p = trainer.network().parameters();
+    whole_parameters.assign(p.begin(), p.end());
+  }
+  ASSERT_EQ(whole.status, RunStatus::kCompleted);
+
+  const auto dir = fresh_dir("resumed_" + GetParam());
+  const RunResult first = run_stopped_after(config, data, dir, 2);
+  ASSERT_EQ(first.status, RunStatus::kInterrupted) << first.message;
+  ASSERT_EQ(first.epochs.size(), 2u);
+  // A kill in the middle of committing epoch 3 would leave the files ahead of the checkpoint.
+  std::ofstream(dir / "metrics.jsonl", std::ios::app) << "{\"epoch\": 3}\n";
+  std::ofstream(dir / "probes.csv", std::ios::app) << "tiny,999,3,1,dead_fraction,0.5\n";
+
+  RunOutput output(dir);
+  Trainer trainer(config, data);
+  trainer.resume_from(read_checkpoint(dir / "checkpoint.bin"), output);
+  EXPECT_EQ(trainer.completed_epochs(), 2u);
+  const RunResult resumed = trainer.run(&output);
+  ASSERT_EQ(resumed.status, RunStatus::kCompleted);
+  EXPECT_EQ(metrics_without_timing(dir / "metrics.jsonl"),
+            metrics_without_timing(whole_dir / "metrics.jsonl"));
+  EXPECT_EQ(read_text(dir / "probes.csv"), read_text(whole_dir / "probes.csv"));
+  EXPECT_EQ(summary_without_timing(resumed), summary_without_timing(whole));
+  const auto p = trainer.network().parameters();
+  EXPECT_TRUE(std::equal(p.begin(), p.end(), whole_parameters.begin(), whole_parameters.end()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Optimizers, TrainerResume, ::testing::Values("sgd", "adam", "layers"));
+
+TEST(Trainer, ResumeRefusesResultFilesThatDoNotMatchTheCheckpoint) {
+  const ExperimentConfig config = tiny_config();
+  const DataSplits data = load_data(config.data, config.seed);
+  const auto dir = fresh_dir("mismatched_files");
+  ASSERT_EQ(run_stopped_after(config, data, dir, 2).status, RunStatus::kInterrupted);
+  std::string metrics = read_text(dir / "metrics.jsonl");
+  metrics[metrics.find("\"epoch\":1") + 8] = '7';  // an edited first line
+  std::ofstream(dir / "metrics.jsonl", std::ios::binary) << metrics;
+  RunOutput output(dir);
+  Trainer trainer(config, data);
+  try {
+    trainer.resume_from(read_checkpoint(dir / "checkpoint.bin"), output);
+    FAIL() << "resumed over edited results";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("metrics.jsonl does not hold the results"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(read_text(dir / "metrics.jsonl"), metrics);  // nothing was changed
+}
+
+TEST(Trainer, ResumeRefusesAnotherConfiguration) {
+  ExperimentConfig config = tiny_config();
+  const DataSplits data = load_data(config.data, config.seed);
+  const auto dir = fresh_dir("other_config");
+  ASSERT_EQ(run_stopped_after(config, data, dir, 1).status, RunStatus::kInterrupted);
+  config.optimizer.learning_rate = 0.5;
+  RunOutput output(dir);
+  Trainer trainer(config, data);
+  try {
+    trainer.resume_from(read_checkpoint(dir / "checkpoint.bin"), output);
+    FAIL() << "resumed under another configuration";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("optimizer.learning_rate is 0.05 before, 0.5 now"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Trainer, EpochMetricsSurviveTheJsonRoundTrip) {
+  ExperimentConfig config = tiny_config();
+  config.train.epochs = 2;
+  const DataSplits data = load_data(config.data, config.seed);
+  RunOutput output(fresh_dir("json_round_trip"));
+  Trainer trainer(config, data);
+  trainer.run(&output);
+  std::istringstream lines(read_text(output.path("metrics.jsonl")));
+  std::string line;
+  int count = 0;
+  while (std::getline(lines, line)) {
+    ++count;
+    const auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(EpochMetrics::from_json(j).to_json().dump(), j.dump());
+  }
+  EXPECT_EQ(count, 2);
+}
+
+TEST(Trainer, EarlyStoppingEndsTheRunAndIsRecorded) {
+  ExperimentConfig config = tiny_config();
+  config.train.epochs = 10;
+  // Only the first epoch can beat the best (infinity) by 100: patience 2 stops after epoch 3.
+  config.train.early_stopping = {2, 100.0};
+  const DataSplits data = load_data(config.data, config.seed);
+  const auto dir = fresh_dir("early_stopping");
+  RunResult result;
+  {
+    RunOutput output(dir);
+    Trainer trainer(config, data);
+    result = trainer.run(&output);
+  }
+  EXPECT_EQ(result.status, RunStatus::kCompleted);
+  EXPECT_EQ(result.epochs.size(), 3u);
+  const auto summary = result.summary();
+  EXPECT_EQ(summary["stopped_early"], true);
+  EXPECT_EQ(summary["early_stopping"]["best_epoch"], 1);
+  EXPECT_EQ(summary["early_stopping"]["best_validation_loss"], result.epochs[0].validation.loss);
+  // Resumed from the checkpoint of the epoch that stopped it: nothing more is trained.
+  RunOutput output(dir);
+  Trainer trainer(config, data);
+  trainer.resume_from(read_checkpoint(dir / "checkpoint.bin"), output);
+  const RunResult again = trainer.run(&output);
+  EXPECT_EQ(again.epochs.size(), 3u);
+  EXPECT_TRUE(again.stopped_early);
+  EXPECT_EQ(again.steps, result.steps);
+}
+
+TEST(Trainer, TargetAccuracyEpochIsTheFirstToReachIt) {
+  ExperimentConfig config = tiny_config();
+  const DataSplits data = load_data(config.data, config.seed);
+  Trainer trainer(config, data);
+  RunResult result = trainer.run();
+  ASSERT_EQ(result.epochs.size(), 4u);
+  // A target just above epoch 2's accuracy is first reached by a later epoch, or never.
+  const double target = result.epochs[1].test.accuracy;
+  result.target_accuracy = target;
+  std::size_t expected = 0;
+  for (const auto& e : result.epochs)
+    if (expected == 0 && e.test.accuracy >= target) expected = e.epoch;
+  EXPECT_LE(expected, 2u);
+  EXPECT_EQ(result.summary()["epoch_reached_target"], expected);
+  result.target_accuracy = 1.5;  // unreachable
+  EXPECT_TRUE(result.summary()["epoch_reached_target"].is_null());
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 
 #include "actlab/config/yaml_reader.hpp"
@@ -378,6 +380,13 @@ ExperimentConfig parse_config(const YAML::Node& root_node, const std::string& so
   const std::int64_t threads = root.integer("threads", 0);
   root.require("threads", threads >= 0 && threads <= 1024, "0 (all cores) or a thread count");
   config.threads = static_cast<int>(threads);
+  if (root.has("target_accuracy")) {
+    config.target_accuracy = root.real("target_accuracy", 0.0);
+    root.require("target_accuracy", *config.target_accuracy > 0 && *config.target_accuracy <= 1,
+                 "in (0, 1]");
+  } else {
+    root.raw("target_accuracy");
+  }
 
   YamlSection data = root.section("data");
   config.data.dataset =
@@ -483,6 +492,16 @@ ExperimentConfig parse_config(const YAML::Node& root_node, const std::string& so
   train.require("label_smoothing",
                 config.train.label_smoothing >= 0 && config.train.label_smoothing < 1, "in [0, 1)");
   config.train.eval_batch_size = positive_size(train, "eval_batch_size", 2048, 1);
+  YamlSection early = train.section("early_stopping");
+  EarlyStoppingConfig& stopping = config.train.early_stopping;
+  stopping.patience = positive_size(early, "patience", 0, 0);
+  if (stopping.enabled() && config.data.validation_size == 0)
+    early.fail("patience",
+               "early stopping watches the validation loss: it needs "
+               "data.validation_size > 0");
+  stopping.min_delta = early.real("min_delta", 0.0);
+  early.require("min_delta", stopping.min_delta >= 0, "non-negative");
+  early.reject_unknown_keys();
   train.reject_unknown_keys();
 
   YamlSection probes = root.section("probes");
@@ -626,6 +645,10 @@ YAML::Node to_yaml(const ExperimentConfig& c) {
   root["name"] = c.name;
   root["seed"] = c.seed;
   root["threads"] = c.threads;
+  if (c.target_accuracy)
+    root["target_accuracy"] = *c.target_accuracy;
+  else
+    root["target_accuracy"] = YAML::Null;
   YAML::Node data;
   data["dataset"] = c.data.dataset;
   data["path"] = c.data.path.string();
@@ -689,6 +712,10 @@ YAML::Node to_yaml(const ExperimentConfig& c) {
   train["batch_size"] = c.train.batch_size;
   train["label_smoothing"] = c.train.label_smoothing;
   train["eval_batch_size"] = c.train.eval_batch_size;
+  YAML::Node early;
+  early["patience"] = c.train.early_stopping.patience;
+  early["min_delta"] = c.train.early_stopping.min_delta;
+  train["early_stopping"] = early;
   root["train"] = train;
   YAML::Node probes;
   probes["enabled"] = c.probes.enabled;
@@ -702,6 +729,80 @@ YAML::Node to_yaml(const ExperimentConfig& c) {
   output["dir"] = c.output.dir.string();
   root["output"] = output;
   return root;
+}
+
+namespace {
+
+std::string describe(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull()) return "(absent)";
+  if (node.IsScalar()) {
+    // yaml-cpp writes doubles with 17 digits (0.050000000000000003): show the shortest form that
+    // reads back as the same number (0.05).
+    const std::string& text = node.Scalar();
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    if (end == text.c_str() + text.size() && text.find('.') != std::string::npos)
+      for (int digits = 1; digits <= 17; ++digits) {
+        char shortest[32];
+        std::snprintf(shortest, sizeof(shortest), "%.*g", digits, value);
+        if (std::strtod(shortest, nullptr) == value) return shortest;
+      }
+    return text;
+  }
+  YAML::Emitter out;
+  out << YAML::Flow << node;
+  return out.c_str();
+}
+
+// The first key path at which two configurations differ, with both values.
+std::string first_difference(const YAML::Node& a, const YAML::Node& b, const std::string& path) {
+  if (a.IsMap() && b.IsMap()) {
+    for (const auto& item : a) {
+      const std::string key = item.first.as<std::string>();
+      std::string d = first_difference(item.second, b[key], path.empty() ? key : path + "." + key);
+      if (!d.empty()) return d;
+    }
+    for (const auto& item : b) {
+      const std::string key = item.first.as<std::string>();
+      if (!a[key].IsDefined())
+        return (path.empty() ? key : path + "." + key) + " is (absent) before, " +
+               describe(item.second) + " now";
+    }
+    return "";
+  }
+  if (describe(a) == describe(b)) return "";
+  return (path.empty() ? "the configuration" : path) + " is " + describe(a) + " before, " +
+         describe(b) + " now";
+}
+
+}  // namespace
+
+std::string config_difference(const std::string& before, const std::string& now) {
+  try {
+    return first_difference(YAML::Load(before), YAML::Load(now), "");
+  } catch (const YAML::Exception&) {
+    return "";
+  }
+}
+
+std::string training_fingerprint(const ExperimentConfig& config) {
+  YAML::Node root = to_yaml(config);
+  for (const char* key : {"name", "threads", "output", "target_accuracy"})
+    root.remove(key);
+  YAML::Emitter out;
+  out << root;
+  return out.c_str();
+}
+
+std::string config_digest(const ExperimentConfig& config) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a, 64-bit
+  for (const unsigned char c : training_fingerprint(config)) {
+    hash ^= c;
+    hash *= 0x100000001b3ULL;
+  }
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(hash));
+  return text;
 }
 
 }  // namespace actlab

@@ -16,6 +16,7 @@
 #include "actlab/optim/optimizer.hpp"
 #include "actlab/optim/schedule.hpp"
 #include "actlab/probes/probes.hpp"
+#include "actlab/train/early_stopping.hpp"
 
 namespace actlab {
 
@@ -44,6 +45,7 @@ struct TrainConfig {
   std::size_t batch_size = 128;
   double label_smoothing = 0.0;
   std::size_t eval_batch_size = 2048;  // evaluation only: as large as memory comfortably allows
+  EarlyStoppingConfig early_stopping;  // on the validation loss; off unless patience > 0
 };
 
 struct OutputConfig {
@@ -54,6 +56,8 @@ struct ExperimentConfig {
   std::string name = "run";
   std::uint64_t seed = 1;
   int threads = 0;  // BLAS threads; 0 = all available cores
+  // Summaries report the first epoch whose test accuracy reaches this (unset: not reported).
+  std::optional<double> target_accuracy;
   DataConfig data;
   ModelConfig model;
   OptimizerConfig optimizer;
@@ -76,5 +80,15 @@ void apply_override(YAML::Node& root, const std::string& assignment);
 YAML::Node to_yaml(const ExperimentConfig& config);
 
 std::string_view clip_mode_name(ClipMode mode);
+
+// The part of the resolved configuration that determines the numbers a run produces, as YAML text:
+// everything but name, threads, output and target_accuracy. A checkpoint records it, so that a run
+// is never resumed under a different configuration.
+std::string training_fingerprint(const ExperimentConfig& config);
+// The first key at which two configurations (YAML text, e.g. fingerprints) differ, as
+// "train.epochs is 3 before, 5 now"; "" if none is found.
+std::string config_difference(const std::string& before, const std::string& now);
+// A short digest of training_fingerprint (16 hex digits, FNV-1a 64), recorded in run.json.
+std::string config_digest(const ExperimentConfig& config);
 
 }  // namespace actlab

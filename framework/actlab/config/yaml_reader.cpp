@@ -10,9 +10,13 @@ namespace actlab {
 std::string location_message(const std::string& source, const YAML::Node& node,
                              const std::string& key_path, const std::string& message) {
   std::string where = source;
-  if (node.IsDefined() && node.Mark().line >= 0)  // yaml-cpp marks are 0-based
-    where +=
-        ":" + std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1);
+  if (node.IsDefined() && node.Mark().line >= 0) {  // yaml-cpp marks are 0-based
+    // Appended piece by piece: `":" + to_string(...)` trips a GCC 12 -Wrestrict false positive.
+    where += ':';
+    where += std::to_string(node.Mark().line + 1);
+    where += ':';
+    where += std::to_string(node.Mark().column + 1);
+  }
   return where + ": " + (key_path.empty() ? "" : key_path + ": ") + message;
 }
 
@@ -127,11 +131,13 @@ void YamlSection::reject_unknown_keys() const {
   for (const auto& item : node_) {
     const std::string key = item.first.as<std::string>();
     if (read_.count(key)) continue;
-    std::string message = "unknown key";
+    std::string detail;
     if (auto suggestion = nearest_name(key, valid_keys))
-      message += " (did you mean '" + *suggestion + "'?)";
-    message += "; valid keys here: " + join(valid_keys, ", ");
-    fail_at(item.first, key_path(key), message);
+      detail += " (did you mean '" + *suggestion + "'?)";
+    detail += "; valid keys here: " + join(valid_keys, ", ");
+    throw UnknownKeyError(
+        location_message(source_, item.first, key_path(key), "unknown key" + detail), key_path(key),
+        detail);
   }
 }
 

@@ -34,8 +34,8 @@ class YamlSection {
   // Range checks: throw ConfigError at the key's location unless the condition holds.
   void require(const std::string& key, bool condition, const std::string& expectation) const;
 
-  // Throws ConfigError for the first key present in the YAML that the parser never asked for. The
-  // keys it asked for (present or not) are the valid ones, listed in the message.
+  // Throws UnknownKeyError for the first key present in the YAML that the parser never asked for.
+  // The keys it asked for (present or not) are the valid ones, listed in the message.
   void reject_unknown_keys() const;
 
   [[noreturn]] void fail(const std::string& key, const std::string& message) const;

@@ -47,6 +47,18 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
   }
 }
 
+void remove_temporary_files(const std::filesystem::path& dir) {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    const auto at = name.rfind(".tmp.");
+    if (at == std::string::npos || at + 5 == name.size() ||
+        name.find_first_not_of("0123456789", at + 5) != std::string::npos)
+      continue;
+    std::filesystem::remove(entry.path(), error);
+  }
+}
+
 void create_output_directory(const std::filesystem::path& dir) {
   std::error_code error;
   std::filesystem::create_directories(dir, error);

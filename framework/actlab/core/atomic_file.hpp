@@ -9,6 +9,9 @@ namespace actlab {
 
 // Throws OutputError naming the path if any step fails; the old file, if any, is then untouched.
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
+// Removes the temporary files (<name>.tmp.<pid>) that a process killed while writing left in `dir`.
+// Only for a folder no other process writes to (a locked run folder).
+void remove_temporary_files(const std::filesystem::path& dir);
 // Creates the folder (and parents); OutputError if impossible or not writable.
 void create_output_directory(const std::filesystem::path& dir);
 

@@ -50,18 +50,27 @@ class ElementwiseActivation final : public Layer<T> {
     if (learnable_) value_.fill_with(initial_value_);
   }
 
-  // x, y: (batch, width)
-  void forward(MatrixView<const T> x, MatrixView<T> y, const ForwardContext&) override {
+  // x, y: (batch, width). In training, f'(x) is computed in the same pass and kept for backward:
+  // the rules then share their work (GELU's erfc, ELU's exp are evaluated once for f and f'), and
+  // backward becomes a product.
+  void forward(MatrixView<const T> x, MatrixView<T> y, const ForwardContext& context) override {
     x_ = x;
     y_ = y;
+    has_derivative_ = false;
     if (!learnable_) {
       const ActivationParams<T> p = params_;
       const T* __restrict in = x.data;
       T* __restrict out = y.data;
       const std::size_t n = x.size();
+      if (!context.training) {
 #pragma omp simd
-      for (std::size_t i = 0; i < n; ++i)
-        out[i] = A::f(in[i], p);
+        for (std::size_t i = 0; i < n; ++i)
+          out[i] = A::f(in[i], p);
+        return;
+      }
+      derivative_.resize(x.rows, x.cols);  // within capacity after the first training batch
+      f_and_derivative(in, out, derivative_.data(), n);
+      has_derivative_ = true;
       return;
     }
     if constexpr (HasLearnableParam<A>) {
@@ -93,6 +102,10 @@ class ElementwiseActivation final : public Layer<T> {
 
   bool elementwise_derivative(MatrixView<const T> x, MatrixView<T> y,
                               MatrixView<T> dydx) const override {
+    if (!learnable_) {
+      f_and_derivative(x.data, y.data, dydx.data, x.size());
+      return true;
+    }
     for (std::size_t r = 0; r < x.rows; ++r) {
       const T* __restrict in = x.row(r);
       T* __restrict out = y.row(r);
@@ -114,12 +127,19 @@ class ElementwiseActivation final : public Layer<T> {
   void backward(MatrixView<const T> dy, MatrixView<T> dx) override {
     if (!learnable_) {
       if (dx.data == nullptr) return;
-      const ActivationParams<T> p = params_;
       const T* __restrict g = dy.data;
-      const T* __restrict in = x_.data;
-      const T* __restrict out = y_.data;
       T* __restrict result = dx.data;
       const std::size_t n = dy.size();
+      if (has_derivative_) {
+        const T* __restrict d = derivative_.data();
+#pragma omp simd
+        for (std::size_t i = 0; i < n; ++i)
+          result[i] = g[i] * d[i];
+        return;
+      }
+      const ActivationParams<T> p = params_;
+      const T* __restrict in = x_.data;
+      const T* __restrict out = y_.data;
 #pragma omp simd
       for (std::size_t i = 0; i < n; ++i)
         result[i] = g[i] * A::df(in[i], out[i], p);
@@ -161,6 +181,21 @@ class ElementwiseActivation final : public Layer<T> {
   }
 
  private:
+  // y = f(x) and d = f'(x) of n elements in one pass (activations without a learnable parameter).
+  void f_and_derivative(const T* __restrict x, T* __restrict y, T* __restrict d,
+                        std::size_t n) const {
+    const ActivationParams<T> p = params_;
+    // x and y held in registers: were x[i] re-read after the store to y[i], the compiler could not
+    // prove it unchanged and would evaluate f's transcendental a second time inside df.
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) {
+      const T xi = x[i];
+      const T yi = A::f(xi, p);
+      y[i] = yi;
+      d[i] = A::df(xi, yi, p);
+    }
+  }
+
   std::size_t width_;
   ActivationParams<T> params_{};
   bool learnable_ = false;
@@ -169,7 +204,9 @@ class ElementwiseActivation final : public Layer<T> {
   MatrixView<T> value_, grad_;
   MatrixView<const T> x_;
   MatrixView<const T> y_;
-  Matrix<T> scratch_;  // (1, width): dx of a first layer, computed alongside dθ and dropped
+  Matrix<T> scratch_;     // (1, width): dx of a first layer, computed alongside dθ and dropped
+  Matrix<T> derivative_;  // (batch, width): f'(x) of the last training forward
+  bool has_derivative_ = false;
 };
 
 }  // namespace actlab

@@ -10,6 +10,10 @@ namespace {
 template <typename T>
 void add_hidden_layers(Sequential<T>& network, const MlpSpec& spec, std::size_t& width) {
   const ActivationInfo& activation = find_activation(spec.activation.name);
+  if (activation.output_side)
+    throw ConfigError("activation '" + std::string(activation.name) +
+                      "' is an output-side layer, not a hidden activation: it would follow every "
+                      "hidden layer of `hidden:`; place it once in model.layers instead");
   std::size_t depth = 0;
   for (std::size_t hidden : spec.hidden) {
     ++depth;

@@ -37,7 +37,7 @@ struct MlpSpec {
   double bias_init = 0.0;
   // When set, the network is this list and then the output Linear; `hidden` and `activation` are
   // not used.
-  std::optional<std::vector<LayerSpec>> layers;
+  std::optional<std::vector<LayerSpec>> layers = std::nullopt;
 };
 
 // Throws ConfigError ("model.layers[3]: ...") when the widths do not fit together: a residual

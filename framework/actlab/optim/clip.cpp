@@ -19,14 +19,20 @@ double norm_of(std::span<const T> values, double norm_type) {
     return max;
   }
   double sum = 0;
+  const T* x = values.data();
+  const std::size_t n = values.size();
+  // Partial sums in vector lanes: a fixed order for a given build, several times faster than one
+  // chain of dependent additions.
   if (norm_type == 2.0) {
-    for (T v : values)
-      sum += static_cast<double>(v) * static_cast<double>(v);
+#pragma omp simd reduction(+ : sum)
+    for (std::size_t i = 0; i < n; ++i)
+      sum += static_cast<double>(x[i]) * static_cast<double>(x[i]);
     return std::sqrt(sum);
   }
   if (norm_type == 1.0) {
-    for (T v : values)
-      sum += std::abs(static_cast<double>(v));
+#pragma omp simd reduction(+ : sum)
+    for (std::size_t i = 0; i < n; ++i)
+      sum += std::abs(static_cast<double>(x[i]));
     return sum;
   }
   for (T v : values)

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <stdexcept>
 
 #include "actlab/core/rng.hpp"
 #include "actlab/data/batch.hpp"
@@ -25,6 +26,15 @@ std::string short_number(double v) {
   return text;
 }
 
+// RFC 4180: a field holding a comma, quote or line break is quoted, quotes doubled.
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text)
+    out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 std::string percent(double v) {
   char text[32];
   std::snprintf(text, sizeof(text), "%.0f%%", 100 * v);
@@ -35,7 +45,7 @@ std::string percent(double v) {
 
 Probes::Probes(const ProbeConfig& config, Sequential<float>& network, const Dataset& train,
                const Normalizer& normalizer, std::uint64_t seed, std::string run_name)
-    : config_(config), network_(network), run_name_(std::move(run_name)) {
+    : config_(config), network_(network), run_name_(csv_field(run_name)) {
   // The probe set: a fixed random subset of the training set, drawn from its own stream.
   const std::size_t n = std::min(config.probe_set_size, train.size());
   std::vector<std::uint32_t> all(train.size());
@@ -71,6 +81,7 @@ Probes::Probes(const ProbeConfig& config, Sequential<float>& network, const Data
     hidden_.push_back(tap);
     HiddenTap& added = hidden_.back();
     const Layer<float>& activation = observed_layer(added);
+    added.parameter_free = activation.parameter_shapes().empty();
     for (const auto& info : activation_registry())
       if (info.name == activation.kind()) {
         added.has_dead_zone = !info.properties.dead_zone.empty();
@@ -110,13 +121,12 @@ bool Probes::due(std::size_t step) const {
 
 void Probes::row(std::size_t step, std::size_t epoch, std::size_t depth, const char* metric,
                  double value) {
-  char line[160];
+  char line[128];  // the run name goes in separately: a study's run id can be long
   if (depth == 0)
-    std::snprintf(line, sizeof(line), "%s,%zu,%zu,,%s,%.9g\n", run_name_.c_str(), step, epoch,
-                  metric, value);
+    std::snprintf(line, sizeof(line), ",%zu,%zu,,%s,%.9g\n", step, epoch, metric, value);
   else
-    std::snprintf(line, sizeof(line), "%s,%zu,%zu,%zu,%s,%.9g\n", run_name_.c_str(), step, epoch,
-                  depth, metric, value);
+    std::snprintf(line, sizeof(line), ",%zu,%zu,%zu,%s,%.9g\n", step, epoch, depth, metric, value);
+  csv_ += run_name_;
   csv_ += line;
 }
 
@@ -177,8 +187,10 @@ void Probes::measure(std::size_t step, std::size_t epoch) {
     derivative_.resize(z.rows, z.cols);
     values_.resize(z.rows, z.cols);
     observed.layer.elementwise_derivative(z, values_.view(), derivative_.view());
-    // A learnable slope or beta changes f', so the reference maximum is taken afresh each time.
-    tap.max_abs_derivative = max_abs_derivative(observed.layer);
+    // A learnable slope or beta changes f', so its reference maximum is taken afresh each time;
+    // that of an activation without parameters is fixed.
+    if (tap.max_abs_derivative == 0 || !tap.parameter_free)
+      tap.max_abs_derivative = max_abs_derivative(observed.layer);
     const SaturationStatistics sat =
         saturation(derivative_.view(), config_.saturation_epsilon, tap.max_abs_derivative);
     row(step, epoch, depth, "saturated_fraction", sat.saturated_fraction);
@@ -337,6 +349,25 @@ ProbeEpochSummary Probes::end_epoch(std::size_t step, std::size_t epoch) {
   epoch_global_sum_ = epoch_global_max_ = epoch_global_first_ = 0;
   epoch_steps_ = epoch_clipped_ = 0;
   return summary;
+}
+
+Probes::State Probes::state() const {
+  State state;
+  state.last_measured = last_measured_;
+  for (const HiddenTap& tap : hidden_)
+    state.dead_at_start.emplace_back(tap.dead_at_start.begin(), tap.dead_at_start.end());
+  return state;
+}
+
+void Probes::restore(const State& state, std::string csv) {
+  if (state.dead_at_start.size() != hidden_.size())
+    throw std::invalid_argument("probe state for " + std::to_string(state.dead_at_start.size()) +
+                                " hidden layers, the network has " +
+                                std::to_string(hidden_.size()));
+  last_measured_ = state.last_measured;
+  for (std::size_t h = 0; h < hidden_.size(); ++h)
+    hidden_[h].dead_at_start.assign(state.dead_at_start[h].begin(), state.dead_at_start[h].end());
+  csv_ = std::move(csv);
 }
 
 }  // namespace actlab

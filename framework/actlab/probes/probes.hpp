@@ -69,6 +69,18 @@ class Probes {
 
   // The table so far, with its header line.
   const std::string& csv() const { return csv_; }
+
+  // What a checkpoint holds so that a resumed run continues the table identically: the last step
+  // measured and, per hidden layer, the units dead at the first measurement (revived/died fractions
+  // are relative to them). The epoch accumulators are empty at an epoch end, where checkpoints are
+  // taken.
+  struct State {
+    std::uint64_t last_measured = UINT64_MAX;
+    std::vector<std::vector<std::uint8_t>> dead_at_start;
+  };
+  State state() const;
+  // Restores `state` and the table so far; std::invalid_argument if the layer counts differ.
+  void restore(const State& state, std::string csv);
   std::size_t hidden_layers() const { return hidden_.size(); }
 
  private:
@@ -83,7 +95,8 @@ class Probes {
     bool inside_block = false;  // the activation inside the residual block at layer_index
     bool has_dead_zone = false;
     bool elementwise = false;
-    double max_abs_derivative = 1;
+    bool parameter_free = false;    // f' never changes: its maximum is computed once
+    double max_abs_derivative = 0;  // max_x |f'(x)|; 0 until first computed
     std::vector<bool> dead_at_start;
   };
 
@@ -100,7 +113,7 @@ class Probes {
 
   ProbeConfig config_;
   Sequential<float>& network_;
-  std::string run_name_;
+  std::string run_name_;   // as a CSV field: quoted if it holds a comma (study run ids do)
   Matrix<float> probe_x_;  // (probe samples, features), converted once
   std::vector<LinearTap> linear_;
   std::vector<HiddenTap> hidden_;

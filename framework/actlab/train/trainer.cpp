@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <set>
 
 #include "actlab/core/error.hpp"
 #include "actlab/core/gemm.hpp"
@@ -56,12 +57,9 @@ void check_batch_statistics(const MlpSpec& spec, std::size_t train_size, std::si
     throw ConfigError(
         "train.batch_size: batchnorm needs at least 2 examples per training batch, "
         "but with " +
-        std::to_string(train_size) +
-        " training examples and batches "
-        "of " +
-        std::to_string(batch) +
-        " one batch holds a single example; change "
-        "train.batch_size or data.train_subset");
+        std::to_string(train_size) + " training examples and " + "batches of " +
+        std::to_string(batch) + " one batch holds a single " +
+        "example; change train.batch_size or data.train_subset");
 }
 
 // "alpha", "activation.beta": a learnable activation parameter; "weight", "norm.bias" are not.
@@ -113,6 +111,72 @@ nlohmann::json EpochMetrics::to_json() const {
   return j;
 }
 
+namespace {
+
+// A number of metrics.jsonl: null stands for NaN.
+double number_from_json(const nlohmann::json& value) {
+  return value.is_null() ? kNaN : value.get<double>();
+}
+
+std::vector<double> numbers_from_json(const nlohmann::json& values) {
+  std::vector<double> out;
+  for (const auto& value : values)
+    out.push_back(number_from_json(value));
+  return out;
+}
+
+}  // namespace
+
+EpochMetrics EpochMetrics::from_json(const nlohmann::json& j) {
+  static const std::set<std::string> known = {"epoch",
+                                              "step",
+                                              "train_loss",
+                                              "train_accuracy",
+                                              "validation_loss",
+                                              "validation_accuracy",
+                                              "test_loss",
+                                              "test_accuracy",
+                                              "learning_rate",
+                                              "grad_norm_mean",
+                                              "grad_norm_max",
+                                              "clipped_steps",
+                                              "vanishing_ratio",
+                                              "grad_norm_slope",
+                                              "max_dead_fraction",
+                                              "mean_saturated_fraction",
+                                              "dead_fraction_by_layer",
+                                              "grad_norm_by_layer",
+                                              "seconds",
+                                              "samples_per_second"};
+  auto number = [&](const char* key) { return number_from_json(j.at(key)); };
+  EpochMetrics m;
+  m.epoch = j.at("epoch").get<std::size_t>();
+  m.step = j.at("step").get<std::size_t>();
+  m.train_loss = number("train_loss");
+  m.train_accuracy = number("train_accuracy");
+  m.validation = {number("validation_loss"), number("validation_accuracy")};
+  m.test = {number("test_loss"), number("test_accuracy")};
+  m.learning_rate = number("learning_rate");
+  m.grad_norm_mean = number("grad_norm_mean");
+  m.grad_norm_max = number("grad_norm_max");
+  m.clipped_steps = j.at("clipped_steps").get<std::size_t>();
+  m.seconds = number("seconds");
+  m.samples_per_second = number("samples_per_second");
+  for (const auto& [key, value] : j.items())
+    if (!known.count(key)) m.activation_parameters.emplace_back(key, number_from_json(value));
+  if (j.contains("vanishing_ratio")) {
+    ProbeEpochSummary p;
+    p.vanishing_ratio = number("vanishing_ratio");
+    p.grad_norm_slope = number("grad_norm_slope");
+    p.max_dead_fraction = number("max_dead_fraction");
+    p.mean_saturated_fraction = number("mean_saturated_fraction");
+    p.dead_fraction_by_layer = numbers_from_json(j.at("dead_fraction_by_layer"));
+    p.grad_norm_by_layer = numbers_from_json(j.at("grad_norm_by_layer"));
+    m.probes = std::move(p);
+  }
+  return m;
+}
+
 nlohmann::json RunResult::summary() const {
   nlohmann::json j;
   j["status"] = std::string(run_status_name(status));
@@ -121,6 +185,19 @@ nlohmann::json RunResult::summary() const {
   if (!message.empty()) j["message"] = message;
   j["seconds"] = seconds;
   if (initial) j["initial"] = initial->to_json();
+  j["stopped_early"] = stopped_early;
+  if (early_stopping)
+    j["early_stopping"] = {{"best_epoch", early_stopping->best_epoch},
+                           {"best_validation_loss", number_or_null(early_stopping->best_loss)}};
+  if (target_accuracy) {
+    j["target_accuracy"] = *target_accuracy;
+    j["epoch_reached_target"] = nullptr;
+    for (const auto& e : epochs)
+      if (e.test.accuracy >= *target_accuracy) {
+        j["epoch_reached_target"] = e.epoch;
+        break;
+      }
+  }
   if (!epochs.empty()) {
     const EpochMetrics& last = epochs.back();
     j["final"] = last.to_json();
@@ -149,6 +226,7 @@ Trainer::Trainer(const ExperimentConfig& config, const DataSplits& data)
       network_(build_mlp<float>(mlp_spec(config, data))),
       optimizer_(make_optimizer(config.optimizer, network_.parameters().size())),
       layer_rng_(Rng::stream(config.seed, kLayerStream)),
+      early_stopping_(config.train.early_stopping),
       batch_size_(std::min(config.train.batch_size, std::max<std::size_t>(data.train.size(), 1))) {
   check_batch_statistics(mlp_spec(config, data), data.train.size(), batch_size_);
   Rng init_rng = Rng::stream(config.seed, kInitStream);
@@ -163,6 +241,8 @@ Trainer::Trainer(const ExperimentConfig& config, const DataSplits& data)
   order_.resize(data.train.size());
   eval_indices_.resize(config.train.eval_batch_size);
   tensor_norms_.resize(network_.named_parameters().size());
+  for (const auto& p : network_.named_parameters())
+    tensor_grads_.emplace_back(p.grad.data, p.grad.size());
 }
 
 Evaluation Trainer::evaluate(const Dataset& data) {
@@ -252,9 +332,13 @@ double Trainer::gradient_norms() {
   const auto& named = network_.named_parameters();
   for (std::size_t i = 0; i < named.size(); ++i) {
     const float* g = named[i].grad.data;
+    const std::size_t n = named[i].grad.size();
     double sum = 0;
-    for (std::size_t k = 0; k < named[i].grad.size(); ++k)
-      sum += static_cast<double>(g[k]) * g[k];
+    // Vector lanes keep partial sums (a fixed order for a given build, so runs stay reproducible);
+    // a scalar chain of dependent double additions took as long as the ReLUs and the loss together.
+#pragma omp simd reduction(+ : sum)
+    for (std::size_t k = 0; k < n; ++k)
+      sum += static_cast<double>(g[k]) * static_cast<double>(g[k]);
     tensor_norms_[i] = std::sqrt(sum);
     total += sum;
   }
@@ -270,23 +354,78 @@ std::string Trainer::find_non_finite_gradient() const {
   return "";
 }
 
+StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size_t step,
+                               std::size_t epoch, double lr) {
+  if (probes_ && probes_->due(step)) probes_->measure(step, epoch);
+  const std::size_t rows = indices.size();
+  MatrixView<float> x = x_.view().row_range(0, rows);
+  std::span<std::int32_t> labels(labels_.data(), rows);
+  gather_batch(data_.train, indices, data_.normalizer, x, labels);
+
+  network_.zero_grad();
+  MatrixView<float> logits = network_.forward(x, {.training = true, .rng = &layer_rng_});
+  MatrixView<float> dlogits = dlogits_.view().row_range(0, rows);
+  const LossResult loss =
+      softmax_cross_entropy<float>(logits, labels, config_.train.label_smoothing, dlogits);
+  network_.backward(dlogits);
+
+  StepResult result;
+  result.loss = loss.loss;
+  result.correct = loss.correct;
+  result.grad_norm = gradient_norms();
+  if (!std::isfinite(loss.loss) || !std::isfinite(result.grad_norm)) {
+    result.finite = false;
+    return result;
+  }
+  switch (config_.clip.mode) {
+    case ClipMode::kNone:
+      break;
+    case ClipMode::kNorm:
+      result.clipped =
+          clip_grad_norm(network_.gradients(), config_.clip.max_norm, config_.clip.norm_type)
+              .clipped;
+      break;
+    case ClipMode::kValue:
+      result.clipped = clip_grad_value(network_.gradients(), config_.clip.value);
+      break;
+    case ClipMode::kLayerNorm:
+      // clip_grad_norm_per_tensor, without the vector of results it would allocate every step.
+      for (const std::span<float> grads : tensor_grads_)
+        result.clipped |=
+            clip_grad_norm(grads, config_.clip.max_norm, config_.clip.norm_type).clipped;
+      break;
+  }
+  if (probes_) {
+    probes_->observe_gradients(step, epoch, tensor_norms_, result.grad_norm, result.clipped, rows);
+    probes_->before_update(step);
+  }
+  optimizer_->step(network_.parameters(), network_.gradients(), lr);
+  if (probes_) probes_->after_update(step, epoch);
+  return result;
+}
+
 RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
   set_blas_threads(config_.threads);
   if (config_.train.epochs == 0) return run_initial(output);
-  const Dataset& train = data_.train;
-  const std::size_t n = train.size();
+  const std::size_t n = data_.train.size();
   const std::size_t steps_per_epoch = (n + batch_size_ - 1) / batch_size_;
   const LearningRateSchedule schedule(config_.schedule, config_.optimizer.learning_rate,
                                       steps_per_epoch, steps_per_epoch * config_.train.epochs);
-  std::vector<std::span<float>> tensor_grads;  // for per-layer clipping
-  for (const auto& p : network_.named_parameters())
-    tensor_grads.emplace_back(p.grad.data, p.grad.size());
-
   RunResult result;
+  result.epochs = history_;
+  result.target_accuracy = config_.target_accuracy;
   const auto run_start = Clock::now();
+  auto finish = [&](std::size_t steps) {
+    result.steps = steps;
+    result.seconds = seconds_done_ + seconds_since(run_start);
+    if (config_.train.early_stopping.enabled()) result.early_stopping = early_stopping_.state();
+    return result;
+  };
   ProgressBar progress;
-  std::size_t step = 0;
-  for (std::size_t epoch = 1; epoch <= config_.train.epochs; ++epoch) {
+  std::size_t step = steps_done_;
+  bool stop_early = early_stopping_.should_stop();  // a run resumed after it stopped early
+  for (std::size_t epoch = history_.size() + 1; epoch <= config_.train.epochs && !stop_early;
+       ++epoch) {
     EpochMetrics metrics;
     metrics.epoch = epoch;
     epoch_order(n, config_.seed, epoch, order_);
@@ -297,86 +436,44 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
     double loss_sum = 0, norm_sum = 0;
     std::size_t correct = 0, seen = 0;
     for (std::size_t b = 0; b < steps_per_epoch; ++b) {
-      if (probes_ && probes_->due(step)) probes_->measure(step, epoch);
       if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
         progress.finish();
         result.status = RunStatus::kInterrupted;
         result.message = "interrupted at step " + std::to_string(step) + " (epoch " +
                          std::to_string(epoch) + "); the last complete epoch is " +
                          std::to_string(epoch - 1);
-        result.steps = step;
-        result.seconds = seconds_since(run_start);
-        return result;
+        return finish(step);
       }
       const std::size_t first = b * batch_size_;
       const std::size_t rows = std::min(batch_size_, n - first);
-      MatrixView<float> x = x_.view().row_range(0, rows);
-      std::span<std::int32_t> labels(labels_.data(), rows);
-      gather_batch(train, {order_.data() + first, rows}, data_.normalizer, x, labels);
-
-      network_.zero_grad();
-      MatrixView<float> logits = network_.forward(x, {.training = true, .rng = &layer_rng_});
-      MatrixView<float> dlogits = dlogits_.view().row_range(0, rows);
-      const LossResult loss =
-          softmax_cross_entropy<float>(logits, labels, config_.train.label_smoothing, dlogits);
-      network_.backward(dlogits);
-
-      const double grad_norm = gradient_norms();
-      if (!std::isfinite(loss.loss) || !std::isfinite(grad_norm)) {
+      metrics.learning_rate = schedule.at(step);
+      const StepResult outcome =
+          train_step({order_.data() + first, rows}, step, epoch, metrics.learning_rate);
+      if (!outcome.finite) {
         progress.finish();
         const std::string where = find_non_finite_gradient();
         result.status = RunStatus::kDiverged;
         result.message =
             "diverged at step " + std::to_string(step) + " (epoch " + std::to_string(epoch) +
             "): " +
-            (std::isfinite(loss.loss) ? "" : "loss is " + std::to_string(loss.loss) + "; ") +
+            (std::isfinite(outcome.loss) ? "" : "loss is " + std::to_string(outcome.loss) + "; ") +
             (where.empty() ? "gradient norm is not finite" : "non-finite gradient in " + where);
-        result.steps = step;
-        result.seconds = seconds_since(run_start);
-        return result;
+        return finish(step);
       }
-      bool clipped = false;
-      switch (config_.clip.mode) {
-        case ClipMode::kNone:
-          break;
-        case ClipMode::kNorm:
-          clipped =
-              clip_grad_norm(network_.gradients(), config_.clip.max_norm, config_.clip.norm_type)
-                  .clipped;
-          break;
-        case ClipMode::kValue:
-          clipped = clip_grad_value(network_.gradients(), config_.clip.value);
-          break;
-        case ClipMode::kLayerNorm:
-          for (const auto& r : clip_grad_norm_per_tensor<float>(tensor_grads, config_.clip.max_norm,
-                                                                config_.clip.norm_type))
-            clipped |= r.clipped;
-          break;
-      }
-      if (probes_) {
-        probes_->observe_gradients(step, epoch, tensor_norms_, grad_norm, clipped, rows);
-        probes_->before_update(step);
-      }
-      metrics.learning_rate = schedule.at(step);
-      optimizer_->step(network_.parameters(), network_.gradients(), metrics.learning_rate);
-      if (probes_) probes_->after_update(step, epoch);
       ++step;
 
-      loss_sum += loss.loss * static_cast<double>(rows);
-      correct += loss.correct;
+      loss_sum += outcome.loss * static_cast<double>(rows);
+      correct += outcome.correct;
       seen += rows;
-      norm_sum += grad_norm;
-      metrics.grad_norm_max = std::max(metrics.grad_norm_max, grad_norm);
-      metrics.clipped_steps += clipped ? 1 : 0;
+      norm_sum += outcome.grad_norm;
+      metrics.grad_norm_max = std::max(metrics.grad_norm_max, outcome.grad_norm);
+      metrics.clipped_steps += outcome.clipped ? 1 : 0;
       progress.update(b + 1, "loss", loss_sum / static_cast<double>(seen),
                       static_cast<double>(seen) / seconds_since(epoch_start));
     }
     progress.finish();
     metrics.seconds = seconds_since(epoch_start);
-    if (probes_) {
-      metrics.probes = probes_->end_epoch(step, epoch);
-      if (output != nullptr) output->write_text("probes.csv", probes_->csv());
-    }
+    if (probes_) metrics.probes = probes_->end_epoch(step, epoch);
     metrics.step = step;
     metrics.train_loss = loss_sum / static_cast<double>(seen);
     metrics.train_accuracy = static_cast<double>(correct) / static_cast<double>(seen);
@@ -402,12 +499,92 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
         metrics.validation.loss, metrics.validation.accuracy, metrics.test.accuracy,
         metrics.learning_rate, metrics.grad_norm_mean, metrics.seconds, metrics.samples_per_second,
         extra);
-    if (output != nullptr) output->append_metrics(metrics.to_json());
+    stop_early = early_stopping_.update(epoch, metrics.validation.loss);
+    if (stop_early)
+      spdlog::info("early stopping: no validation-loss improvement for {} epochs (best: epoch {})",
+                   config_.train.early_stopping.patience, early_stopping_.state().best_epoch);
+    if (output != nullptr)
+      output->commit_epoch(metrics.to_json(), probes_ ? &probes_->csv() : nullptr,
+                           checkpoint(epoch, step, seconds_done_ + seconds_since(run_start)));
     result.epochs.push_back(std::move(metrics));
   }
-  result.steps = step;
-  result.seconds = seconds_since(run_start);
-  return result;
+  result.stopped_early = stop_early;
+  return finish(step);
+}
+
+Checkpoint Trainer::checkpoint(std::size_t epoch, std::size_t step, double elapsed) const {
+  Checkpoint c;
+  c.config = training_fingerprint(config_);
+  c.epoch = epoch;
+  c.step = step;
+  c.elapsed_seconds = elapsed;
+  const auto params = network_.parameters();
+  c.parameters.assign(params.begin(), params.end());
+  for (const auto& state : network_.named_state())
+    c.network_state.emplace_back(
+        state.name, std::vector<float>(state.value.data, state.value.data + state.value.size()));
+  c.optimizer_steps = optimizer_->steps();
+  for (const auto& [name, buffer] : optimizer_->state_buffers())
+    c.optimizer_state.emplace_back(name, std::vector<float>(buffer.begin(), buffer.end()));
+  c.layer_rng = layer_rng_.state();
+  c.early_stopping = early_stopping_.state();
+  if (probes_) {
+    Probes::State state = probes_->state();
+    c.probes_last_measured = state.last_measured;
+    c.probes_dead_at_start = std::move(state.dead_at_start);
+  }
+  return c;
+}
+
+void Trainer::resume_from(const Checkpoint& c, RunOutput& output) {
+  check_checkpoint_config(c, training_fingerprint(config_));
+  auto refuse = [&](const std::string& why) {
+    throw CheckpointError(c.source.string() + ": " + why + "; refusing to resume");
+  };
+  const auto params = network_.parameters();
+  if (c.parameters.size() != params.size())
+    refuse("it holds " + std::to_string(c.parameters.size()) + " parameters, the network has " +
+           std::to_string(params.size()));
+  if (c.epoch > config_.train.epochs)
+    refuse("it was taken after epoch " + std::to_string(c.epoch) + " of " +
+           std::to_string(config_.train.epochs));
+  auto buffers = optimizer_->state_buffers();
+  if (buffers.size() != c.optimizer_state.size())
+    refuse("it holds " + std::to_string(c.optimizer_state.size()) + " optimizer buffers, " +
+           std::string(optimizer_->name()) + " has " + std::to_string(buffers.size()));
+  for (std::size_t i = 0; i < buffers.size(); ++i)
+    if (buffers[i].first != c.optimizer_state[i].first ||
+        buffers[i].second.size() != c.optimizer_state[i].second.size())
+      refuse("optimizer buffer " + c.optimizer_state[i].first + " does not fit " +
+             buffers[i].first);
+  if (probes_ && c.probes_dead_at_start.size() != probes_->hidden_layers())
+    refuse("its probe state does not fit this network");
+  auto state = network_.state_buffers();
+  if (state.size() != c.network_state.size())
+    refuse("it holds " + std::to_string(c.network_state.size()) + " network state buffers, the " +
+           "network has " + std::to_string(state.size()));
+  for (std::size_t i = 0; i < state.size(); ++i)
+    if (state[i].first != c.network_state[i].first ||
+        state[i].second.size() != c.network_state[i].second.size())
+      refuse("network state " + c.network_state[i].first + " does not fit " + state[i].first);
+
+  const RunOutput::Resumed files = output.resume(c);  // checks the files before changing anything
+  std::copy(c.parameters.begin(), c.parameters.end(), params.begin());
+  for (std::size_t i = 0; i < state.size(); ++i)
+    std::copy(c.network_state[i].second.begin(), c.network_state[i].second.end(),
+              state[i].second.begin());
+  for (std::size_t i = 0; i < buffers.size(); ++i)
+    std::copy(c.optimizer_state[i].second.begin(), c.optimizer_state[i].second.end(),
+              buffers[i].second.begin());
+  optimizer_->set_steps(c.optimizer_steps);
+  layer_rng_.set_state(c.layer_rng);
+  early_stopping_.set_state(c.early_stopping);
+  if (probes_) probes_->restore({c.probes_last_measured, c.probes_dead_at_start}, files.probes_csv);
+  history_.clear();
+  for (const auto& line : files.metrics)
+    history_.push_back(EpochMetrics::from_json(line));
+  steps_done_ = c.step;
+  seconds_done_ = c.elapsed_seconds;
 }
 
 }  // namespace actlab

@@ -17,6 +17,8 @@
 #include "actlab/optim/optimizer.hpp"
 #include "actlab/optim/schedule.hpp"
 #include "actlab/probes/probes.hpp"
+#include "actlab/train/checkpoint.hpp"
+#include "actlab/train/early_stopping.hpp"
 
 namespace actlab {
 
@@ -48,6 +50,19 @@ struct EpochMetrics {
   std::optional<ProbeEpochSummary> probes;  // when probes are on
 
   nlohmann::json to_json() const;
+  // The inverse of to_json (a resumed run reads back the epochs before its checkpoint); keys not
+  // known here are the learnable activation parameters.
+  static EpochMetrics from_json(const nlohmann::json& j);
+};
+
+// What one optimizer step reports back to the loop.
+struct StepResult {
+  double loss = 0;          // mean over the batch
+  std::size_t correct = 0;  // top-1 hits in the batch
+  double grad_norm = 0;     // global L2 norm before clipping
+  bool clipped = false;
+  // False when the loss or a gradient is not finite; the parameters were then left unchanged.
+  bool finite = true;
 };
 
 struct RunResult {
@@ -57,8 +72,11 @@ struct RunResult {
   // Trainer::run).
   std::optional<EpochMetrics> initial;
   std::size_t steps = 0;
-  std::string message;  // why it stopped early, for diverged / interrupted runs
-  double seconds = 0;
+  std::string message;                    // why it stopped early, for diverged / interrupted runs
+  double seconds = 0;                     // wall time, over every session of a resumed run
+  std::optional<double> target_accuracy;  // from the config: reported as epoch_reached_target
+  std::optional<EarlyStopping::State> early_stopping;  // when it is on
+  bool stopped_early = false;
 
   nlohmann::json summary() const;
 };
@@ -68,11 +86,27 @@ class Trainer {
   // `data` must outlive the trainer.
   Trainer(const ExperimentConfig& config, const DataSplits& data);
 
-  // Trains config.train.epochs epochs. Writes metrics.jsonl / summary.json into `output` when
-  // given; stops after the current step when `*stop` becomes true (status kInterrupted).
+  // Trains up to config.train.epochs epochs (fewer when early stopping ends it). With `output`,
+  // commits every epoch to it (metrics.jsonl, probes.csv, log.txt, checkpoint.bin); stops after
+  // the current step when `*stop` becomes true (status kInterrupted).
   // With train.epochs 0 it only measures the initial network (RunResult::initial): evaluation,
   // the step-0 probes, and the gradient of the first training batch, with no update.
   RunResult run(RunOutput* output = nullptr, const std::atomic<bool>* stop = nullptr);
+
+  // Continues from `checkpoint`, taken at an epoch end of a run of the same configuration in
+  // `output`'s folder: restores weights, optimizer, random, early-stopping and probe state, and
+  // the metrics of the epochs before. run() then trains the remaining epochs and ends with exactly
+  // the results of an uninterrupted run (timings aside). CheckpointError if it does not fit.
+  void resume_from(const Checkpoint& checkpoint, RunOutput& output);
+
+  // Epochs already trained: 0, or the checkpoint's epoch after resume_from().
+  std::size_t completed_epochs() const { return history_.size(); }
+  // One training step on the training examples at `indices` (at most batch_size of them) with
+  // learning rate `lr`: probes when due, gather, forward, loss, backward, norms, clip, update.
+  // `step` counts the updates made before this one. After the first step it allocates nothing,
+  // except on probe steps (which append rows to the probe table).
+  StepResult train_step(std::span<const std::uint32_t> indices, std::size_t step, std::size_t epoch,
+                        double lr);
 
   Evaluation evaluate(const Dataset& data);
   Sequential<float>& network() { return network_; }
@@ -87,6 +121,8 @@ class Trainer {
   double gradient_norms();
   // Returns a description of the first non-finite gradient, or "" if all are finite.
   std::string find_non_finite_gradient() const;
+  // The state after `epoch` (`step` optimizer steps, `elapsed` seconds of wall time).
+  Checkpoint checkpoint(std::size_t epoch, std::size_t step, double elapsed) const;
 
   ExperimentConfig config_;
   const DataSplits& data_;
@@ -94,6 +130,11 @@ class Trainer {
   std::unique_ptr<Optimizer> optimizer_;
   std::optional<Probes> probes_;
   Rng layer_rng_;  // dropout / rrelu / gumbel draws
+  EarlyStopping early_stopping_;
+  // Where run() starts: nothing done, or what resume_from() restored.
+  std::vector<EpochMetrics> history_;
+  std::size_t steps_done_ = 0;
+  double seconds_done_ = 0;
 
   std::size_t batch_size_;
   Matrix<float> x_;        // (batch, features)
@@ -102,6 +143,7 @@ class Trainer {
   std::vector<std::uint32_t> order_;  // this epoch's permutation of the training set
   std::vector<std::uint32_t> eval_indices_;
   std::vector<double> tensor_norms_;  // ‖gradient‖₂ of each named parameter, this step
+  std::vector<std::span<float>> tensor_grads_;  // the same gradients, for per-tensor clipping
 };
 
 }  // namespace actlab

@@ -1,0 +1,156 @@
+#include "bench_command.hpp"
+
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "actlab/core/error.hpp"
+#include "actlab/core/gemm.hpp"
+#include "actlab/train/trainer.hpp"
+#include "run_command.hpp"
+#include "workloads.hpp"
+
+namespace actlab::cli {
+namespace {
+
+using bench::kBatch;
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+// Samples/s of one epoch of `config` on `data`, as the trainer itself measures it (the training
+// loop only: evaluation and the end-of-epoch probe are outside its clock).
+double training_throughput(const ExperimentConfig& config, const DataSplits& data) {
+  Trainer trainer(config, data);
+  const RunResult result = trainer.run();
+  if (result.status != RunStatus::kCompleted || result.epochs.empty())
+    throw Error("bench: " + config.name + " did not complete: " + result.message);
+  return result.epochs.front().samples_per_second;
+}
+
+// Samples/s of `steps` GEMM-only steps on `threads` BLAS threads.
+double gemm_only_throughput(bench::GemmOnlyStep& gemms, std::size_t steps, int threads) {
+  set_blas_threads(threads);
+  gemms.run();  // wakes the BLAS threads and faults the pages in
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t s = 0; s < steps; ++s)
+    gemms.run();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return static_cast<double>(steps * kBatch) / seconds;
+}
+
+struct Measurements {
+  std::vector<double> probes_on, probes_off, gemm_only;
+};
+
+}  // namespace
+
+void add_bench_options(CLI::App& command, BenchOptions& options) {
+  command.add_option("--workloads", options.workloads, "Workloads to run (default: W1 W2 W3)")
+      ->check(CLI::IsMember({"W1", "W2", "W3"}));
+  command.add_option("--steps", options.steps, "Training steps per run (default: 430, an epoch)")
+      ->check(CLI::Range(std::size_t{1}, kMaxBenchSteps));
+  command.add_option("--repeats", options.repeats, "Measured rounds after one warm-up round")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));
+  command
+      .add_option_function<int>(
+          "--threads", [&options](int threads) { options.threads = threads; },
+          "BLAS threads (default: all available cores)")
+      ->check(CLI::Range(1, 1024));
+  command.add_option("--data", options.data, "Fashion-MNIST folder (default: Debian's)");
+  command.add_flag("--json", options.json, "One JSON line per measurement instead of the table");
+}
+
+int bench_command(const BenchOptions& options) {
+  try {
+    const int threads = options.threads ? *options.threads : available_cores();
+    std::vector<const bench::Workload*> workloads;
+    for (const std::string& name : options.workloads)
+      workloads.push_back(&bench::find_workload(name));
+
+    // One data set for every run: `steps` full batches of training images, no evaluation splits.
+    DataConfig data_config;
+    data_config.path = options.data;
+    data_config.validation_size = 0;
+    data_config.train_subset = std::min<std::size_t>(options.steps * kBatch, 60000);
+    DataSplits data = load_data(data_config, 1);
+    data.validation = {};
+    data.test = {};
+    const std::size_t steps = (data.train.size() + kBatch - 1) / kBatch;
+
+    // Training logs one line per epoch; only problems matter here.
+    const auto log_level = spdlog::get_level();
+    spdlog::set_level(spdlog::level::err);
+    std::vector<Measurements> results(workloads.size());
+    std::vector<bench::GemmOnlyStep> gemms;
+    for (const bench::Workload* w : workloads)
+      gemms.emplace_back(bench::layer_widths(*w), kBatch);
+    for (std::size_t round = 0; round <= options.repeats; ++round) {
+      for (std::size_t i = 0; i < workloads.size(); ++i) {
+        ExperimentConfig config = bench::workload_config(*workloads[i], threads);
+        config.data = data_config;
+        const double on = training_throughput(config, data);
+        config.probes.enabled = false;
+        const double off = training_throughput(config, data);
+        const double limit = gemm_only_throughput(gemms[i], steps, threads);
+        if (round == 0) continue;  // warm-up: page faults, BLAS thread start, CPU clocks
+        results[i].probes_on.push_back(on);
+        results[i].probes_off.push_back(off);
+        results[i].gemm_only.push_back(limit);
+        if (options.json) {
+          nlohmann::json j{{"workload", workloads[i]->name},
+                           {"round", round},
+                           {"threads", threads},
+                           {"steps", steps},
+                           {"samples_per_second", on},
+                           {"samples_per_second_no_probes", off},
+                           {"gemm_only_samples_per_second", limit}};
+          std::printf("%s\n", j.dump().c_str());
+          std::fflush(stdout);
+        }
+      }
+    }
+    spdlog::set_level(log_level);
+    if (options.json) return kExitOk;
+
+    std::printf(
+        "actlab bench: Fashion-MNIST, batch %zu, SGD momentum 0.9, %d BLAS thread%s, "
+        "%zu steps per run, median of %zu rounds\n",
+        kBatch, threads, threads == 1 ? "" : "s", steps, options.repeats);
+    std::printf("%-4s %-26s %12s %9s %12s %9s %7s %12s %10s\n", "", "network", "samples/s",
+                "GFLOP/s", "GEMM-only", "GFLOP/s", "ratio", "no probes", "probe cost");
+    for (std::size_t i = 0; i < workloads.size(); ++i) {
+      const double flops = bench::training_flops_per_sample(bench::layer_widths(*workloads[i]));
+      const double on = median(results[i].probes_on);
+      const double off = median(results[i].probes_off);
+      const double limit = median(results[i].gemm_only);
+      std::printf("%-4s %-26s %12.0f %9.1f %12.0f %9.1f %6.1f%% %12.0f %9.1f%%\n",
+                  workloads[i]->name.c_str(), workloads[i]->description.c_str(), on,
+                  on * flops * 1e-9, limit, limit * flops * 1e-9, 100 * on / limit, off,
+                  100 * (off / on - 1));
+    }
+    std::printf(
+        "ratio: training (probes on) / GEMM-only limit; probe cost: extra training time "
+        "with probes at their default frequency\n");
+    return kExitOk;
+  } catch (const ConfigError& e) {
+    spdlog::error("{}", e.what());
+    return kExitBadInput;
+  } catch (const DataError& e) {
+    spdlog::error("{}", e.what());
+    return kExitBadInput;
+  } catch (const Error& e) {
+    spdlog::error("{}", e.what());
+    return kExitRunFailed;
+  }
+}
+
+}  // namespace actlab::cli

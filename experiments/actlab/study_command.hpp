@@ -1,0 +1,28 @@
+#pragma once
+// `actlab run STUDY.yaml [--jobs N] [--threads K] [--shard i/N] [--resume]`: every cell of a study
+// (a config with a sweep: block, see actlab/experiment/sweep.hpp), each in its own process
+// (`actlab run STUDY.yaml --cell ID --out DIR --resume`), a few at a time, with one progress line
+// for the whole study. Separate processes because OpenBLAS's thread count is process-wide.
+//
+// Finished cells (completed or diverged) are never run again: with --resume they are skipped, and
+// a partial cell continues from its checkpoint. Without --resume a folder that already holds
+// results of the study is refused. SIGINT/SIGTERM stop every running cell after its current step
+// (each is marked interrupted) and the study exits with 130.
+#include <atomic>
+
+#include "run_command.hpp"
+
+namespace actlab::cli {
+
+// How many cells run at once and how many BLAS threads each gets, where not given: measured on 2
+// cores (BENCHMARKS.md, "Study parallelism"), one single-threaded cell per core is fastest.
+struct Parallelism {
+  int jobs = 1;
+  int threads = 1;
+};
+Parallelism choose_parallelism(std::optional<int> jobs, std::optional<int> threads,
+                               int config_threads, int cores, std::size_t cells);
+
+int study_command(const RunOptions& options, const std::atomic<bool>& stop_requested);
+
+}  // namespace actlab::cli

@@ -1,0 +1,94 @@
+#include "workloads.hpp"
+
+#include "actlab/core/error.hpp"
+#include "actlab/core/gemm.hpp"
+#include "actlab/core/rng.hpp"
+
+namespace actlab::bench {
+
+const std::vector<Workload>& reference_workloads() {
+  static const std::vector<Workload> workloads = {
+      {"W1", "784-256-256-10 relu", {256, 256}, "relu"},
+      {"W2", "784-512-512-512-10 gelu", {512, 512, 512}, "gelu"},
+      {"W3", "784-(128x10)-10 tanh", std::vector<std::size_t>(10, 128), "tanh"},
+  };
+  return workloads;
+}
+
+const Workload& find_workload(const std::string& name) {
+  for (const Workload& w : reference_workloads())
+    if (w.name == name) return w;
+  throw ConfigError("unknown workload '" + name + "' (W1, W2 or W3)");
+}
+
+ExperimentConfig workload_config(const Workload& workload, int threads) {
+  ExperimentConfig config;
+  config.name = workload.name;
+  config.seed = 1;
+  config.threads = threads;
+  config.data.dataset = "fashion-mnist";
+  config.model.hidden = workload.hidden;
+  config.model.activation = {workload.activation, {}};
+  config.model.init = {Initializer::kHeNormal};
+  config.optimizer.name = "sgd";
+  config.optimizer.learning_rate = 0.05;
+  config.optimizer.momentum = 0.9;
+  config.train.epochs = 1;
+  config.train.batch_size = kBatch;
+  return config;
+}
+
+std::vector<std::size_t> layer_widths(const Workload& workload) {
+  std::vector<std::size_t> widths{kInputs};
+  widths.insert(widths.end(), workload.hidden.begin(), workload.hidden.end());
+  widths.push_back(kClasses);
+  return widths;
+}
+
+double training_flops_per_sample(const std::vector<std::size_t>& widths) {
+  double flops = 0;
+  for (std::size_t l = 0; l + 1 < widths.size(); ++l) {
+    const double weights = static_cast<double>(widths[l] * widths[l + 1]);
+    flops += 2 * weights;             // forward
+    flops += 2 * weights;             // dW
+    if (l > 0) flops += 2 * weights;  // dA
+  }
+  return flops;
+}
+
+GemmOnlyStep::GemmOnlyStep(const std::vector<std::size_t>& widths, std::size_t batch) {
+  Rng rng(1);
+  auto random = [&](std::size_t rows, std::size_t cols) {
+    Matrix<float> m(rows, cols);
+    for (std::size_t i = 0; i < m.size(); ++i)
+      m.data()[i] = static_cast<float>(rng.uniform(-0.1, 0.1));
+    return m;
+  };
+  for (std::size_t l = 0; l + 1 < widths.size(); ++l) {
+    activations_.push_back(random(batch, widths[l]));
+    weights_.push_back(random(widths[l + 1], widths[l]));
+    weight_grads_.emplace_back(widths[l + 1], widths[l]);
+    outputs_.emplace_back(batch, widths[l + 1]);
+    output_grads_.push_back(random(batch, widths[l + 1]));
+  }
+}
+
+void GemmOnlyStep::run() {
+  const std::size_t layers = weights_.size();
+  // Forward: Z_l += A_l W_lᵀ, with beta = 1 as Linear calls it (there Z_l holds the broadcast
+  // bias); the activation that would make A_{l+1} from Z_l is left out.
+  for (std::size_t l = 0; l < layers; ++l)
+    gemm<float>(Transpose::kNo, Transpose::kYes, 1.0f, activations_[l].view(), weights_[l].view(),
+                1.0f, outputs_[l].view());
+  // Backward, last layer first: dW_l = dZ_lᵀ A_l, and dA_l = dZ_l W_l for every layer but the first
+  // (written into dZ_{l-1}, where the activation's derivative would be applied).
+  for (std::size_t l = layers; l-- > 0;) {
+    gemm<float>(Transpose::kYes, Transpose::kNo, 1.0f, output_grads_[l].view(),
+                activations_[l].view(), 1.0f, weight_grads_[l].view());
+    if (l > 0)
+      gemm<float>(Transpose::kNo, Transpose::kNo, 1.0f, output_grads_[l].view(), weights_[l].view(),
+                  0.0f, output_grads_[l - 1].view());
+  }
+}
+
+}  // namespace actlab::bench

@@ -1,0 +1,250 @@
+// The sweep grammar: grid products, zip groups, the depth/width shorthand, run ids, and every
+// mistake reported at its own file:line:column with the key path.
+#include "actlab/experiment/sweep.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "actlab/core/error.hpp"
+#include "support/golden.hpp"
+
+namespace actlab {
+namespace {
+
+// A base configuration on the tiny fixture; `sweep` is appended (so its line numbers are known:
+// the base is 6 lines long, the sweep block starts on line 7).
+std::string study_yaml(const std::string& sweep) {
+  return "name: demo\n"
+         "seed: 1\n"
+         "data: {dataset: idx, path: " +
+         test::test_path("../data/fixtures/tiny") +
+         ", validation_size: 100}\n"
+         "model: {hidden: [32, 32], activation: relu}\n"
+         "optimizer: {learning_rate: 0.05}\n"
+         "train: {epochs: 2, batch_size: 32}\n" +
+         sweep;
+}
+
+std::vector<std::string> ids(const Study& study) {
+  std::vector<std::string> out;
+  for (const auto& cell : study.cells)
+    out.push_back(cell.id);
+  return out;
+}
+
+// The ConfigError message for a study text.
+std::string error_for(const std::string& sweep, const std::vector<std::string>& overrides = {}) {
+  try {
+    parse_study(study_yaml(sweep), "study.yaml", overrides);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no ConfigError for:\n" << sweep;
+  return "";
+}
+
+void expect_contains(const std::string& text, const std::string& part) {
+  EXPECT_NE(text.find(part), std::string::npos) << "'" << part << "' not in: " << text;
+}
+
+TEST(Sweep, GridIsTheProductWithTheFirstKeySlowest) {
+  const Study study = parse_study(study_yaml("sweep:\n"
+                                             "  model.activation: [relu, tanh, sigmoid]\n"
+                                             "  seed: [1, 2]\n"),
+                                  "study.yaml");
+  EXPECT_EQ(study.name, "demo");
+  ASSERT_EQ(study.keys.size(), 2u);
+  EXPECT_EQ(study.keys[0].path, "model.activation");
+  EXPECT_EQ(study.keys[0].column, "activation");
+  EXPECT_EQ(study.keys[1].column, "seed");
+  EXPECT_EQ(ids(study),
+            (std::vector<std::string>{"activation=relu,seed=1", "activation=relu,seed=2",
+                                      "activation=tanh,seed=1", "activation=tanh,seed=2",
+                                      "activation=sigmoid,seed=1", "activation=sigmoid,seed=2"}));
+  // Each cell is the base with its values put in, named by its id.
+  const StudyCell& cell = study.cells[3];
+  EXPECT_EQ(cell.config.model.activation.name, "tanh");
+  EXPECT_EQ(cell.config.seed, 2u);
+  EXPECT_EQ(cell.config.name, "activation=tanh,seed=2");
+  EXPECT_EQ(cell.values, (std::vector<std::string>{"tanh", "2"}));
+  EXPECT_EQ(cell.config.model.hidden, (std::vector<std::size_t>{32, 32}));  // from the base
+  EXPECT_EQ(cell.config.optimizer.learning_rate, 0.05);
+  EXPECT_EQ(study.output_dir, std::filesystem::path("runs") / "demo");
+}
+
+TEST(Sweep, ZipGroupsVaryTogetherAndMultiplyWithTheSweep) {
+  const Study study = parse_study(
+      study_yaml("sweep:\n"
+                 "  seed: [1, 2]\n"
+                 "zip:\n"
+                 "  - {optimizer.name: [sgd, adam], optimizer.learning_rate: [0.05, 0.001]}\n"),
+      "study.yaml");
+  EXPECT_EQ(ids(study),
+            (std::vector<std::string>{
+                "seed=1,name=sgd,learning_rate=0.05", "seed=1,name=adam,learning_rate=0.001",
+                "seed=2,name=sgd,learning_rate=0.05", "seed=2,name=adam,learning_rate=0.001"}));
+  EXPECT_EQ(study.cells[1].config.optimizer.name, "adam");
+  EXPECT_EQ(study.cells[1].config.optimizer.learning_rate, 0.001);
+  EXPECT_EQ(study.cells[2].config.optimizer.name, "sgd");
+  EXPECT_EQ(study.cells[2].config.optimizer.learning_rate, 0.05);
+}
+
+TEST(Sweep, DepthAndWidthShorthandBuildHidden) {
+  const Study study = parse_study(study_yaml("sweep:\n"
+                                             "  model.depth: [1, 3]\n"
+                                             "  model.width: [8, 64]\n"),
+                                  "study.yaml");
+  EXPECT_EQ(ids(study), (std::vector<std::string>{"depth=1,width=8", "depth=1,width=64",
+                                                  "depth=3,width=8", "depth=3,width=64"}));
+  EXPECT_EQ(study.cells[2].config.model.hidden, (std::vector<std::size_t>{8, 8, 8}));
+  // Only depth swept: the width comes from the base's first hidden layer.
+  const Study depth_only = parse_study(study_yaml("sweep:\n  model.depth: [4]\n"), "study.yaml");
+  EXPECT_EQ(depth_only.cells[0].config.model.hidden, (std::vector<std::size_t>(4, 32)));
+  EXPECT_EQ(depth_only.cells[0].id, "depth=4");
+}
+
+TEST(Sweep, RunIdsFormatListsAndMappingsAndAreFileSystemSafe) {
+  const Study study =
+      parse_study(study_yaml("sweep:\n"
+                             "  model.hidden: [[256, 256], [128, 64]]\n"
+                             "  model.init: [he_normal, {name: normal, std: 0.02}]\n"
+                             "  data.normalization: [scale]\n"),
+                  "study.yaml");
+  EXPECT_EQ(ids(study)[0], "hidden=256x2,init=he_normal,normalization=scale");
+  EXPECT_EQ(ids(study)[3], "hidden=128-64,init=normal_std0.02,normalization=scale");
+  for (const auto& id : ids(study))
+    EXPECT_EQ(id.find_first_of("/ \t\"'"), std::string::npos) << id;
+}
+
+TEST(Sweep, ClashingLastComponentsUseLongerColumnNames) {
+  const Study study = parse_study(study_yaml("sweep:\n"
+                                             "  optimizer.name: [sgd]\n"
+                                             "  model.init.name: [he_normal]\n"),
+                                  "study.yaml");
+  EXPECT_EQ(study.keys[0].column, "optimizer.name");
+  EXPECT_EQ(study.keys[1].column, "init.name");
+  EXPECT_EQ(study.cells[0].id, "optimizer.name=sgd,init.name=he_normal");
+}
+
+TEST(Sweep, IdsAreUniqueAndStableAcrossLoads) {
+  const std::string yaml = study_yaml(
+      "sweep:\n"
+      "  model.activation: [relu, tanh]\n"
+      "  optimizer.learning_rate: [0.1, 0.01, 0.001]\n"
+      "  seed: [1, 2, 3]\n");
+  const auto first = ids(parse_study(yaml, "study.yaml"));
+  EXPECT_EQ(first, ids(parse_study(yaml, "study.yaml")));
+  EXPECT_EQ(std::set<std::string>(first.begin(), first.end()).size(), 18u);
+}
+
+TEST(Sweep, OverridesApplyBeforeTheExpansion) {
+  const Study study = parse_study(study_yaml("sweep:\n  seed: [1, 2, 3]\n"), "study.yaml",
+                                  {"train.epochs=7", "sweep.seed=[5]"});
+  ASSERT_EQ(study.cells.size(), 1u);
+  EXPECT_EQ(study.cells[0].id, "seed=5");
+  EXPECT_EQ(study.cells[0].config.train.epochs, 7u);
+}
+
+// The sweep block starts on line 7: "sweep:" at 7:1, its first key at 8:3.
+TEST(Sweep, UnknownKeyIsReportedAtTheSweepEntry) {
+  const std::string message = error_for("sweep:\n  model.actvation: [relu, tanh]\n");
+  expect_contains(message, "study.yaml:8:3: sweep.model.actvation: unknown key 'model.actvation'");
+  expect_contains(message, "did you mean 'activation'?");
+}
+
+TEST(Sweep, UnknownTopLevelKeyIsReportedAtTheSweepEntry) {
+  const std::string message = error_for("sweep:\n  seed: [1]\n  modle.activation: [relu]\n");
+  expect_contains(message, "study.yaml:9:3: sweep.modle.activation: unknown key 'modle'");
+  expect_contains(message, "did you mean 'model'?");
+}
+
+TEST(Sweep, EmptyListIsAnError) {
+  expect_contains(error_for("sweep:\n  seed: []\n"),
+                  "study.yaml:8:3: sweep.seed: an empty list: a sweep needs at least one value");
+}
+
+TEST(Sweep, AScalarInsteadOfAListIsAnError) {
+  expect_contains(error_for("sweep:\n  seed: 3\n"), "study.yaml:8:9: sweep.seed: expected a list");
+}
+
+TEST(Sweep, ABadValueIsReportedAtTheValue) {
+  // "rleu" is the second item of the list on line 8, column 28.
+  const std::string message = error_for("sweep:\n  model.activation: [relu, rleu]\n");
+  expect_contains(message, "study.yaml:8:28: model.activation: unknown activation 'rleu'");
+  expect_contains(error_for("sweep:\n  optimizer.learning_rate: [0.1, -1]\n"),
+                  "study.yaml:8:34: optimizer.learning_rate: must be positive");
+}
+
+TEST(Sweep, ZipListsOfDifferentLengthsAreAnError) {
+  expect_contains(
+      error_for("zip:\n  - optimizer.name: [sgd, adam]\n    optimizer.learning_rate: [0.1]\n"),
+      "study.yaml:9:5: zip[0].optimizer.learning_rate: 1 values, but optimizer.name has 2");
+}
+
+TEST(Sweep, DuplicateValuesAndKeysAreErrors) {
+  expect_contains(error_for("sweep:\n  seed: [1, 2, 1]\n"),
+                  "study.yaml:8:16: sweep.seed[2]: the same run as value [0]");
+  expect_contains(error_for("sweep:\n  seed: [1]\nzip:\n  - {seed: [2]}\n"),
+                  "study.yaml:10:6: zip[0].seed: swept twice (also in sweep)");
+  expect_contains(error_for("sweep:\n  model.hidden: [[8]]\n  model.depth: [2]\n"),
+                  "study.yaml:9:3: sweep.model.depth: cannot be swept together with model.hidden");
+}
+
+TEST(Sweep, KeysTheRunnerOwnsCannotBeSwept) {
+  expect_contains(error_for("sweep:\n  threads: [1, 2]\n"),
+                  "study.yaml:8:3: sweep.threads: cannot be swept");
+  expect_contains(error_for("sweep:\n  name: [a, b]\n"), "sweep.name: cannot be swept");
+  expect_contains(error_for("sweep:\n  output.dir: [a, b]\n"), "sweep.output.dir: cannot be swept");
+}
+
+TEST(Sweep, DepthMustBeAPositiveInteger) {
+  expect_contains(error_for("sweep:\n  model.depth: [2, 0]\n"),
+                  "study.yaml:8:20: sweep.model.depth[1]: expected a positive integer");
+}
+
+TEST(Sweep, AKeyBelowAScalarIsAnError) {
+  expect_contains(
+      error_for("sweep:\n  model.activation.alpha: [0.1]\n"),
+      "study.yaml:8:3: sweep.model.activation.alpha: model.activation is not a mapping");
+}
+
+TEST(Sweep, BaseErrorsKeepTheirOwnLocation) {
+  // An unknown key in the base, not in the sweep: reported where it is.
+  try {
+    parse_study(study_yaml("trian: {}\nsweep:\n  seed: [1]\n"), "study.yaml");
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    expect_contains(e.what(), "study.yaml:7:1: trian: unknown key (did you mean 'train'?)");
+  }
+}
+
+TEST(Sweep, ShardsAreDisjointAndTogetherHoldEveryCell) {
+  for (std::size_t cells : {0u, 1u, 7u, 12u, 100u})
+    for (std::size_t n : {1u, 2u, 3u, 5u, 16u}) {
+      std::vector<int> seen(cells, 0);
+      for (std::size_t i = 1; i <= n; ++i) {
+        const auto mine = shard_cells(cells, {i, n});
+        EXPECT_TRUE(std::is_sorted(mine.begin(), mine.end()));
+        // Balanced: sizes differ by at most one.
+        EXPECT_LE(mine.size(), cells / n + 1);
+        EXPECT_GE(mine.size(), cells / n);
+        for (std::size_t c : mine)
+          ++seen[c];
+      }
+      for (std::size_t c = 0; c < cells; ++c)
+        EXPECT_EQ(seen[c], 1) << c << " of " << cells;
+    }
+}
+
+TEST(Sweep, ShardSpecsAreChecked) {
+  EXPECT_EQ(parse_shard("2/4").index, 2u);
+  EXPECT_EQ(parse_shard("2/4").count, 4u);
+  for (const char* bad :
+       {"0/4", "5/4", "4", "/4", "1/", "a/b", "1/2/3", "-1/2", "99999999999999999999/1"})
+    EXPECT_THROW(parse_shard(bad), ConfigError) << bad;
+}
+
+}  // namespace
+}  // namespace actlab

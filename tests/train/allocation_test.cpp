@@ -1,0 +1,118 @@
+// A training step allocates nothing once warmed up: every buffer is planned per model and batch
+// size. This program counts calls to operator new (support/allocation_tracker.cpp replaces it here
+// only) across many real Trainer steps, for every optimizer and clipping mode and for activations
+// with and without learnable parameters, noise or gates.
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+#include "actlab/train/trainer.hpp"
+#include "support/allocation_tracker.hpp"
+#include "support/golden.hpp"
+
+namespace actlab {
+namespace {
+
+ExperimentConfig tiny_config() {
+  ExperimentConfig c;
+  c.name = "allocation";
+  c.seed = 3;
+  c.threads = 1;
+  c.data.dataset = "idx";
+  c.data.path = test::test_path("../data/fixtures/tiny");
+  c.data.validation_size = 100;
+  c.model.hidden = {32, 32};
+  c.model.activation = {"relu", {}};
+  c.optimizer.name = "sgd";
+  c.optimizer.learning_rate = 0.01;
+  c.optimizer.momentum = 0.9;
+  c.train.batch_size = 32;
+  c.train.eval_batch_size = 64;
+  c.probes.enabled = false;
+  return c;
+}
+
+// Runs steps [first, last) on consecutive batches of the training set; returns the allocations.
+std::size_t allocations_during_steps(Trainer& trainer, const Dataset& train, std::size_t first,
+                                     std::size_t last) {
+  std::vector<std::uint32_t> indices(train.size());
+  std::iota(indices.begin(), indices.end(), std::uint32_t{0});
+  const std::size_t batch = trainer.config().train.batch_size;
+  const std::size_t batches = train.size() / batch;
+  test::reset_allocation_count();
+  for (std::size_t step = first; step < last; ++step) {
+    const std::size_t b = step % batches;
+    const StepResult result =
+        trainer.train_step({indices.data() + b * batch, batch}, step, 1, 0.01);
+    if (!result.finite) ADD_FAILURE() << "step " << step << " diverged";
+  }
+  return test::allocation_count();
+}
+
+TEST(TrainingStepAllocations, TheCounterSeesAllocations) {
+  volatile std::size_t n = 10;
+  test::reset_allocation_count();
+  std::vector<float> v(n);
+  Matrix<float> m(n, n);  // over-aligned storage
+  EXPECT_EQ(test::allocation_count(), 2u);
+  EXPECT_EQ(v.size() + m.size(), 110u);
+}
+
+TEST(TrainingStepAllocations, NoneAfterWarmUpWithoutProbes) {
+  struct Case {
+    const char* activation;
+    const char* optimizer;
+    ClipMode clip;
+  };
+  for (const Case& c :
+       {Case{"relu", "sgd", ClipMode::kNone}, Case{"gelu", "adam", ClipMode::kNorm},
+        Case{"tanh", "adamw", ClipMode::kValue}, Case{"relu", "sgd", ClipMode::kLayerNorm},
+        Case{"prelu", "sgd", ClipMode::kNone}, Case{"rrelu", "adam", ClipMode::kNone},
+        Case{"swiglu", "sgd", ClipMode::kNorm}, Case{"mish", "sgd", ClipMode::kNone}}) {
+    SCOPED_TRACE(std::string(c.activation) + " " + c.optimizer + " clip " +
+                 std::string(clip_mode_name(c.clip)));
+    ExperimentConfig config = tiny_config();
+    config.model.activation = {c.activation, {}};
+    config.optimizer.name = c.optimizer;
+    if (config.optimizer.name != "sgd") config.optimizer.momentum = 0;
+    config.clip.mode = c.clip;
+    const DataSplits data = load_data(config.data, config.seed);
+    Trainer trainer(config, data);
+    allocations_during_steps(trainer, data.train, 0, 2);  // warm-up: first-use buffers
+    EXPECT_EQ(allocations_during_steps(trainer, data.train, 2, 60), 0u);
+  }
+}
+
+// The layers of model.layers: dropout (its mask), batchnorm (running statistics, column sums),
+// layernorm, residual blocks with either norm, trained with AdaBelief.
+TEST(TrainingStepAllocations, NoneAfterWarmUpWithAnExplicitLayerList) {
+  ExperimentConfig config = tiny_config();
+  YAML::Node root;
+  root["model"]["layers"] = YAML::Load(
+      "[{linear: 32}, batchnorm, relu, {dropout: 0.3}, {residual: {activation: gelu}}, "
+      "{residual: {activation: swiglu, norm: batchnorm}}, layernorm]");
+  config.model.layers = parse_config(root, "test").model.layers;
+  config.optimizer.name = "adabelief";
+  config.optimizer.momentum = 0;
+  const DataSplits data = load_data(config.data, config.seed);
+  Trainer trainer(config, data);
+  allocations_during_steps(trainer, data.train, 0, 2);  // warm-up: first-use buffers
+  EXPECT_EQ(allocations_during_steps(trainer, data.train, 2, 60), 0u);
+}
+
+TEST(TrainingStepAllocations, WithProbesOnlyProbeStepsAllocate) {
+  ExperimentConfig config = tiny_config();
+  config.probes.enabled = true;  // at the default frequency: every 100 steps
+  config.probes.probe_set_size = 200;
+  ASSERT_EQ(config.probes.every_steps, 100u);
+  const DataSplits data = load_data(config.data, config.seed);
+  Trainer trainer(config, data);
+  allocations_during_steps(trainer, data.train, 0, 2);  // step 0 probes
+  EXPECT_EQ(allocations_during_steps(trainer, data.train, 2, 100), 0u);
+  // The probe step appends its rows to the probe table (and so does allocate: the counter works).
+  EXPECT_GT(allocations_during_steps(trainer, data.train, 100, 101), 0u);
+  EXPECT_EQ(allocations_during_steps(trainer, data.train, 101, 200), 0u);
+}
+
+}  // namespace
+}  // namespace actlab
