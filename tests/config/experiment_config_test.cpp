@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "actlab/core/error.hpp"
+#include "support/golden.hpp"
 
 namespace actlab {
 namespace {
@@ -153,6 +154,176 @@ TEST(ExperimentConfig, BadOverrides) {
 TEST(ExperimentConfig, MissingFileAndEmptyFile) {
   EXPECT_THROW(load_config("/nonexistent/x.yaml"), ConfigError);
   expect_contains(error_for(""), "the configuration is empty");
+}
+
+// ---------------------------------------------------------------------------------------------
+// model.layers
+
+TEST(ExperimentConfig, LayerListIsRead) {
+  const auto path = write_config(R"(
+model:
+  activation: tanh
+  layers:
+    - {linear: 256}
+    - {batchnorm: {}}
+    - relu
+    - {activation: {name: leaky_relu, alpha: 0.2}}
+    - {dropout: 0.5}
+    - {residual: {width: 256, activation: gelu, norm: layernorm}}
+    - {linear: {width: 64}}
+    - {layernorm: {eps: 1.0e-3, affine: false}}
+    - activation
+    - {prelu: {per_unit: true}}
+    - dropout
+    - {batchnorm: {momentum: 0.05}}
+    - residual
+    - {residual: {norm: {batchnorm: {momentum: 0.2}}}}
+    - {residual: {norm: none, activation: {name: elu, alpha: 0.5}}}
+)");
+  const ExperimentConfig c = load_config(path);
+  ASSERT_TRUE(c.model.layers.has_value());
+  const auto& l = *c.model.layers;
+  ASSERT_EQ(l.size(), 15u);
+  using Kind = LayerSpec::Kind;
+  EXPECT_EQ(l[0].kind, Kind::kLinear);
+  EXPECT_EQ(l[0].width, 256u);
+  EXPECT_EQ(l[1].kind, Kind::kNorm);
+  EXPECT_EQ(l[1].norm.kind, NormKind::kBatchNorm);
+  EXPECT_DOUBLE_EQ(l[1].norm.momentum, 0.1);  // PyTorch's defaults
+  EXPECT_DOUBLE_EQ(l[1].norm.eps, 1e-5);
+  EXPECT_TRUE(l[1].norm.affine);
+  EXPECT_EQ(l[2].kind, Kind::kActivation);
+  EXPECT_EQ(l[2].activation.name, "relu");
+  EXPECT_EQ(l[3].activation.name, "leaky_relu");
+  EXPECT_EQ(l[3].activation.params, (std::vector<std::pair<std::string, double>>{{"alpha", 0.2}}));
+  EXPECT_EQ(l[4].kind, Kind::kDropout);
+  EXPECT_DOUBLE_EQ(l[4].dropout, 0.5);
+  EXPECT_EQ(l[5].kind, Kind::kResidual);
+  EXPECT_EQ(l[5].width, 256u);
+  EXPECT_EQ(l[5].activation.name, "gelu");
+  EXPECT_EQ(l[5].norm.kind, NormKind::kLayerNorm);
+  EXPECT_EQ(l[6].width, 64u);
+  EXPECT_EQ(l[7].norm.kind, NormKind::kLayerNorm);
+  EXPECT_DOUBLE_EQ(l[7].norm.eps, 1e-3);
+  EXPECT_FALSE(l[7].norm.affine);
+  EXPECT_EQ(l[8].activation.name, "tanh");  // bare `activation`: model.activation
+  EXPECT_EQ(l[9].activation.name, "prelu");
+  EXPECT_EQ(l[9].activation.params, (std::vector<std::pair<std::string, double>>{{"per_unit", 1}}));
+  EXPECT_DOUBLE_EQ(l[10].dropout, 0.5);  // bare `dropout`: PyTorch's p
+  EXPECT_DOUBLE_EQ(l[11].norm.momentum, 0.05);
+  EXPECT_EQ(l[12].activation.name, "tanh");  // a bare residual: model.activation, layernorm
+  EXPECT_EQ(l[12].norm.kind, NormKind::kLayerNorm);
+  EXPECT_EQ(l[12].width, 0u);
+  EXPECT_EQ(l[13].norm.kind, NormKind::kBatchNorm);
+  EXPECT_DOUBLE_EQ(l[13].norm.momentum, 0.2);
+  EXPECT_EQ(l[14].norm.kind, NormKind::kNone);
+  EXPECT_EQ(l[14].activation.name, "elu");
+
+  // The resolved form writes the list back and parses to the same configuration.
+  const YAML::Node resolved = to_yaml(c);
+  EXPECT_FALSE(resolved["model"]["hidden"].IsDefined());
+  const ExperimentConfig again = parse_config(resolved, "resolved");
+  EXPECT_EQ(YAML::Dump(to_yaml(again)), YAML::Dump(resolved));
+  ASSERT_EQ(again.model.layers->size(), 15u);
+  EXPECT_EQ((*again.model.layers)[8].activation.name, "tanh");
+}
+
+TEST(ExperimentConfig, BareActivationEntriesFollowModelActivationOverrides) {
+  const auto path = write_config("model:\n  layers: [{linear: 8}, activation, {residual: {}}]\n");
+  const ExperimentConfig c = load_config(path, {"model.activation=gelu"});
+  EXPECT_EQ((*c.model.layers)[1].activation.name, "gelu");
+  EXPECT_EQ((*c.model.layers)[2].activation.name, "gelu");
+  // An empty list is allowed: the output Linear alone.
+  EXPECT_TRUE(load_config(write_config("model: {layers: []}\n")).model.layers->empty());
+  EXPECT_FALSE(load_config(write_config("model: {hidden: [4]}\n")).model.layers.has_value());
+}
+
+TEST(ExperimentConfig, LayersAndHiddenTogetherAreAnError) {
+  const std::string message = error_for("model:\n  hidden: [16]\n  layers: [{linear: 16}, relu]\n");
+  expect_contains(message, "LayersAndHiddenTogetherAreAnError.yaml:2:11: model.hidden");
+  expect_contains(message, "not both");
+}
+
+TEST(ExperimentConfig, BadLayerEntriesAreLocated) {
+  const std::string unknown = error_for("model:\n  layers:\n    - {linear: 8}\n    - rleu\n");
+  expect_contains(unknown, ":4:7: model.layers[1]: unknown layer 'rleu' (did you mean 'relu'?)");
+  expect_contains(unknown, "linear, activation, dropout, batchnorm, layernorm, residual");
+  expect_contains(error_for("model:\n  layers:\n    - {batchnrom: {}}\n"),
+                  ":3:8: model.layers[0]: unknown layer 'batchnrom' (did you mean 'batchnorm'?)");
+  expect_contains(error_for("model: {layers: [linear]}\n"),
+                  "model.layers[0].linear: a linear layer needs its width");
+  expect_contains(error_for("model: {layers: [{linear: 0}]}\n"),
+                  "model.layers[0].linear: a layer width must be between 1");
+  expect_contains(error_for("model: {layers: [{linear: wide}]}\n"), "expected a width");
+  expect_contains(error_for("model: {layers: [{linear: {widht: 3}}]}\n"), "needs its width");
+  expect_contains(error_for("model:\n  layers:\n    - {dropout: 1.5}\n"),
+                  ":3:17: model.layers[0].dropout: p must be in [0, 1]");
+  expect_contains(error_for("model: {layers: [{dropout: {rate: 0.2}}]}\n"),
+                  "model.layers[0].dropout.rate: unknown key");
+  expect_contains(error_for("model: {layers: [{batchnorm: {momentum: 2}}]}\n"),
+                  "model.layers[0].batchnorm.momentum: must be in [0, 1]");
+  expect_contains(error_for("model: {layers: [{layernorm: {momentum: 0.1}}]}\n"),
+                  "model.layers[0].layernorm.momentum: unknown key");
+  expect_contains(error_for("model: {layers: [{batchnorm: 3}]}\n"), "expected options");
+  expect_contains(error_for("model: {layers: [{linear: 4, relu: {}}]}\n"),
+                  "model.layers[0]: expected one layer");
+  expect_contains(error_for("model: {layers: {linear: 4}}\n"),
+                  "model.layers: expected a list of layers");
+  expect_contains(error_for("model: {layers: [{leaky_relu: {alhpa: 0.2}}]}\n"), "alhpa");
+  expect_contains(error_for("model: {layers: [{activation: {name: elu, alpha: -1}}]}\n"),
+                  "model.layers[0].activation");
+}
+
+TEST(ExperimentConfig, LayerWidthsAreCheckedWhenKnown) {
+  expect_contains(
+      error_for("model:\n  layers:\n    - {linear: 8}\n    - {residual: {width: 16}}\n"),
+      ":4:26: model.layers[1].residual.width: the block keeps its input's width, 8");
+  expect_contains(error_for("model:\n  layers:\n    - {linear: 7}\n    - glu\n"),
+                  ":4:7: model.layers[1]: glu halves its input, which must then have an even "
+                  "number of units; it gets 7");
+  // 6 → glu → 3 units, odd: a residual block with glu inside cannot halve them.
+  expect_contains(error_for("model: {layers: [{linear: 6}, glu, {residual: {activation: glu}}]}\n"),
+                  "the block's width is 3");
+  expect_contains(error_for("model: {layers: [{residual: {norm: groupnorm}}]}\n"),
+                  "model.layers[0].residual.norm: unknown norm 'groupnorm'");
+  expect_contains(error_for("model: {layers: [{residual: {widht: 3}}]}\n"),
+                  "model.layers[0].residual.widht: unknown key");
+}
+
+// The README's layer-list example stays valid, and builds a network (784 inputs, 10 classes).
+TEST(ExperimentConfig, TheLayersExampleConfigLoadsAndBuilds) {
+  const ExperimentConfig c = load_config(test::test_path("../configs/layers.yaml"));
+  ASSERT_TRUE(c.model.layers.has_value());
+  EXPECT_EQ(c.optimizer.name, "adabelief");
+  MlpSpec spec;
+  spec.layers = c.model.layers;
+  spec.activation = c.model.activation;
+  const auto network = build_mlp<float>(spec);
+  EXPECT_EQ(network.layer_count(), c.model.layers->size() + 1);
+  EXPECT_EQ(network.output_size(), 10u);
+}
+
+TEST(ExperimentConfig, AdaBeliefAndItsEps) {
+  const ExperimentConfig c = load_config(write_config("optimizer: {name: adabelief}\n"));
+  EXPECT_EQ(c.optimizer.name, "adabelief");
+  EXPECT_FALSE(c.optimizer.eps.has_value());
+  EXPECT_EQ(to_yaml(c)["optimizer"]["eps"].as<double>(), 1e-16);  // resolved: the default
+  const ExperimentConfig a = load_config(write_config("optimizer: {name: adam}\n"));
+  EXPECT_EQ(to_yaml(a)["optimizer"]["eps"].as<double>(), 1e-8);
+  const ExperimentConfig e =
+      load_config(write_config("optimizer: {name: adabelief, eps: 1e-12}\n"));
+  EXPECT_EQ(*e.optimizer.eps, 1e-12);
+  expect_contains(error_for("optimizer: {name: adabelief, eps: 0}\n"),
+                  "optimizer.eps: must be positive");
+}
+
+TEST(ExperimentConfig, Mnist10kHoldsOutAThousandForValidationByDefault) {
+  EXPECT_EQ(load_config(write_config("data: {dataset: mnist-10k}\n")).data.validation_size, 1000u);
+  EXPECT_EQ(load_config(write_config("data: {dataset: fashion-mnist}\n")).data.validation_size,
+            5000u);
+  EXPECT_EQ(load_config(write_config("data: {dataset: mnist-10k, validation_size: 0}\n"))
+                .data.validation_size,
+            0u);
 }
 
 }  // namespace

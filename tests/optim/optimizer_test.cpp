@@ -61,6 +61,17 @@ OptimizerConfig adam(const std::string& name, std::optional<double> weight_decay
   return config;
 }
 
+OptimizerConfig adabelief(std::optional<double> weight_decay = {}, double beta1 = 0.9,
+                          double beta2 = 0.999, std::optional<double> eps = {}) {
+  OptimizerConfig config;
+  config.name = "adabelief";
+  config.weight_decay = weight_decay;
+  config.beta1 = beta1;
+  config.beta2 = beta2;
+  config.eps = eps;
+  return config;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Hand-computed values.
 
@@ -122,6 +133,46 @@ TEST(Adam, DefaultWeightDecayIsZeroForAdamAndDecoupledHundredthForAdamW) {
   EXPECT_NEAR(p[1], -1.996002, 2e-7);
 }
 
+TEST(AdaBelief, FirstStepMovesEachParameterByTheLearningRateOverPointNine) {
+  // t = 1: m = 0.1·g, the belief g - m = 0.9·g, s = 0.001·0.81·g² + eps; bias-corrected,
+  // m̂ = g and ŝ = 0.81·g² (+ 1e-13), so p ← p - lr·g/(0.9·|g|): a step of lr/0.9 against the sign
+  // of g (Adam's is lr: its second moment is g², not (0.9 g)²). With lr = 0.009 the step is 0.01.
+  auto optimizer = make_optimizer(adabelief(), 2);
+  std::vector<float> p{1.0f, -0.5f};
+  optimizer->step(p, std::vector<float>{0.1f, -0.2f}, 0.009);
+  EXPECT_NEAR(p[0], 0.99, 1e-7);
+  EXPECT_NEAR(p[1], -0.49, 1e-7);
+  // s keeps the eps added in place (the package's exp_avg_var.add_(eps)): 0.00081·0.01 + 1e-16.
+  EXPECT_NEAR(optimizer->state_buffers()[1].second[0], 8.1e-6, 1e-11);
+}
+
+TEST(AdaBelief, ConstantGradientsGrowTheStepWhileTheBeliefShrinks) {
+  // With g constant, g - m_t = 0.9^t·g shrinks, so ŝ falls and the step lr·m̂/√ŝ grows: the
+  // second step is lr/√(0.00146529/0.001999) = lr/0.856160... (by hand: s₂ = 0.999·0.00081·g² +
+  // 0.001·0.6561·g², m̂₂ = g). AdaBelief's "large step when the gradient is believed".
+  auto optimizer = make_optimizer(adabelief(), 1);
+  std::vector<float> p{0.0f};
+  optimizer->step(p, std::vector<float>{1.0f}, 0.01);
+  const float after_first = p[0];
+  optimizer->step(p, std::vector<float>{1.0f}, 0.01);
+  EXPECT_NEAR(after_first, -0.01 / 0.9, 1e-8);
+  EXPECT_NEAR(p[0] - after_first, -0.01 / std::sqrt(0.00146529 / 0.001999), 1e-8);
+}
+
+TEST(AdaBelief, DefaultsAreThePackagesAndDecayIsDecoupled) {
+  // eps 1e-16 unless given (adam's 1e-8 otherwise); weight decay 0; with g = 0 the update is
+  // 0/(√eps·... + eps) = 0, so only a configured decay moves p: p·(1 - lr·wd).
+  EXPECT_EQ(default_eps("adabelief"), 1e-16);
+  EXPECT_EQ(default_eps("adam"), 1e-8);
+  const std::vector<float> zero{0.0f, 0.0f};
+  std::vector<float> p{1.0f, -2.0f};
+  make_optimizer(adabelief(), 2)->step(p, zero, 0.1);
+  EXPECT_EQ(p, (std::vector<float>{1.0f, -2.0f}));
+  make_optimizer(adabelief(0.5), 2)->step(p, zero, 0.1);
+  EXPECT_NEAR(p[0], 0.95, 1e-7);
+  EXPECT_NEAR(p[1], -1.9, 1e-7);
+}
+
 TEST(Sgd, DefaultWeightDecayIsZero) {
   auto optimizer = make_optimizer(sgd(0.9), 1);
   std::vector<float> p{3.0f};
@@ -137,6 +188,11 @@ TEST(Sgd, DefaultWeightDecayIsZero) {
 //   if μ ≠ 0: b_t ← g_t if t = 1 else μ b_{t-1} + (1 - τ) g_t
 //             g_t ← g_t + μ b_t if nesterov else b_t
 //   θ_t ← θ_{t-1} - γ g_t
+// AdaBelief, from Algorithm 2 of Zhuang et al. 2020 with the adabelief-pytorch 0.2.0 details
+// (decoupled decay; eps added to s_t in place; rectify off):
+//        θ_t ← θ_{t-1} - γ λ θ_{t-1}
+//        m_t ← β1 m_{t-1} + (1 - β1) g_t,   s_t ← β2 s_{t-1} + (1 - β2) (g_t - m_t)² + ε
+//        m̂_t ← m_t / (1 - β1^t),  ŝ_t ← s_t / (1 - β2^t),  θ_t ← θ_t - γ m̂_t / (√ŝ_t + ε)
 // Adam:  if λ ≠ 0: g_t ← g_t + λ θ_{t-1}
 // AdamW: θ_t ← θ_{t-1} - γ λ θ_{t-1}
 // both:  m_t ← β1 m_{t-1} + (1 - β1) g_t,   v_t ← β2 v_{t-1} + (1 - β2) g_t²
@@ -160,13 +216,23 @@ class ReferenceOptimizer {
         theta[i] -= gamma * g;
         continue;
       }
+      if (c_.name == "adabelief") {
+        const double eps = c_.eps.value_or(1e-16);
+        theta[i] -= gamma * lambda_ * theta[i];
+        m_[i] = c_.beta1 * m_[i] + (1 - c_.beta1) * g;
+        v_[i] = c_.beta2 * v_[i] + (1 - c_.beta2) * (g - m_[i]) * (g - m_[i]) + eps;
+        const double m_hat = m_[i] / (1 - std::pow(c_.beta1, t_));
+        const double s_hat = v_[i] / (1 - std::pow(c_.beta2, t_));
+        theta[i] -= gamma * m_hat / (std::sqrt(s_hat) + eps);
+        continue;
+      }
       if (c_.name == "adam" && lambda_ != 0) g += lambda_ * theta[i];
       if (c_.name == "adamw") theta[i] -= gamma * lambda_ * theta[i];
       m_[i] = c_.beta1 * m_[i] + (1 - c_.beta1) * g;
       v_[i] = c_.beta2 * v_[i] + (1 - c_.beta2) * g * g;
       const double m_hat = m_[i] / (1 - std::pow(c_.beta1, t_));
       const double v_hat = v_[i] / (1 - std::pow(c_.beta2, t_));
-      theta[i] -= gamma * m_hat / (std::sqrt(v_hat) + c_.eps);
+      theta[i] -= gamma * m_hat / (std::sqrt(v_hat) + c_.eps.value_or(1e-8));
     }
   }
 
@@ -235,6 +301,11 @@ TEST_P(Trajectory, MatchesPyTorch) {
 // 1.13.1+dfsg-4) with, per case, p = Parameter(tensor(kStart, dtype=float32)), the optimizer built
 // with only the listed non-default arguments, and for each step: group["lr"] = lr, p.grad = g,
 // step(). Printed with repr(float(x)). The tests never need torch.
+// The adabelief cases: adabelief-pytorch is not packaged for Debian, so its 0.2.0 step (rectify
+// off) was transcribed operation by operation into torch float32 tensors (p.mul_(1 - lr·wd);
+// exp_avg.mul_(β1).add_(g, alpha=1-β1); r = g - exp_avg; exp_avg_var.mul_(β2).addcmul_(r, r,
+// value=1-β2); denom = (exp_avg_var.add_(eps).sqrt() / sqrt(bc2)).add_(eps);
+// p.addcdiv_(exp_avg, denom, value=-lr/bc1)) and run the same way.
 const std::vector<TrajectoryCase> kTrajectoryCases{
     {"sgd", sgd(), {1.0135000944137573, -0.5049999952316284, 0.23199999332427979}},
     {"sgd_momentum", sgd(0.9), {0.9995319247245789, -0.49110397696495056, 0.23050600290298462}},
@@ -258,6 +329,13 @@ const std::vector<TrajectoryCase> kTrajectoryCases{
     {"adamw_weight_decay",
      adam("adamw", 0.1),
      {0.8622065782546997, -0.4068419337272644, 0.1592726707458496}},
+    {"adabelief", adabelief(), {0.8709233403205872, -0.4085509777069092, 0.15412570536136627}},
+    {"adabelief_weight_decay",
+     adabelief(0.1),
+     {0.8466221690177917, -0.3971673250198364, 0.14919069409370422}},
+    {"adabelief_betas_eps",
+     adabelief({}, 0.5, 0.9, 1e-8),
+     {0.8270125389099121, -0.42634889483451843, 0.10195256769657135}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Optimizers, Trajectory, ::testing::ValuesIn(kTrajectoryCases),
@@ -313,10 +391,10 @@ TEST_P(EveryOptimizer, RejectsBuffersOfTheWrongLength) {
 
 INSTANTIATE_TEST_SUITE_P(Optimizers, EveryOptimizer,
                          ::testing::Values(sgd(), sgd(0.9), sgd(0.9, 0, true), adam("adam"),
-                                           adam("adamw")));
+                                           adam("adamw"), adabelief()));
 
 TEST(Optimizer, NamesAndStateBuffers) {
-  EXPECT_EQ(optimizer_names(), (std::vector<std::string>{"sgd", "adam", "adamw"}));
+  EXPECT_EQ(optimizer_names(), (std::vector<std::string>{"sgd", "adam", "adamw", "adabelief"}));
   EXPECT_EQ(make_optimizer(sgd(), 4)->name(), "sgd");
   EXPECT_TRUE(make_optimizer(sgd(), 4)->state_buffers().empty());  // plain SGD keeps no state
   auto momentum = make_optimizer(sgd(0.5), 4);
@@ -332,6 +410,11 @@ TEST(Optimizer, NamesAndStateBuffers) {
     EXPECT_EQ(buffers[1].first, "exp_avg_sq");
     EXPECT_EQ(buffers[1].second.size(), 4u);
   }
+  auto belief = make_optimizer(adabelief(), 4);
+  EXPECT_EQ(belief->name(), "adabelief");
+  ASSERT_EQ(belief->state_buffers().size(), 2u);
+  EXPECT_EQ(belief->state_buffers()[0].first, "exp_avg");
+  EXPECT_EQ(belief->state_buffers()[1].first, "exp_avg_var");
 }
 
 TEST(Optimizer, RejectsInvalidConfigurations) {
@@ -364,6 +447,9 @@ TEST(Optimizer, RejectsInvalidConfigurations) {
   rejects(adam("adamw", {}, 0.9, 1.0));                            // beta2 = 1
   rejects(adam("adam", {}, 0.9, 0.999, 0.0));                      // eps = 0
   rejects(adam("adam", {}, 0.9, 0.999, -1e-8));                    // eps < 0
+  rejects(adabelief({}, 1.0));                                     // beta1 = 1
+  rejects(adabelief({}, 0.9, 0.999, 0.0));                         // eps = 0
+  rejects(adabelief(-0.1));                                        // negative weight decay
   EXPECT_NO_THROW(make_optimizer(adam("adam", {}, 0.0, 0.0), 3));  // betas of 0 are valid
 }
 

@@ -4,11 +4,14 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "actlab/data/batch.hpp"
 #include "actlab/nn/activation.hpp"
 #include "actlab/nn/linear.hpp"
+#include "actlab/nn/mlp.hpp"
+#include "actlab/nn/residual_block.hpp"
 #include "actlab/nn/softmax_cross_entropy.hpp"
 
 namespace actlab {
@@ -171,6 +174,114 @@ TEST(Probes, SaturationOfSigmoidOnConstructedInputs) {
   EXPECT_DOUBLE_EQ(rows.at({0, "1", "saturated_fraction"}), 5.0 / 8.0);
   EXPECT_DOUBLE_EQ(rows.at({0, "1", "units_saturated_99"}), 0.5);
   EXPECT_DOUBLE_EQ(rows.at({0, "1", "dead_fraction"}), 0.0);  // sigmoid has no dead zone
+}
+
+// ‖m‖₂ over all elements, in double.
+double l2(MatrixView<const float> m) {
+  double sum = 0;
+  for (std::size_t i = 0; i < m.size(); ++i)
+    sum += double(m.data[i]) * m.data[i];
+  return std::sqrt(sum);
+}
+
+LayerSpec entry(LayerSpec::Kind kind, std::size_t width = 0, const std::string& activation = "",
+                NormKind norm = NormKind::kNone) {
+  LayerSpec s;
+  s.kind = kind;
+  s.width = width;
+  s.activation = {activation.empty() ? "relu" : activation, {}};
+  s.norm.kind = norm;
+  return s;
+}
+
+// model.layers = [linear 5, residual(no norm, relu)]: depths 1 (Linear), 2 (block), 3 (output).
+// The first Linear is set as in network_with_two_dead_units, so the block's relu sees -1 on units
+// 1 and 3 for every input: exactly 2/5 of the block's units are dead, reported at depth 2.
+TEST(Probes, ResidualBlockLinearAndActivationAreMeasuredAtTheBlocksDepth) {
+  MlpSpec spec;
+  spec.inputs = 4;
+  spec.outputs = 3;
+  spec.layers = std::vector<LayerSpec>{entry(LayerSpec::Kind::kLinear, 5),
+                                       entry(LayerSpec::Kind::kResidual, 0, "relu")};
+  Sequential<float> net = build_mlp<float>(spec);
+  Rng rng(1);
+  net.initialize(rng);
+  auto& first = dynamic_cast<Linear<float>&>(net.layer(0));
+  for (std::size_t j = 0; j < 5; ++j) {
+    const bool dead = j == 1 || j == 3;
+    for (std::size_t i = 0; i < 4; ++i)
+      first.weight()(j, i) = dead ? 0.0f : 0.1f;
+    first.bias()(0, j) = dead ? -1.0f : 0.5f;
+  }
+  const Dataset data = random_dataset(32, 4, 5);
+  ProbeConfig config;
+  config.probe_set_size = 16;
+  Probes probes(config, net, data, Normalizer{}, 1, "res");
+  EXPECT_EQ(probes.hidden_layers(), 1u);  // the block's relu
+  net.plan(16);
+  probes.measure(0, 0);
+
+  Matrix<float> x(16, 4), dlogits(16, 3);
+  std::vector<std::int32_t> labels(16);
+  std::vector<std::uint32_t> idx(16);
+  for (std::uint32_t i = 0; i < 16; ++i)
+    idx[i] = i;
+  gather_batch(data, idx, Normalizer{}, x.view(), labels);
+  net.zero_grad();
+  softmax_cross_entropy<float>(net.forward(x.view(), {.training = true}), labels, 0.0,
+                               dlogits.view());
+  net.backward(dlogits.view());
+  std::vector<double> norms;
+  for (const auto& p : net.named_parameters())
+    norms.push_back(l2(p.grad));
+  probes.observe_gradients(0, 1, norms, 1.0, false, 16);
+
+  const auto rows = parse(probes.csv());
+  EXPECT_DOUBLE_EQ(rows.at({0, "2", "dead_fraction"}), 2.0 / 5.0);
+  EXPECT_DOUBLE_EQ(rows.at({0, "2", "saturated_fraction"}), 2.0 / 5.0);
+  const auto& named = net.named_parameters();
+  ASSERT_EQ(named[2].name, "1.residual.linear.weight");
+  EXPECT_NEAR(rows.at({0, "2", "weight_norm"}), l2(named[2].value), 1e-6);
+  EXPECT_NEAR(rows.at({0, "2", "grad_norm_weight"}), norms[2], 1e-6 * norms[2]);
+  EXPECT_NEAR(rows.at({0, "2", "grad_norm_bias"}), norms[3], 1e-6 * norms[3]);
+  EXPECT_NEAR(rows.at({0, "3", "grad_norm_weight"}), norms[4], 1e-6 * norms[4]);
+  EXPECT_NEAR(rows.at({0, "", "vanishing_ratio"}), norms[0] / norms[4], 1e-6);
+  // The first Linear has no activation of its own in this list: no activation rows at depth 1.
+  EXPECT_EQ(rows.count({0, "1", "dead_fraction"}), 0u);
+  EXPECT_EQ(rows.count({0, "1", "grad_norm_weight"}), 1u);
+}
+
+// Depth is the position in the list: norms and dropout get no rows, Linear and activation layers
+// get theirs at their own positions, and the output Linear is one past the list.
+TEST(Probes, LayerListDepthsArePositionsInTheList) {
+  MlpSpec spec;
+  spec.inputs = 4;
+  spec.outputs = 3;
+  spec.layers =
+      std::vector<LayerSpec>{entry(LayerSpec::Kind::kLinear, 6),
+                             entry(LayerSpec::Kind::kNorm, 0, "", NormKind::kBatchNorm),
+                             entry(LayerSpec::Kind::kActivation, 0, "tanh"),
+                             entry(LayerSpec::Kind::kDropout),
+                             entry(LayerSpec::Kind::kResidual, 0, "gelu", NormKind::kLayerNorm),
+                             entry(LayerSpec::Kind::kLinear, 5),
+                             entry(LayerSpec::Kind::kActivation, 0, "relu")};
+  Sequential<float> net = build_mlp<float>(spec);
+  Rng rng(2);
+  net.initialize(rng);
+  const Dataset data = random_dataset(40, 4, 6);
+  ProbeConfig config;
+  config.probe_set_size = 20;
+  Probes probes(config, net, data, Normalizer{}, 1, "list");
+  net.plan(20);
+  probes.measure(0, 0);
+  std::set<std::string> weight_depths, activation_depths;
+  for (const auto& [key, value] : parse(probes.csv())) {
+    if (std::get<2>(key) == "weight_norm") weight_depths.insert(std::get<1>(key));
+    if (std::get<2>(key) == "activation_std") activation_depths.insert(std::get<1>(key));
+  }
+  EXPECT_EQ(weight_depths, (std::set<std::string>{"1", "5", "6", "8"}));
+  EXPECT_EQ(activation_depths, (std::set<std::string>{"3", "5", "7"}));
+  EXPECT_EQ(probes.hidden_layers(), 3u);
 }
 
 }  // namespace

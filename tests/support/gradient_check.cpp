@@ -32,7 +32,20 @@ GradientCheckResult check_layer_gradients(Layer<double>& layer,
     offset += s.rows * s.cols;
   }
   layer.bind_parameters(value_views, grad_views);
+  // State (BatchNorm's running statistics): not differentiated, but it must exist.
+  std::size_t state_total = 0;
+  for (const auto& s : layer.state_shapes())
+    state_total += s.rows * s.cols;
+  Matrix<double> state(1, std::max<std::size_t>(state_total, 1));
+  std::vector<MatrixView<double>> state_views;
+  offset = 0;
+  for (const auto& s : layer.state_shapes()) {
+    state_views.push_back({state.data() + offset, s.rows, s.cols});
+    offset += s.rows * s.cols;
+  }
+  if (!state_views.empty()) layer.bind_state(state_views);
   layer.initialize(rng);
+  if (options.prepare) options.prepare(layer, rng);
 
   Matrix<double> x(batch, in), y(batch, out), weights(batch, out), dx(batch, in);
   for (std::size_t i = 0; i < x.size(); ++i)

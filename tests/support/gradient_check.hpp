@@ -17,6 +17,9 @@ struct GradientCheckOptions {
   bool training = false;  // forward mode used (a stochastic layer must then be deterministic)
   // Draws one input value; default N(0, 1). Lets a test keep inputs away from kinks.
   std::function<double(Rng&)> input = [](Rng& rng) { return rng.normal(); };
+  // Runs after initialisation, before the check: e.g. sets parameters away from their initial
+  // values, or moves BatchNorm's running statistics by training forwards.
+  std::function<void(Layer<double>&, Rng&)> prepare = nullptr;
 };
 
 struct GradientCheckResult {
@@ -25,7 +28,8 @@ struct GradientCheckResult {
   std::size_t parameters_checked = 0;
 };
 
-// Binds the layer to fresh parameter buffers, initialises it with `seed`, and runs the check.
+// Binds the layer to fresh parameter (and state) buffers, initialises it with `seed`, and runs
+// the check.
 GradientCheckResult check_layer_gradients(Layer<double>& layer,
                                           const GradientCheckOptions& options = {});
 

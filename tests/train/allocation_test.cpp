@@ -83,6 +83,23 @@ TEST(TrainingStepAllocations, NoneAfterWarmUpWithoutProbes) {
   }
 }
 
+// The layers of model.layers: dropout (its mask), batchnorm (running statistics, column sums),
+// layernorm, residual blocks with either norm, trained with AdaBelief.
+TEST(TrainingStepAllocations, NoneAfterWarmUpWithAnExplicitLayerList) {
+  ExperimentConfig config = tiny_config();
+  YAML::Node root;
+  root["model"]["layers"] = YAML::Load(
+      "[{linear: 32}, batchnorm, relu, {dropout: 0.3}, {residual: {activation: gelu}}, "
+      "{residual: {activation: swiglu, norm: batchnorm}}, layernorm]");
+  config.model.layers = parse_config(root, "test").model.layers;
+  config.optimizer.name = "adabelief";
+  config.optimizer.momentum = 0;
+  const DataSplits data = load_data(config.data, config.seed);
+  Trainer trainer(config, data);
+  allocations_during_steps(trainer, data.train, 0, 2);  // warm-up: first-use buffers
+  EXPECT_EQ(allocations_during_steps(trainer, data.train, 2, 60), 0u);
+}
+
 TEST(TrainingStepAllocations, WithProbesOnlyProbeStepsAllocate) {
   ExperimentConfig config = tiny_config();
   config.probes.enabled = true;  // at the default frequency: every 100 steps

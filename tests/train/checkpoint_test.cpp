@@ -25,6 +25,8 @@ Checkpoint sample_checkpoint() {
   // Values whose bits must survive: negative zero, a denormal, the largest float, NaN.
   c.parameters = {1.5f, -0.0f, std::numeric_limits<float>::denorm_min(),
                   std::numeric_limits<float>::max(), std::nanf("")};
+  c.network_state = {{"1.batchnorm.running_mean", {0.5f, -2.0f}},
+                     {"1.batchnorm.running_var", {1.0f, 0.25f}}};
   c.optimizer_steps = 91;
   c.optimizer_state = {{"exp_avg", {0.25f, -1.0f, 0.0f, 3.0f, 2.0f}},
                        {"exp_avg_sq", {1e-8f, 2.0f, 3.0f, 4.0f, 5.0f}}};
@@ -80,6 +82,7 @@ TEST(Checkpoint, RoundTripKeepsEveryBit) {
   EXPECT_EQ(r.elapsed_seconds, c.elapsed_seconds);
   ASSERT_EQ(r.parameters.size(), c.parameters.size());
   EXPECT_EQ(std::memcmp(r.parameters.data(), c.parameters.data(), c.parameters.size() * 4), 0);
+  EXPECT_EQ(r.network_state, c.network_state);
   EXPECT_EQ(r.optimizer_steps, c.optimizer_steps);
   EXPECT_EQ(r.optimizer_state, c.optimizer_state);
   EXPECT_EQ(r.layer_rng, c.layer_rng);
@@ -149,7 +152,9 @@ TEST(Checkpoint, ForeignFilesAndOtherVersionsAreRefused) {
   std::string future = bytes;
   const std::uint32_t version = kCheckpointVersion + 1;
   std::memcpy(future.data() + 8, &version, 4);
-  EXPECT_NE(refusal(future, "future.bin").find("format version 2; this actlab reads version 1"),
+  EXPECT_NE(refusal(future, "future.bin")
+                .find("format version " + std::to_string(kCheckpointVersion + 1) +
+                      "; this actlab reads version " + std::to_string(kCheckpointVersion)),
             std::string::npos);
 }
 

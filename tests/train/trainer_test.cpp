@@ -7,8 +7,10 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
+#include <tuple>
 
 #include "actlab/core/error.hpp"
 #include "actlab/train/checkpoint.hpp"
@@ -160,6 +162,133 @@ TEST(Trainer, MetricsFileHasOneJsonObjectPerEpoch) {
   }
 }
 
+// The tiny configuration with an explicit layer list that uses every new layer.
+ExperimentConfig tiny_layers_config() {
+  ExperimentConfig c = tiny_config();
+  const std::string yaml = R"(
+- {linear: 32}
+- batchnorm
+- relu
+- {dropout: 0.2}
+- {residual: {activation: gelu, norm: layernorm}}
+- {residual: {activation: tanh, norm: batchnorm}}
+- layernorm
+)";
+  YAML::Node root;
+  root["model"]["layers"] = YAML::Load(yaml);
+  c.model.layers = parse_config(root, "test").model.layers;
+  return c;
+}
+
+// (step, layer, metric) -> value of a probes.csv, without the epoch column.
+std::map<std::tuple<std::string, std::string, std::string>, double> probe_rows(
+    const std::filesystem::path& file) {
+  std::map<std::tuple<std::string, std::string, std::string>, double> rows;
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    std::string field;
+    while (std::getline(ss, field, ','))
+      f.push_back(field);
+    if (f.size() == 5) f.push_back("");
+    rows[{f[1], f[3], f[4]}] = std::stod(f[5]);
+  }
+  return rows;
+}
+
+// train.epochs 0 measures the initial network exactly as step 0 of a training run does: every
+// step-0 probe row (activations, dead units, weight and gradient norms, ...) is bit-identical,
+// except the update ratio, which needs an update. It writes probes.csv, one metrics line (epoch 0)
+// and a summary with the initial evaluation.
+TEST(Trainer, InitOnlyRunGivesTheStepZeroProbesOfATrainingRun) {
+  ExperimentConfig config = tiny_layers_config();
+  config.probes.every_steps = 0;
+  const DataSplits data = load_data(config.data, config.seed);
+
+  ExperimentConfig init_only = config;
+  init_only.train.epochs = 0;
+  RunOutput initial_output(fresh_dir("init_only"));
+  Trainer initial(init_only, data);
+  const RunResult initial_result = initial.run(&initial_output);
+  ASSERT_EQ(initial_result.status, RunStatus::kCompleted);
+  EXPECT_EQ(initial_result.steps, 0u);
+  EXPECT_TRUE(initial_result.epochs.empty());
+  ASSERT_TRUE(initial_result.initial.has_value());
+
+  config.train.epochs = 1;
+  RunOutput trained_output(fresh_dir("one_epoch"));
+  Trainer trained(config, data);
+  ASSERT_EQ(trained.run(&trained_output).status, RunStatus::kCompleted);
+
+  const auto first = probe_rows(initial_output.path("probes.csv"));
+  const auto second = probe_rows(trained_output.path("probes.csv"));
+  std::size_t compared = 0;
+  for (const auto& [key, value] : second) {
+    if (std::get<0>(key) != "0" || std::get<2>(key) == "update_ratio") continue;
+    ASSERT_TRUE(first.count(key)) << std::get<1>(key) << " " << std::get<2>(key);
+    EXPECT_EQ(first.at(key), value) << std::get<1>(key) << " " << std::get<2>(key);
+    ++compared;
+  }
+  EXPECT_GT(compared, 40u);
+  EXPECT_TRUE(first.count({"0", "1", "grad_norm_weight"}));
+  EXPECT_TRUE(first.count({"0", "5", "dead_fraction"}));  // inside the first residual block
+
+  const auto lines = metrics_without_timing(initial_output.path("metrics.jsonl"));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["epoch"], 0);
+  EXPECT_EQ(lines[0]["step"], 0);
+  // Ten balanced-ish classes and a freshly initialised network: the loss is near ln 10.
+  EXPECT_NEAR(lines[0]["test_loss"].get<double>(), std::log(10.0), 1.0);
+  const nlohmann::json summary = initial_result.summary();
+  EXPECT_EQ(summary["epochs_completed"], 0);
+  EXPECT_EQ(summary["initial"]["test_accuracy"], lines[0]["test_accuracy"]);
+  // Nothing was updated: the parameters are the initial ones of the training run's network too.
+  Trainer fresh(config, data);
+  const auto a = initial.network().parameters(), b = fresh.network().parameters();
+  EXPECT_TRUE(std::equal(a.begin(), a.end(), b.begin()));
+}
+
+// Every new layer in one network, AdaBelief as the optimizer: it learns the tiny data set.
+TEST(Trainer, LayerListNetworkWithAdaBeliefLearnsTheTinyDataSet) {
+  ExperimentConfig config = tiny_layers_config();
+  config.optimizer.name = "adabelief";
+  config.optimizer.learning_rate = 3e-3;
+  const DataSplits data = load_data(config.data, config.seed);
+  Trainer trainer(config, data);
+  const RunResult result = trainer.run();
+  ASSERT_EQ(result.status, RunStatus::kCompleted) << result.message;
+  EXPECT_LT(result.epochs.back().train_loss, 0.5 * result.epochs.front().train_loss);
+  EXPECT_GT(result.epochs.back().test.accuracy, 0.8);  // chance is 0.1
+  // BatchNorm's running statistics moved during training (they start at 0 and 1).
+  const auto state = trainer.network().state();
+  ASSERT_FALSE(state.empty());
+  EXPECT_TRUE(std::any_of(state.begin(), state.begin() + 32, [](float m) { return m != 0.0f; }));
+  // Norm parameters are not reported as activation parameters ("weight"/"bias" in any part).
+  for (const auto& [name, value] : result.epochs.back().activation_parameters)
+    ADD_FAILURE() << "unexpected activation parameter " << name;
+}
+
+// BatchNorm cannot train on a batch of one row; a configuration whose last batch would hold one
+// example is rejected before training (500 training examples, batches of 499).
+TEST(Trainer, BatchNormRejectsABatchOfOneUpFront) {
+  ExperimentConfig config = tiny_layers_config();
+  config.train.batch_size = 499;
+  const DataSplits data = load_data(config.data, config.seed);
+  try {
+    Trainer trainer(config, data);
+    ADD_FAILURE() << "accepted a batch of one example with batchnorm";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("batchnorm needs at least 2"), std::string::npos)
+        << e.what();
+  }
+  config.model.layers->erase(config.model.layers->begin() + 1);  // no batchnorm layer ...
+  config.model.layers->erase(config.model.layers->begin() + 4);  // ... nor block
+  EXPECT_NO_THROW(Trainer(config, data));
+}
+
 std::string read_text(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   std::ostringstream s;
@@ -214,10 +343,13 @@ nlohmann::json summary_without_timing(const RunResult& result) {
 
 class TrainerResume : public ::testing::TestWithParam<std::string> {};
 
+// "layers": the layer list with batchnorm (running statistics: network state, saved with the
+// parameters), dropout (the layer random stream) and residual blocks, trained with AdaBelief.
 TEST_P(TrainerResume, AResumedRunEndsBitIdenticalToAnUninterruptedOne) {
-  ExperimentConfig config = tiny_config();
-  config.optimizer.name = GetParam();
+  ExperimentConfig config = GetParam() == "layers" ? tiny_layers_config() : tiny_config();
+  config.optimizer.name = GetParam() == "layers" ? "adabelief" : GetParam();
   if (GetParam() == "adam") config.optimizer.learning_rate = 0.002;
+  if (GetParam() == "layers") config.optimizer.learning_rate = 0.003;
   config.probes.every_steps = 3;  // measurements inside epochs too
   config.probes.probe_set_size = 100;
   config.schedule.name = "cosine";  // the learning rate depends on the global step
@@ -257,7 +389,7 @@ TEST_P(TrainerResume, AResumedRunEndsBitIdenticalToAnUninterruptedOne) {
   EXPECT_TRUE(std::equal(p.begin(), p.end(), whole_parameters.begin(), whole_parameters.end()));
 }
 
-INSTANTIATE_TEST_SUITE_P(Optimizers, TrainerResume, ::testing::Values("sgd", "adam"));
+INSTANTIATE_TEST_SUITE_P(Optimizers, TrainerResume, ::testing::Values("sgd", "adam", "layers"));
 
 TEST(Trainer, ResumeRefusesResultFilesThatDoNotMatchTheCheckpoint) {
   const ExperimentConfig config = tiny_config();

@@ -12,6 +12,7 @@
 #include "actlab/data/dataset.hpp"
 #include "actlab/nn/activation.hpp"
 #include "actlab/nn/initializer.hpp"
+#include "actlab/nn/mlp.hpp"
 #include "actlab/optim/optimizer.hpp"
 #include "actlab/optim/schedule.hpp"
 #include "actlab/probes/probes.hpp"
@@ -21,9 +22,13 @@ namespace actlab {
 
 struct ModelConfig {
   std::vector<std::size_t> hidden = {256, 256};
+  // The activation of the `hidden` form, and the default of the list form's bare `activation`
+  // entries and residual blocks.
   ActivationConfig activation;
   InitializerSpec init;
   double bias_init = 0.0;
+  // model.layers, the explicit list (README "Model layers"); when set, `hidden` is not used.
+  std::optional<std::vector<LayerSpec>> layers;
 };
 
 enum class ClipMode { kNone, kNorm, kValue, kLayerNorm };

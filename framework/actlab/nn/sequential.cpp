@@ -5,7 +5,7 @@
 namespace actlab {
 
 template <typename T>
-void Sequential<T>::add(std::unique_ptr<Layer<T>> layer) {
+void Sequential<T>::add(std::unique_ptr<Layer<T>> layer, std::size_t depth) {
   if (finalized_) throw std::logic_error("Sequential::add after finalize");
   if (!layers_.empty() && layers_.back()->output_size() != layer->input_size())
     throw std::logic_error("layer " + std::to_string(layers_.size()) + " (" + layer->kind() +
@@ -13,6 +13,7 @@ void Sequential<T>::add(std::unique_ptr<Layer<T>> layer) {
                            " inputs but the previous layer gives " +
                            std::to_string(layers_.back()->output_size()));
   layers_.push_back(std::move(layer));
+  depths_.push_back(depth);
 }
 
 template <typename T>
@@ -40,6 +41,26 @@ void Sequential<T>::finalize() {
       offset += shape.rows * shape.cols;
     }
     layers_[i]->bind_parameters(values, grads);
+  }
+
+  std::size_t state_total = 0;
+  for (const auto& layer : layers_)
+    for (const auto& shape : layer->state_shapes())
+      state_total += shape.rows * shape.cols;
+  state_.resize(1, state_total);
+  state_.fill(T{0});
+  named_state_.clear();
+  offset = 0;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    std::vector<MatrixView<T>> views;
+    for (const auto& shape : layers_[i]->state_shapes()) {
+      MatrixView<T> view{state_.data() + offset, shape.rows, shape.cols};
+      views.push_back(view);
+      named_state_.push_back(
+          {std::to_string(i) + "." + layers_[i]->kind() + "." + shape.name, i, shape.name, view});
+      offset += shape.rows * shape.cols;
+    }
+    if (!views.empty()) layers_[i]->bind_state(views);
   }
   finalized_ = true;
 }
@@ -96,6 +117,14 @@ void Sequential<T>::backward(MatrixView<const T> doutput) {
   last.resize(rows, doutput.cols);
   if (last.data() != doutput.data)
     std::copy(doutput.data, doutput.data + doutput.size(), last.data());
+}
+
+template <typename T>
+std::vector<std::pair<std::string, std::span<T>>> Sequential<T>::state_buffers() {
+  std::vector<std::pair<std::string, std::span<T>>> buffers;
+  for (const auto& s : named_state_)
+    buffers.emplace_back(s.name, std::span<T>(s.value.data, s.value.size()));
+  return buffers;
 }
 
 template <typename T>

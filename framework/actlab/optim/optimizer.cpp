@@ -5,6 +5,7 @@
 
 #include "actlab/core/error.hpp"
 #include "actlab/core/text.hpp"
+#include "actlab/optim/adabelief.hpp"
 #include "actlab/optim/adam.hpp"
 #include "actlab/optim/sgd.hpp"
 
@@ -32,14 +33,18 @@ void require_beta(const OptimizerConfig& config, std::string_view key, double va
 }  // namespace
 
 std::vector<std::string> optimizer_names() {
-  return {"sgd", "adam", "adamw"};
+  return {"sgd", "adam", "adamw", "adabelief"};
+}
+
+double default_eps(std::string_view optimizer) {
+  return optimizer == "adabelief" ? 1e-16 : 1e-8;
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config,
                                           std::size_t parameter_count) {
   const bool sgd = config.name == "sgd", adam = config.name == "adam",
-             adamw = config.name == "adamw";
-  if (!sgd && !adam && !adamw)
+             adamw = config.name == "adamw", adabelief = config.name == "adabelief";
+  if (!sgd && !adam && !adamw && !adabelief)
     throw ConfigError(unknown_name_message("optimizer", config.name, optimizer_names()));
 
   // The checks torch.optim's constructors make.
@@ -60,11 +65,13 @@ std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config,
   }
   require_beta(config, "beta1", config.beta1);
   require_beta(config, "beta2", config.beta2);
-  if (!(config.eps > 0) || std::isinf(config.eps))
-    reject(config, "eps", "> 0 and finite", config.eps);
+  const double eps = config.eps.value_or(default_eps(config.name));
+  if (!(eps > 0) || std::isinf(eps)) reject(config, "eps", "> 0 and finite", eps);
+  if (adabelief)
+    return std::make_unique<AdaBelief>(config.beta1, config.beta2, eps, weight_decay,
+                                       parameter_count);
   return std::make_unique<Adam>(adamw ? Adam::WeightDecay::kDecoupled : Adam::WeightDecay::kL2,
-                                config.beta1, config.beta2, config.eps, weight_decay,
-                                parameter_count);
+                                config.beta1, config.beta2, eps, weight_decay, parameter_count);
 }
 
 }  // namespace actlab

@@ -14,15 +14,21 @@
 namespace actlab {
 
 struct OptimizerConfig {
-  std::string name = "sgd";     // "sgd", "adam", "adamw"
+  std::string name = "sgd";     // "sgd", "adam", "adamw", "adabelief"
   double learning_rate = 0.01;  // base lr; the schedule scales it and passes the result to step()
   double momentum = 0.0, dampening = 0.0;  // sgd
   bool nesterov = false;                   // sgd; needs momentum > 0 and dampening 0
   // Unset means the optimizer's PyTorch default: sgd 0, adam 0 (L2: wd·p added to the gradient),
-  // adamw 0.01 (decoupled: p *= 1 - lr·wd before the Adam update).
+  // adamw 0.01 (decoupled: p *= 1 - lr·wd before the Adam update), adabelief 0 (decoupled).
   std::optional<double> weight_decay;
-  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam, adamw
+  double beta1 = 0.9, beta2 = 0.999;  // adam, adamw, adabelief
+  // Unset means the optimizer's default: 1e-8 for adam and adamw, 1e-16 for adabelief (whose eps
+  // is added to a variance, not to a standard deviation: eps_adabelief ≈ eps_adam²).
+  std::optional<double> eps;
 };
+
+// The eps an optimizer uses when the config leaves it unset (see OptimizerConfig::eps).
+double default_eps(std::string_view optimizer);
 
 class Optimizer {
  public:

@@ -11,6 +11,7 @@
 #include "actlab/core/rng.hpp"
 #include "actlab/data/batch.hpp"
 #include "actlab/nn/activation.hpp"
+#include "actlab/nn/residual_block.hpp"
 #include "actlab/probes/layer_statistics.hpp"
 
 namespace actlab {
@@ -58,29 +59,51 @@ Probes::Probes(const ProbeConfig& config, Sequential<float>& network, const Data
   std::vector<std::int32_t> labels(n);
   gather_batch(train, {all.data(), n}, normalizer, probe_x_.view(), labels);
 
-  // Number the Linear layers 1..L and attach each activation layer to the Linear before it.
+  // A Linear (or a residual block's Linear) gets weight and gradient rows; an activation layer
+  // (or a residual block's activation) gets activation rows. Depths come from the network; an
+  // untagged network numbers its Linear layers 1..L, each activation sharing the number of the
+  // Linear before it.
   const auto& params = network.named_parameters();
+  auto add_linear = [&](std::size_t i, std::size_t depth, const std::string& prefix) {
+    LinearTap tap{i, depth};
+    for (std::size_t p = 0; p < params.size(); ++p) {
+      if (params[p].layer_index != i) continue;
+      if (params[p].tensor == prefix + "weight") tap.weight_param = p;
+      if (params[p].tensor == prefix + "bias") tap.bias_param = p;
+    }
+    linear_.push_back(tap);
+  };
+  auto add_hidden = [&](std::size_t i, std::size_t depth, bool inside_block) {
+    HiddenTap tap;
+    tap.depth = depth;
+    tap.layer_index = i;
+    tap.inside_block = inside_block;
+    hidden_.push_back(tap);
+    HiddenTap& added = hidden_.back();
+    const Layer<float>& activation = observed_layer(added);
+    added.parameter_free = activation.parameter_shapes().empty();
+    for (const auto& info : activation_registry())
+      if (info.name == activation.kind()) {
+        added.has_dead_zone = !info.properties.dead_zone.empty();
+        added.elementwise = info.elementwise;
+      }
+  };
+  const auto names = activation_names();
+  std::size_t linear_count = 0;
   for (std::size_t i = 0; i < network.layer_count(); ++i) {
     const Layer<float>& layer = network.layer(i);
-    if (layer.kind() == "linear") {
-      LinearTap tap{i};
-      for (std::size_t p = 0; p < params.size(); ++p) {
-        if (params[p].layer_index != i) continue;
-        if (params[p].tensor == "weight") tap.weight_param = p;
-        if (params[p].tensor == "bias") tap.bias_param = p;
-      }
-      linear_.push_back(tap);
-    } else if (!linear_.empty()) {
-      HiddenTap tap;
-      tap.depth = linear_.size();
-      tap.layer_index = i;
-      tap.parameter_free = layer.parameter_shapes().empty();
-      for (const auto& info : activation_registry())
-        if (info.name == layer.kind()) {
-          tap.has_dead_zone = !info.properties.dead_zone.empty();
-          tap.elementwise = info.elementwise;
-        }
-      hidden_.push_back(tap);
+    const std::size_t tagged = network.layer_depth(i);
+    const std::string kind = layer.kind();
+    if (kind == "linear") {
+      ++linear_count;
+      add_linear(i, tagged ? tagged : linear_count, "");
+    } else if (kind == "residual") {
+      ++linear_count;
+      add_linear(i, tagged ? tagged : linear_count, "linear.");
+      add_hidden(i, tagged ? tagged : linear_count, true);
+    } else if (std::find(names.begin(), names.end(), kind) != names.end() &&
+               (tagged != 0 || linear_count > 0)) {
+      add_hidden(i, tagged ? tagged : linear_count, false);
     }
   }
   epoch_weight_norm_sum_.assign(linear_.size(), 0);
@@ -121,6 +144,21 @@ double Probes::max_abs_derivative(const Layer<float>& layer) const {
   return max > 0 ? max : 1.0;
 }
 
+const Layer<float>& Probes::observed_layer(const HiddenTap& tap) const {
+  if (tap.inside_block)
+    return dynamic_cast<const ResidualBlock<float>&>(network_.layer(tap.layer_index)).activation();
+  return network_.layer(tap.layer_index);
+}
+
+Probes::Observed Probes::observe(const HiddenTap& tap) const {
+  if (tap.inside_block) {
+    const auto& block = dynamic_cast<const ResidualBlock<float>&>(network_.layer(tap.layer_index));
+    return {block.activation(), block.activation_input(), block.activation_output()};
+  }
+  return {network_.layer(tap.layer_index), network_.layer_input(tap.layer_index),
+          network_.layer_output(tap.layer_index)};
+}
+
 void Probes::measure(std::size_t step, std::size_t epoch) {
   if (!config_.enabled || step == last_measured_ || probe_x_.rows() == 0) return;
   last_measured_ = step;
@@ -128,12 +166,13 @@ void Probes::measure(std::size_t step, std::size_t epoch) {
 
   for (std::size_t l = 0; l < linear_.size(); ++l) {
     const auto& w = network_.named_parameters()[linear_[l].weight_param];
-    row(step, epoch, l + 1, "weight_norm", frobenius_norm(w.value));
+    row(step, epoch, linear_[l].depth, "weight_norm", frobenius_norm(w.value));
   }
   for (std::size_t h = 0; h < hidden_.size(); ++h) {
     HiddenTap& tap = hidden_[h];
-    const MatrixView<const float> z = network_.layer_input(tap.layer_index);
-    const MatrixView<const float> a = network_.layer_output(tap.layer_index);
+    const Observed observed = observe(tap);
+    const MatrixView<const float> z = observed.z;
+    const MatrixView<const float> a = observed.a;
     const std::size_t depth = tap.depth;
     const ActivationStatistics stats = activation_statistics(a, percentile_scratch_);
     row(step, epoch, depth, "activation_mean", stats.mean);
@@ -147,13 +186,13 @@ void Probes::measure(std::size_t step, std::size_t epoch) {
     if (!tap.elementwise) continue;  // gated / sampled layers: no per-unit derivative
     derivative_.resize(z.rows, z.cols);
     values_.resize(z.rows, z.cols);
-    network_.layer(tap.layer_index).elementwise_derivative(z, values_.view(), derivative_.view());
+    observed.layer.elementwise_derivative(z, values_.view(), derivative_.view());
     // A learnable slope or beta changes f', so its reference maximum is taken afresh each time;
     // that of an activation without parameters is fixed.
     if (tap.max_abs_derivative == 0 || !tap.parameter_free)
-      tap.max_abs_derivative = max_abs_derivative(network_.layer(tap.layer_index));
-    const SaturationStatistics sat = saturation(derivative_.view(), config_.saturation_epsilon,
-                                      tap.max_abs_derivative);
+      tap.max_abs_derivative = max_abs_derivative(observed.layer);
+    const SaturationStatistics sat =
+        saturation(derivative_.view(), config_.saturation_epsilon, tap.max_abs_derivative);
     row(step, epoch, depth, "saturated_fraction", sat.saturated_fraction);
     row(step, epoch, depth, "units_saturated_99", sat.units_mostly_saturated);
     last_saturated_[h] = sat.saturated_fraction;
@@ -194,13 +233,15 @@ void Probes::observe_gradients(std::size_t step, std::size_t epoch,
   std::vector<double> x, y;
   for (std::size_t l = 0; l < linear_.size(); ++l) {
     const double w = tensor_norms[linear_[l].weight_param];
-    row(step, epoch, l + 1, "grad_norm_weight", w);
-    row(step, epoch, l + 1, "grad_norm_bias", tensor_norms[linear_[l].bias_param]);
-    // ∂L/∂z_l is the gradient arriving at Linear l's output, Frobenius over the batch / √batch.
+    const std::size_t depth = linear_[l].depth;
+    row(step, epoch, depth, "grad_norm_weight", w);
+    row(step, epoch, depth, "grad_norm_bias", tensor_norms[linear_[l].bias_param]);
+    // ∂L/∂z_l is the gradient arriving at Linear l's output, Frobenius over the batch / √batch
+    // (in a residual block y = x + z, so it is the gradient arriving at the block's output).
     const double dz = frobenius_norm(network_.layer_output_grad(linear_[l].layer_index));
-    row(step, epoch, l + 1, "grad_norm_preactivation", dz / std::sqrt(static_cast<double>(batch)));
+    row(step, epoch, depth, "grad_norm_preactivation", dz / std::sqrt(static_cast<double>(batch)));
     if (w > 0) {
-      x.push_back(static_cast<double>(l + 1));
+      x.push_back(static_cast<double>(depth));
       y.push_back(std::log10(w));
     }
   }
@@ -233,7 +274,7 @@ void Probes::after_update(std::size_t step, std::size_t epoch) {
       delta += d * d;
       norm += static_cast<double>(before[i]) * before[i];
     }
-    row(step, epoch, l + 1, "update_ratio", norm > 0 ? std::sqrt(delta / norm) : kNaN);
+    row(step, epoch, linear_[l].depth, "update_ratio", norm > 0 ? std::sqrt(delta / norm) : kNaN);
   }
 }
 
@@ -245,11 +286,12 @@ ProbeEpochSummary Probes::end_epoch(std::size_t step, std::size_t epoch) {
   std::vector<double> x, y;
   for (std::size_t l = 0; l < linear_.size(); ++l) {
     const double mean = epoch_weight_norm_sum_[l] / steps;
-    row(step, epoch, l + 1, "grad_norm_weight_epoch_mean", mean);
-    row(step, epoch, l + 1, "grad_norm_weight_epoch_max", epoch_weight_norm_max_[l]);
+    const std::size_t depth = linear_[l].depth;
+    row(step, epoch, depth, "grad_norm_weight_epoch_mean", mean);
+    row(step, epoch, depth, "grad_norm_weight_epoch_max", epoch_weight_norm_max_[l]);
     summary.grad_norm_by_layer.push_back(mean);
     if (mean > 0) {
-      x.push_back(static_cast<double>(l + 1));
+      x.push_back(static_cast<double>(depth));
       y.push_back(std::log10(mean));
     }
   }
@@ -271,7 +313,15 @@ ProbeEpochSummary Probes::end_epoch(std::size_t step, std::size_t epoch) {
       last_saturated_.empty() ? 0.0 : saturated / static_cast<double>(last_saturated_.size());
 
   // One compact line, then the warnings a user would want.
-  std::string line = "probes: grad-norm L1..L" + std::to_string(linear_.size()) + ":";
+  // "L1..L3" when the Linear layers are at depths 1, 2, 3; else their depths, "L1,L4,L7".
+  bool consecutive = true;
+  std::string depths;
+  for (std::size_t l = 0; l < linear_.size(); ++l) {
+    consecutive = consecutive && linear_[l].depth == l + 1;
+    depths += (l ? ",L" : "L") + std::to_string(linear_[l].depth);
+  }
+  std::string line = "probes: grad-norm " +
+                     (consecutive ? "L1..L" + std::to_string(linear_.size()) : depths) + ":";
   for (double g : summary.grad_norm_by_layer)
     line += " " + short_number(g);
   line += " | dead:";
@@ -287,8 +337,8 @@ ProbeEpochSummary Probes::end_epoch(std::size_t step, std::size_t epoch) {
         spdlog::warn("epoch {}: layer {} has {} dead units (f'(z) = 0 on every probe sample)",
                      epoch, hidden_[h].depth, percent(last_dead_[h]));
     if (summary.vanishing_ratio < 1e-4)
-      spdlog::warn("epoch {}: vanishing gradients: ‖∂L/∂W_1‖ / ‖∂L/∂W_{}‖ = {:.2e}", epoch,
-                   linear_.size(), summary.vanishing_ratio);
+      spdlog::warn("epoch {}: vanishing gradients: ‖∂L/∂W_{}‖ / ‖∂L/∂W_{}‖ = {:.2e}", epoch,
+                   linear_.front().depth, linear_.back().depth, summary.vanishing_ratio);
     if (epoch_global_first_ > 0 && epoch_global_max_ >= 100 * epoch_global_first_)
       spdlog::warn("epoch {}: exploding gradients: the global norm grew from {:.3g} to {:.3g}",
                    epoch, epoch_global_first_, epoch_global_max_);

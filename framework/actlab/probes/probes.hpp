@@ -6,9 +6,17 @@
 // steps, when every buffer it overwrites is about to be rewritten anyway.
 //
 // Output is a tidy table, one measurement per row: run,step,epoch,layer,metric,value. `layer` is
-// the 1-based position of the Linear layer (its activation shares the number; the output layer is
-// the last); it is empty for network-wide metrics. "step" counts the optimizer updates made before
-// the measurement: step 0 is the initial network.
+// the layer's depth (Sequential::layer_depth, set by build_mlp): in a `hidden:` network the
+// number of the hidden layer (its Linear and activation share it; the output Linear is the last),
+// in a `layers:` network the 1-based position in the list (the output Linear is one more). A
+// network built without depths numbers its Linear layers 1..L and gives each activation the
+// number of the Linear before it. `layer` is empty for network-wide metrics. "step" counts the
+// optimizer updates made before the measurement: step 0 is the initial network.
+//
+// Which layers are measured: every Linear (weights and gradients), including the one inside a
+// residual block; every activation layer (activations, dead units, saturation), including the
+// one inside a residual block (measured on Norm(x), the input it sees). Dropout and
+// normalisation layers get no rows of their own.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -77,12 +85,14 @@ class Probes {
 
  private:
   struct LinearTap {
-    std::size_t layer_index;                       // in the network
+    std::size_t layer_index;  // in the network (a linear layer, or a residual block)
+    std::size_t depth;        // the `layer` column
     std::size_t weight_param = 0, bias_param = 0;  // indices into named_parameters()
   };
   struct HiddenTap {
-    std::size_t depth;        // 1-based Linear number
-    std::size_t layer_index;  // the activation layer in the network
+    std::size_t depth;          // the `layer` column
+    std::size_t layer_index;    // the activation layer in the network, or the residual block
+    bool inside_block = false;  // the activation inside the residual block at layer_index
     bool has_dead_zone = false;
     bool elementwise = false;
     bool parameter_free = false;    // f' never changes: its maximum is computed once
@@ -93,6 +103,13 @@ class Probes {
   void row(std::size_t step, std::size_t epoch, std::size_t depth, const char* metric,
            double value);
   double max_abs_derivative(const Layer<float>& layer) const;
+  // The activation layer a tap observes, with what it saw (z) and gave (a) in the last forward.
+  struct Observed {
+    const Layer<float>& layer;
+    MatrixView<const float> z, a;
+  };
+  Observed observe(const HiddenTap& tap) const;  // after a forward only
+  const Layer<float>& observed_layer(const HiddenTap& tap) const;
 
   ProbeConfig config_;
   Sequential<float>& network_;

@@ -114,6 +114,11 @@ std::string serialize_checkpoint(const Checkpoint& c) {
   payload.put(c.step);
   payload.put(c.elapsed_seconds);
   payload.put_array(c.parameters);
+  payload.put(static_cast<std::uint32_t>(c.network_state.size()));
+  for (const auto& [name, values] : c.network_state) {
+    payload.put_string(name);
+    payload.put_array(values);
+  }
   payload.put(c.optimizer_steps);
   payload.put(static_cast<std::uint32_t>(c.optimizer_state.size()));
   for (const auto& [name, values] : c.optimizer_state) {
@@ -185,6 +190,11 @@ Checkpoint deserialize_checkpoint(std::string_view bytes, const std::filesystem:
   c.step = in.get<std::uint64_t>("step");
   c.elapsed_seconds = in.get<double>("elapsed seconds");
   c.parameters = in.get_array<float>("parameters");
+  const auto states = in.get<std::uint32_t>("network state count");
+  for (std::uint32_t i = 0; i < states; ++i) {
+    std::string name = in.get_string("network state name");
+    c.network_state.emplace_back(std::move(name), in.get_array<float>("network state"));
+  }
   c.optimizer_steps = in.get<std::uint64_t>("optimizer steps");
   const auto buffers = in.get<std::uint32_t>("optimizer state count");
   for (std::uint32_t i = 0; i < buffers; ++i) {

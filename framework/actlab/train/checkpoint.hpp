@@ -14,6 +14,8 @@
 //     string      training configuration it was written for (training_fingerprint)
 //     u64 epoch, u64 step, f64 elapsed seconds
 //     u64 n, f32[n]                       parameters: the network's flat buffer
+//     u32 s, s × {string name, u64 n, f32[n]}   network state (Sequential::state_buffers():
+//                                         batchnorm's running_mean, running_var; 0 without)
 //     u64 optimizer steps
 //     u32 k, k × {string name, u64 n, f32[n]}   optimizer state buffers (momentum_buffer; exp_avg,
 //     ...) u64[4]                              layer RNG state (xoshiro256**: dropout, rrelu,
@@ -36,7 +38,8 @@
 
 namespace actlab {
 
-inline constexpr std::uint32_t kCheckpointVersion = 1;
+// 2: the network state (batchnorm's running statistics) after the parameters.
+inline constexpr std::uint32_t kCheckpointVersion = 2;
 
 // The length and CRC-32 of the first `bytes` of a file.
 struct FilePrefix {
@@ -51,6 +54,7 @@ struct Checkpoint {
   std::uint64_t step = 0;   // optimizer steps taken
   double elapsed_seconds = 0;
   std::vector<float> parameters;
+  std::vector<std::pair<std::string, std::vector<float>>> network_state;
   std::uint64_t optimizer_steps = 0;
   std::vector<std::pair<std::string, std::vector<float>>> optimizer_state;
   Rng::State layer_rng{};

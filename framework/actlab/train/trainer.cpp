@@ -49,6 +49,7 @@ MlpSpec mlp_spec(const ExperimentConfig& config, const DataSplits& data) {
   spec.activation = config.model.activation;
   spec.init = config.model.init;
   spec.bias_init = config.model.bias_init;
+  spec.layers = config.model.layers;
   return spec;
 }
 
@@ -62,6 +63,24 @@ LossResult output_loss(MatrixView<const float> logits, std::span<const std::int3
 
 // decision_grid.csv: 200 × 200 cells, fine enough for smooth region borders in the report.
 constexpr std::size_t kDecisionGridResolution = 200;
+// BatchNorm, as PyTorch's, cannot train on a batch of one row; say so before training starts
+// rather than at the last batch of the first epoch.
+void check_batch_statistics(const MlpSpec& spec, std::size_t train_size, std::size_t batch) {
+  if (!uses_batch_statistics(spec) || train_size == 0) return;
+  if (batch == 1 || train_size % batch == 1)
+    throw ConfigError(
+        "train.batch_size: batchnorm needs at least 2 examples per training batch, "
+        "but with " +
+        std::to_string(train_size) + " training examples and " + "batches of " +
+        std::to_string(batch) + " one batch holds a single " +
+        "example; change train.batch_size or data.train_subset");
+}
+
+// "alpha", "activation.beta": a learnable activation parameter; "weight", "norm.bias" are not.
+bool is_activation_parameter(const std::string& tensor) {
+  const std::string last = tensor.substr(tensor.rfind('.') + 1);
+  return last != "weight" && last != "bias";
+}
 
 }  // namespace
 
@@ -179,6 +198,7 @@ nlohmann::json RunResult::summary() const {
   j["steps"] = steps;
   if (!message.empty()) j["message"] = message;
   j["seconds"] = seconds;
+  if (initial) j["initial"] = initial->to_json();
   j["stopped_early"] = stopped_early;
   if (early_stopping)
     j["early_stopping"] = {{"best_epoch", early_stopping->best_epoch},
@@ -226,6 +246,7 @@ Trainer::Trainer(const ExperimentConfig& config, const DataSplits& data)
     throw ConfigError(
         "train.label_smoothing applies to softmax cross-entropy (3 or more classes); "
         "two-class data trains one logit with binary cross-entropy");
+  check_batch_statistics(mlp_spec(config, data), data.train.size(), batch_size_);
   Rng init_rng = Rng::stream(config.seed, kInitStream);
   network_.initialize(init_rng);
   if (config.probes.enabled)
@@ -263,6 +284,62 @@ Evaluation Trainer::evaluate(const Dataset& data) {
   }
   result.loss = loss_sum / static_cast<double>(data.size());
   result.accuracy = static_cast<double>(correct) / static_cast<double>(data.size());
+  return result;
+}
+
+// The initial network, as "epoch 0": evaluation first (batchnorm's running statistics are still
+// their initial values), then the step-0 probes, with the gradient of the batch that step 0 of a
+// training run would use (the first of epoch 1's order, the same dropout draws): the rows equal
+// the step-0 rows of a training run with the same configuration, update ratios aside.
+RunResult Trainer::run_initial(RunOutput* output) {
+  const auto start = Clock::now();
+  RunResult result;
+  EpochMetrics metrics;  // epoch 0, step 0
+  metrics.learning_rate = config_.optimizer.learning_rate;
+  if (probes_) probes_->measure(0, 0);
+  metrics.validation = evaluate(data_.validation);
+  metrics.test = evaluate(data_.test);
+
+  const std::size_t n = data_.train.size();
+  metrics.train_loss = metrics.train_accuracy = kNaN;
+  if (n > 0) {
+    epoch_order(n, config_.seed, 1, order_);
+    const std::size_t rows = std::min(batch_size_, n);
+    MatrixView<float> x = x_.view().row_range(0, rows);
+    std::span<std::int32_t> labels(labels_.data(), rows);
+    gather_batch(data_.train, {order_.data(), rows}, data_.normalizer, x, labels);
+    network_.zero_grad();
+    MatrixView<float> logits = network_.forward(x, {.training = true, .rng = &layer_rng_});
+    MatrixView<float> dlogits = dlogits_.view().row_range(0, rows);
+    const LossResult loss =
+        softmax_cross_entropy<float>(logits, labels, config_.train.label_smoothing, dlogits);
+    network_.backward(dlogits);
+    const double grad_norm = gradient_norms();
+    // The first batch's loss and accuracy: what a training run's first step sees.
+    metrics.train_loss = loss.loss;
+    metrics.train_accuracy = static_cast<double>(loss.correct) / static_cast<double>(rows);
+    metrics.grad_norm_mean = metrics.grad_norm_max = grad_norm;
+    if (probes_) probes_->observe_gradients(0, 0, tensor_norms_, grad_norm, false, rows);
+  }
+  if (probes_) {
+    metrics.probes = probes_->end_epoch(0, 0);
+    if (output != nullptr) output->write_text("probes.csv", probes_->csv());
+  }
+  for (const auto& p : network_.named_parameters()) {
+    if (!is_activation_parameter(p.tensor)) continue;
+    double sum = 0;
+    for (std::size_t i = 0; i < p.value.size(); ++i)
+      sum += p.value.data[i];
+    metrics.activation_parameters.emplace_back(p.name, sum / static_cast<double>(p.value.size()));
+  }
+  spdlog::info(
+      "initial network · first batch loss {:.4f} · val loss {:.4f} acc {:.4f} · test loss "
+      "{:.4f} acc {:.4f} · |g| {:.3g}",
+      metrics.train_loss, metrics.validation.loss, metrics.validation.accuracy, metrics.test.loss,
+      metrics.test.accuracy, metrics.grad_norm_mean);
+  if (output != nullptr) output->append_metrics(metrics.to_json());
+  result.initial = std::move(metrics);
+  result.seconds = seconds_since(start);
   return result;
 }
 
@@ -346,6 +423,7 @@ StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size
 
 RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
   set_blas_threads(config_.threads);
+  if (config_.train.epochs == 0) return run_initial(output);
   const std::size_t n = data_.train.size();
   const std::size_t steps_per_epoch = (n + batch_size_ - 1) / batch_size_;
   const LearningRateSchedule schedule(config_.schedule, config_.optimizer.learning_rate,
@@ -424,7 +502,7 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
     metrics.validation = evaluate(data_.validation);
     metrics.test = evaluate(data_.test);
     for (const auto& p : network_.named_parameters()) {
-      if (p.tensor == "weight" || p.tensor == "bias") continue;
+      if (!is_activation_parameter(p.tensor)) continue;
       double sum = 0;
       for (std::size_t i = 0; i < p.value.size(); ++i)
         sum += p.value.data[i];
@@ -468,6 +546,9 @@ Checkpoint Trainer::checkpoint(std::size_t epoch, std::size_t step, double elaps
   c.elapsed_seconds = elapsed;
   const auto params = network_.parameters();
   c.parameters.assign(params.begin(), params.end());
+  for (const auto& state : network_.named_state())
+    c.network_state.emplace_back(
+        state.name, std::vector<float>(state.value.data, state.value.data + state.value.size()));
   c.optimizer_steps = optimizer_->steps();
   for (const auto& [name, buffer] : optimizer_->state_buffers())
     c.optimizer_state.emplace_back(name, std::vector<float>(buffer.begin(), buffer.end()));
@@ -504,9 +585,20 @@ void Trainer::resume_from(const Checkpoint& c, RunOutput& output) {
              buffers[i].first);
   if (probes_ && c.probes_dead_at_start.size() != probes_->hidden_layers())
     refuse("its probe state does not fit this network");
+  auto state = network_.state_buffers();
+  if (state.size() != c.network_state.size())
+    refuse("it holds " + std::to_string(c.network_state.size()) + " network state buffers, the " +
+           "network has " + std::to_string(state.size()));
+  for (std::size_t i = 0; i < state.size(); ++i)
+    if (state[i].first != c.network_state[i].first ||
+        state[i].second.size() != c.network_state[i].second.size())
+      refuse("network state " + c.network_state[i].first + " does not fit " + state[i].first);
 
   const RunOutput::Resumed files = output.resume(c);  // checks the files before changing anything
   std::copy(c.parameters.begin(), c.parameters.end(), params.begin());
+  for (std::size_t i = 0; i < state.size(); ++i)
+    std::copy(c.network_state[i].second.begin(), c.network_state[i].second.end(),
+              state[i].second.begin());
   for (std::size_t i = 0; i < buffers.size(); ++i)
     std::copy(c.optimizer_state[i].second.begin(), c.optimizer_state[i].second.end(),
               buffers[i].second.begin());

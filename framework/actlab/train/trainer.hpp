@@ -68,6 +68,9 @@ struct StepResult {
 struct RunResult {
   RunStatus status = RunStatus::kCompleted;
   std::vector<EpochMetrics> epochs;
+  // An init-only run (train.epochs: 0): the network as initialised, as "epoch 0" (see
+  // Trainer::run).
+  std::optional<EpochMetrics> initial;
   std::size_t steps = 0;
   std::string message;                    // why it stopped early, for diverged / interrupted runs
   double seconds = 0;                     // wall time, over every session of a resumed run
@@ -86,6 +89,8 @@ class Trainer {
   // Trains up to config.train.epochs epochs (fewer when early stopping ends it). With `output`,
   // commits every epoch to it (metrics.jsonl, probes.csv, log.txt, checkpoint.bin); stops after
   // the current step when `*stop` becomes true (status kInterrupted).
+  // With train.epochs 0 it only measures the initial network (RunResult::initial): evaluation,
+  // the step-0 probes, and the gradient of the first training batch, with no update.
   RunResult run(RunOutput* output = nullptr, const std::atomic<bool>* stop = nullptr);
 
   // Continues from `checkpoint`, taken at an epoch end of a run of the same configuration in
@@ -106,8 +111,12 @@ class Trainer {
   Evaluation evaluate(const Dataset& data);
   Sequential<float>& network() { return network_; }
   const ExperimentConfig& config() const { return config_; }
+  // The probes, when enabled (probes.csv's table so far).
+  const Probes* probes() const { return probes_ ? &*probes_ : nullptr; }
 
  private:
+  // train.epochs 0: see run().
+  RunResult run_initial(RunOutput* output);
   // Fills tensor_norms_ and returns the global L2 norm of all gradients.
   double gradient_norms();
   // Returns a description of the first non-finite gradient, or "" if all are finite.
