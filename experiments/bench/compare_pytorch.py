@@ -126,7 +126,8 @@ def main():
             results[w]["gemm_only"].append(a["gemm_only_samples_per_second"])
             results[w]["pytorch"].append(p)
             print(f"round {round_} {w}: actlab {a['samples_per_second']:.0f}, GEMM-only "
-                  f"{a['gemm_only_samples_per_second']:.0f}, PyTorch {p:.0f} samples/s", flush=True)
+                  f"{a['gemm_only_samples_per_second']:.0f}, PyTorch {p:.0f} samples/s "
+                  f"(load average {os.getloadavg()[0]:.2f})", flush=True)
 
     print()
     print("| workload | actlab samples/s | GEMM-only limit | actlab / limit | PyTorch samples/s "

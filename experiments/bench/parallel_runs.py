@@ -76,8 +76,8 @@ def main():
                 parallel = pair(args.actlab, w, args.epochs, True, scratch)
                 results[w]["1x2"].append(sequential)
                 results[w]["2x1"].append(parallel)
-                print(f"round {round_} {w}: 1x2 {sequential:.0f}, 2x1 {parallel:.0f} samples/s",
-                      flush=True)
+                print(f"round {round_} {w}: 1x2 {sequential:.0f}, 2x1 {parallel:.0f} samples/s "
+                      f"(load average {os.getloadavg()[0]:.2f})", flush=True)
     print()
     print("| workload | 1 run × 2 threads, samples/s | 2 runs × 1 thread, samples/s | 2×1 / 1×2 |")
     print("|---|---:|---:|---:|")
