@@ -70,7 +70,8 @@ class Reader {
     const auto n = get<std::uint64_t>(what);
     if (n > (bytes_.size() - at_) / sizeof(T)) fail(what);
     std::vector<T> values(n);
-    if (n > 0) std::memcpy(values.data(), bytes_.data() + at_, n * sizeof(T));  // data() may be null
+    if (n > 0)
+      std::memcpy(values.data(), bytes_.data() + at_, n * sizeof(T));  // data() may be null
     at_ += n * sizeof(T);
     return values;
   }

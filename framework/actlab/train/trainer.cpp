@@ -464,8 +464,8 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
       const std::size_t first = b * batch_size_;
       const std::size_t rows = std::min(batch_size_, n - first);
       if (b + 1 < steps_per_epoch)  // the next batch's rows arrive while this step computes
-        prefetch_batch(data_.train, {order_.data() + first + rows,
-                                     std::min(batch_size_, n - first - rows)});
+        prefetch_batch(data_.train,
+                       {order_.data() + first + rows, std::min(batch_size_, n - first - rows)});
       metrics.learning_rate = schedule.at(step);
       const StepResult outcome =
           train_step({order_.data() + first, rows}, step, epoch, metrics.learning_rate);
