@@ -113,9 +113,9 @@ TEST(TrainingStepAllocations, NoneAfterWarmUpWithAnExplicitLayerList) {
 
 TEST(TrainingStepAllocations, WithProbesOnlyProbeStepsAllocate) {
   ExperimentConfig config = tiny_config();
-  config.probes.enabled = true;  // at the default frequency: every 100 steps
+  config.probes.enabled = true;
   config.probes.probe_set_size = 200;
-  ASSERT_EQ(config.probes.every_steps, 100u);
+  config.probes.every_steps = 100;
   const DataSplits data = load_data(config.data, config.seed);
   Trainer trainer(config, data);
   allocations_during_steps(trainer, data.train, 0, 2);  // step 0 probes

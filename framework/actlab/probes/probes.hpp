@@ -29,7 +29,7 @@ namespace actlab {
 struct ProbeConfig {
   bool enabled = true;
   std::size_t probe_set_size = 1024;  // fixed training samples, drawn once from the seed
-  std::size_t every_steps = 100;      // also at step 0 and at each epoch end; 0 = only those
+  std::size_t every_steps = 200;      // also at step 0 and at each epoch end; 0 = only those
   double saturation_epsilon = 0.01;
   double dormant_tau = 0.025;
   bool warnings = true;
