@@ -135,7 +135,9 @@ int main(int argc, char** argv) {
   actlab::cli::ProbeInitOptions probe_init;
   CLI::App* probe_init_cmd = app.add_subcommand(
       "probe-init", "Probes of freshly initialised networks, one per seed (no training)");
-  probe_init_cmd->add_option("config", probe_init.config, "YAML configuration file")
+  probe_init_cmd
+      ->add_option("config", probe_init.config,
+                   "YAML configuration file; a study (sweep:) probes each cell in its own folder")
       ->required()
       ->check(CLI::ExistingFile);
   probe_init_cmd->add_option("--seeds", probe_init.seeds, "Number of networks (default 10)")
@@ -152,6 +154,11 @@ int main(int argc, char** argv) {
       ->add_option_function<int>(
           "--threads", [&](int threads) { probe_init.threads = threads; }, "BLAS threads")
       ->check(CLI::Range(1, 1024));
+  probe_init_cmd
+      ->add_option("--metrics", probe_init.metrics,
+                   "Per-layer metrics for the table's columns (default: grad_norm_weight, "
+                   "weight_norm, activation_std, dead_fraction, saturated_fraction)")
+      ->delimiter(',');
 
   try {
     app.parse(argc, argv);

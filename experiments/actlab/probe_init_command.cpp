@@ -3,14 +3,17 @@
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "actlab/config/experiment_config.hpp"
 #include "actlab/core/error.hpp"
 #include "actlab/data/dataset.hpp"
+#include "actlab/experiment/sweep.hpp"
 #include "actlab/train/run_output.hpp"
 #include "actlab/train/trainer.hpp"
 #include "run_command.hpp"
@@ -30,9 +33,9 @@ class QuietLog {
   spdlog::level::level_enum level_;
 };
 
-// The metrics of the terminal table, in its column order.
-const std::vector<std::string> kTableMetrics = {"grad_norm_weight", "weight_norm", "activation_std",
-                                                "dead_fraction", "saturated_fraction"};
+// The metrics of the terminal table by default (--metrics chooses others), in column order.
+const std::vector<std::string> kDefaultTableMetrics = {
+    "grad_norm_weight", "weight_norm", "activation_std", "dead_fraction", "saturated_fraction"};
 
 struct MeanStd {
   double mean = 0, std = 0;
@@ -62,25 +65,49 @@ std::string format(const MeanStd& m) {
 }
 
 // probes.csv's rows "run,step,epoch,layer,metric,value" with the seed inserted after the run; the
-// (layer, metric) values are collected for the table on the way.
+// (layer, metric) values are collected for the table on the way. The run may be a quoted field
+// holding commas (a study cell's id); the five fields after it never do, so they are split from
+// the right.
 void append_rows(const std::string& csv, std::uint64_t seed, std::string& out,
                  std::map<std::pair<std::string, std::string>, std::vector<double>>& values) {
   std::istringstream lines(csv);
   std::string line;
   std::getline(lines, line);  // header
   while (std::getline(lines, line)) {
-    const auto comma = line.find(',');
-    out += line.substr(0, comma) + "," + std::to_string(seed) + line.substr(comma) + "\n";
-    std::vector<std::string> fields;
-    std::stringstream ss(line);
-    std::string field;
-    while (std::getline(ss, field, ','))
-      fields.push_back(field);
-    if (fields.size() == 6) values[{fields[3], fields[4]}].push_back(std::stod(fields[5]));
+    std::array<std::size_t, 5> commas{};  // before step, epoch, layer, metric, value
+    std::size_t end = line.size();
+    bool complete = true;
+    for (std::size_t k = 5; k-- > 0 && complete;) {
+      end = end == 0 ? std::string::npos : line.rfind(',', end - 1);
+      complete = end != std::string::npos;
+      commas[k] = end;
+    }
+    if (!complete) continue;
+    out += line.substr(0, commas[0]) + "," + std::to_string(seed) + line.substr(commas[0]) + "\n";
+    values[{line.substr(commas[2] + 1, commas[3] - commas[2] - 1),
+            line.substr(commas[3] + 1, commas[4] - commas[3] - 1)}]
+        .push_back(std::stod(line.substr(commas[4] + 1)));
   }
 }
 
-void print_table(std::ostream& table,
+// --metrics names must be per-layer metrics of the probe table.
+void check_metrics(
+    const std::vector<std::string>& metrics,
+    const std::map<std::pair<std::string, std::string>, std::vector<double>>& values) {
+  std::set<std::string> known;
+  for (const auto& [key, v] : values)
+    if (!key.first.empty()) known.insert(key.second);
+  for (const auto& metric : metrics)
+    if (!known.contains(metric)) {
+      std::string list;
+      for (const auto& name : known)
+        list += (list.empty() ? "" : ", ") + name;
+      throw ConfigError("--metrics: '" + metric + "' is not a per-layer probe metric (" + list +
+                        ")");
+    }
+}
+
+void print_table(std::ostream& table, const std::vector<std::string>& metrics,
                  const std::map<std::pair<std::string, std::string>, std::vector<double>>& values,
                  const std::vector<double>& initial_loss) {
   std::vector<std::string> layers;  // numeric order
@@ -93,22 +120,24 @@ void print_table(std::ostream& table,
   char line[256];
   std::snprintf(line, sizeof(line), "%-6s", "layer");
   table << line;
-  for (const auto& metric : kTableMetrics) {
-    std::snprintf(line, sizeof(line), "  %-20s", metric.c_str());
-    table << line;
+  // Each column as wide as its name, at least 20.
+  std::vector<std::size_t> widths;
+  for (const auto& metric : metrics) {
+    widths.push_back(std::max<std::size_t>(20, metric.size()));
+    table << "  " << metric << std::string(widths.back() - metric.size(), ' ');
   }
   table << "\n";
   for (const auto& layer : layers) {
     std::snprintf(line, sizeof(line), "%-6s", layer.c_str());
     table << line;
-    for (const auto& metric : kTableMetrics) {
-      const auto it = values.find({layer, metric});
+    for (std::size_t m = 0; m < metrics.size(); ++m) {
+      const auto it = values.find({layer, metrics[m]});
       const std::string cell = it == values.end() ? "—" : format(mean_std(it->second));
       // "±" and "—" are 2 and 3 bytes in UTF-8 but one column: pad by columns, not bytes.
       std::size_t columns = 0;
       for (unsigned char c : cell)
         columns += (c & 0xC0) != 0x80;
-      table << "  " << cell << std::string(columns < 20 ? 20 - columns : 0, ' ');
+      table << "  " << cell << std::string(columns < widths[m] ? widths[m] - columns : 0, ' ');
     }
     table << "\n";
   }
@@ -119,62 +148,105 @@ void print_table(std::ostream& table,
   table << "initial test loss: " << format(mean_std(initial_loss)) << " (ln 10 = 2.303)\n";
 }
 
+// The networks of one configuration, seeds config.seed .. config.seed + seeds - 1, into `dir`.
+void probe_networks(const ExperimentConfig& base, const ProbeInitOptions& options,
+                    const std::filesystem::path& dir, std::ostream& table) {
+  ExperimentConfig config = base;
+  config.train.epochs = 0;
+  config.probes.enabled = true;
+  config.probes.warnings = false;  // one summary below instead of a warning per network
+
+  // One data split for all the networks (from the first seed): only the networks vary.
+  const DataSplits data = load_data(config.data, config.seed);
+  RunOutput output(dir);
+  output.clear_results();
+  YAML::Emitter resolved;
+  resolved << to_yaml(config);
+  output.write_text("config.yaml", std::string("# resolved configuration of ") +
+                                       options.config.string() + " (probe-init)\n" +
+                                       resolved.c_str() + "\n");
+
+  std::string csv = "run,seed,step,epoch,layer,metric,value\n";
+  std::map<std::pair<std::string, std::string>, std::vector<double>> values;
+  std::vector<double> initial_loss;
+  std::size_t dead_layer_networks = 0;
+  nlohmann::json networks = nlohmann::json::array();
+  const std::uint64_t first = config.seed;
+  {
+    QuietLog quiet;  // no per-network log lines
+    for (std::uint64_t seed = first; seed < first + options.seeds; ++seed) {
+      ExperimentConfig c = config;
+      c.seed = seed;
+      Trainer trainer(c, data);
+      const RunResult result = trainer.run();
+      append_rows(trainer.probes()->csv(), seed, csv, values);
+      if (seed == first) check_metrics(options.metrics, values);
+      nlohmann::json j = result.initial->to_json();
+      j.erase("seconds");
+      j.erase("samples_per_second");
+      j["seed"] = seed;
+      networks.push_back(j);
+      initial_loss.push_back(result.initial->test.loss);
+      // Every unit of some hidden layer dead on every probe sample: the network is "born dead"
+      // when the probe set is one input (Lu et al. 2019).
+      dead_layer_networks += result.initial->probes->max_dead_fraction == 1.0;
+    }
+  }
+  output.write_text("probe_init.csv", csv);
+  const double n = static_cast<double>(options.seeds);
+  const double p = static_cast<double>(dead_layer_networks) / n;
+  const double standard_error = std::sqrt(p * (1 - p) / n);
+  nlohmann::json summary;
+  summary["config_file"] = options.config.string();
+  summary["seeds"] = {first, first + options.seeds - 1};
+  summary["dead_layer_networks"] = {
+      {"count", dead_layer_networks}, {"fraction", p}, {"standard_error", standard_error}};
+  summary["networks"] = networks;
+  output.write_json("summary.json", summary);
+
+  table << "probe-init: " << options.seeds << " networks (seeds " << first << ".."
+        << first + options.seeds - 1 << ") at initialisation; mean ± sd over seeds\n";
+  print_table(table, options.metrics.empty() ? kDefaultTableMetrics : options.metrics, values,
+              initial_loss);
+  char line[160];
+  std::snprintf(line, sizeof(line),
+                "networks with an entirely dead hidden layer: %zu of %zu (%.4f ± %.4f SE)\n",
+                dead_layer_networks, options.seeds, p, standard_error);
+  table << line;
+  spdlog::info("probe table in {}", (dir / "probe_init.csv").string());
+}
+
 }  // namespace
 
 int probe_init_command(const ProbeInitOptions& options, std::ostream& table) {
   try {
-    ExperimentConfig config = load_config(options.config, options.overrides);
-    if (options.threads) config.threads = *options.threads;
-    if (options.first_seed) config.seed = *options.first_seed;
     if (options.seeds == 0) throw ConfigError("--seeds must be at least 1");
-    config.train.epochs = 0;
-    config.probes.enabled = true;
-    config.probes.warnings = false;  // one summary below instead of a warning per network
-    const std::filesystem::path dir =
-        options.out ? *options.out : config.output.dir / (config.name + "-probe-init");
-
-    // One data split for all the networks (from the first seed): only the networks vary.
-    const DataSplits data = load_data(config.data, config.seed);
-    RunOutput output(dir);
-    output.clear_results();
-    YAML::Emitter resolved;
-    resolved << to_yaml(config);
-    output.write_text("config.yaml", std::string("# resolved configuration of ") +
-                                         options.config.string() + " (probe-init)\n" +
-                                         resolved.c_str() + "\n");
-
-    std::string csv = "run,seed,step,epoch,layer,metric,value\n";
-    std::map<std::pair<std::string, std::string>, std::vector<double>> values;
-    std::vector<double> initial_loss;
-    nlohmann::json networks = nlohmann::json::array();
-    const std::uint64_t first = config.seed;
-    {
-      QuietLog quiet;  // no per-network log lines
-      for (std::uint64_t seed = first; seed < first + options.seeds; ++seed) {
-        ExperimentConfig c = config;
-        c.seed = seed;
-        Trainer trainer(c, data);
-        const RunResult result = trainer.run();
-        append_rows(trainer.probes()->csv(), seed, csv, values);
-        nlohmann::json j = result.initial->to_json();
-        j.erase("seconds");
-        j.erase("samples_per_second");
-        j["seed"] = seed;
-        networks.push_back(j);
-        initial_loss.push_back(result.initial->test.loss);
-      }
+    auto adjust = [&](ExperimentConfig config) {
+      if (options.threads) config.threads = *options.threads;
+      if (options.first_seed) config.seed = *options.first_seed;
+      return config;
+    };
+    if (!is_study_file(options.config, options.overrides)) {
+      const ExperimentConfig config = adjust(load_config(options.config, options.overrides));
+      probe_networks(config, options,
+                     options.out ? *options.out : config.output.dir / (config.name + "-probe-init"),
+                     table);
+      return kExitOk;
     }
-    output.write_text("probe_init.csv", csv);
-    nlohmann::json summary;
-    summary["config_file"] = options.config.string();
-    summary["seeds"] = {first, first + options.seeds - 1};
-    summary["networks"] = networks;
-    output.write_json("summary.json", summary);
-
-    table << "probe-init: " << options.seeds << " networks (seeds " << first << ".."
-          << first + options.seeds - 1 << ") at initialisation; mean ± sd over seeds\n";
-    print_table(table, values, initial_loss);
-    spdlog::info("probe table in {}", (dir / "probe_init.csv").string());
+    // A study: every cell's networks, in a folder of its own.
+    const Study study = load_study(options.config, options.overrides);
+    for (const SweptKey& key : study.keys)
+      if (key.path == "seed")
+        throw ConfigError(options.config.string() +
+                          ": sweep.seed: probe-init draws the seeds itself (--seeds, "
+                          "--first-seed); remove seed from the sweep");
+    std::filesystem::path dir = study.output_dir;
+    dir += "-probe-init";
+    if (options.out) dir = *options.out;
+    for (const StudyCell& cell : study.cells) {
+      table << "\n== " << cell.id << "\n";
+      probe_networks(adjust(cell.config), options, dir / cell.id, table);
+    }
     return kExitOk;
   } catch (const ConfigError& e) {
     spdlog::error("{}", e.what());

@@ -4,7 +4,11 @@
 //   <out>/probe_init.csv   run,seed,step,epoch,layer,metric,value (probes.csv's rows plus a seed)
 //   <out>/summary.json     per seed: initial losses and accuracies, the probe summary
 //   <out>/config.yaml      the resolved configuration (train.epochs 0)
-// and prints a compact table (mean ± standard deviation over the seeds, per layer) to stdout.
+// and prints a compact table (mean ± standard deviation over the seeds, per layer) to stdout, and
+// how many networks have a hidden layer whose every unit is dead on every probe sample (with a
+// one-sample probe set: a layer that outputs all zeros, as Lu et al. 2019 count "born dead"
+// networks). A study file (sweep: or zip:, not over seed) does this for each cell, into
+// <out>/<cell id>/ (default out: output.dir/<name>-probe-init).
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -21,6 +25,8 @@ struct ProbeInitOptions {
   std::optional<std::uint64_t> first_seed;   // default: the config's seed
   std::optional<std::filesystem::path> out;  // default: output.dir/<name>-probe-init
   std::optional<int> threads;
+  std::vector<std::string> metrics;  // the table's columns; empty: gradient and weight norms,
+                                     // activation spread, dead and saturated fractions
 };
 
 // Returns the exit code (run_command.hpp); bad input is reported in one line.
