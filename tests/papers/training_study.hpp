@@ -2,7 +2,6 @@
 // Running a configs/papers/ study from a test, shortened, and reading what its cells left.
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <filesystem>
 #include <sstream>
 #include <string>
