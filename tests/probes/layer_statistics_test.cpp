@@ -68,6 +68,21 @@ TEST(LayerStatistics, ActivationStatisticsMatchADirectComputation) {
   EXPECT_EQ(s.p2, sorted[static_cast<std::size_t>(0.02 * 99)]);
   EXPECT_EQ(s.p98, sorted[static_cast<std::size_t>(0.98 * 99)]);
   EXPECT_EQ(s.median, sorted[49]);
+  // Unit j (column) holds 10 r + j for r = 0..9, so its mean is 45 + j, except unit 0, which is
+  // always 0. The lower median of the ten means {0, 46, ..., 54} is 49.
+  EXPECT_DOUBLE_EQ(s.unit_mean_median, 49.0);
+}
+
+TEST(LayerStatistics, UnitMeanMedianIsNotPinnedAtZeroByReluZeros) {
+  // Three of four units output 0 on 3 of 4 samples and a positive value on the fourth: the median
+  // of all values is 0, while the median of the unit means is positive, as a ReLU layer's.
+  Matrix<float> a(4, 4);
+  for (std::size_t j = 0; j < 4; ++j)
+    a(j, j) = 4.0f * static_cast<float>(j + 1);
+  std::vector<float> scratch;
+  const ActivationStatistics s = activation_statistics(a.view(), scratch);
+  EXPECT_EQ(s.median, 0.0f);
+  EXPECT_DOUBLE_EQ(s.unit_mean_median, 2.0);  // unit means 1, 2, 3, 4: lower median 2
 }
 
 TEST(LayerStatistics, ValuesAtRanksEqualSortingAndIndexing) {

@@ -113,6 +113,19 @@ ActivationStatistics activation_statistics(MatrixView<const float> activation,
   s.p2 = values[0];
   s.median = values[1];
   s.p98 = values[2];
+
+  std::vector<double> unit_means(activation.cols, 0.0);
+  double* __restrict sums = unit_means.data();
+  for (std::size_t r = 0; r < activation.rows; ++r) {
+    const float* __restrict row = activation.row(r);
+#pragma omp simd
+    for (std::size_t j = 0; j < activation.cols; ++j)
+      sums[j] += row[j];
+  }
+  // The same nearest-rank convention as the percentiles above (the lower median of an even count).
+  const auto middle = unit_means.begin() + static_cast<std::ptrdiff_t>((unit_means.size() - 1) / 2);
+  std::nth_element(unit_means.begin(), middle, unit_means.end());
+  s.unit_mean_median = *middle / static_cast<double>(activation.rows);
   return s;
 }
 

@@ -34,6 +34,10 @@ struct ActivationStatistics {
   double p2 = 0;             // 2nd percentile
   double p98 = 0;            // 98th percentile (Glorot & Bengio 2010 plot it)
   double median = 0;
+  // The median over units of each unit's mean over the samples: the quantity of Clevert et al.
+  // (2016), Figure 1. Unlike `median`, it is not pinned at 0 when half of a ReLU layer's outputs
+  // are exact zeros.
+  double unit_mean_median = 0;
 };
 // `scratch` is reused between calls to avoid allocating per probe.
 ActivationStatistics activation_statistics(MatrixView<const float> activation,

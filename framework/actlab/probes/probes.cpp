@@ -181,6 +181,7 @@ void Probes::measure(std::size_t step, std::size_t epoch) {
     row(step, epoch, depth, "activation_p2", stats.p2);
     row(step, epoch, depth, "activation_median", stats.median);
     row(step, epoch, depth, "activation_p98", stats.p98);
+    row(step, epoch, depth, "activation_unit_mean_median", stats.unit_mean_median);
     row(step, epoch, depth, "dormant_fraction", dormant_fraction(a, config_.dormant_tau));
 
     if (!tap.elementwise) continue;  // gated / sampled layers: no per-unit derivative
