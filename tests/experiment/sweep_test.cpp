@@ -117,11 +117,11 @@ TEST(Sweep, DepthSetsTheTimesOfALayerListsRepeats) {
   const std::string hidden = "model: {hidden: [32, 32], activation: relu}";
   text.replace(text.find(hidden), hidden.size(), "model: {activation: relu}");
   const Study study = parse_study(text, "study.yaml");
-  EXPECT_EQ(ids(study), (std::vector<std::string>{
-                            "layers=repeatlayerslinear8-relu,depth=2",
-                            "layers=repeatlayerslinear8-relu,depth=5",
-                            "layers=linear8-repeatlayersresidualnormbatchnorm,depth=2",
-                            "layers=linear8-repeatlayersresidualnormbatchnorm,depth=5"}));
+  EXPECT_EQ(ids(study),
+            (std::vector<std::string>{"layers=repeatlayerslinear8-relu,depth=2",
+                                      "layers=repeatlayerslinear8-relu,depth=5",
+                                      "layers=linear8-repeatlayersresidualnormbatchnorm,depth=2",
+                                      "layers=linear8-repeatlayersresidualnormbatchnorm,depth=5"}));
   const std::vector<std::size_t> sizes = {4, 10, 3, 6};
   for (std::size_t c = 0; c < 4; ++c)
     EXPECT_EQ(study.cells[c].config.model.layers->size(), sizes[c]) << study.cells[c].id;
@@ -135,8 +135,9 @@ TEST(Sweep, DepthSetsTheTimesOfALayerListsRepeats) {
   } catch (const ConfigError& e) {
     message = e.what();
   }
-  expect_contains(message, "study.yaml:11:3: sweep.model.depth: with model.layers, model.depth "
-                           "sets the times of its {repeat: {layers: [...]}} entries");
+  expect_contains(message,
+                  "study.yaml:11:3: sweep.model.depth: with model.layers, model.depth "
+                  "sets the times of its {repeat: {layers: [...]}} entries");
   message.clear();
   try {
     parse_study("model: {layers: [{repeat: {layers: [relu]}}]}\nsweep: {model.width: [4]}\n",

@@ -321,8 +321,7 @@ std::vector<long long> base_hidden(const YAML::Node& root) {
 void set_repeat_times(YAML::Node layers, long long depth, const Entry& e,
                       const std::string& source) {
   const std::string where = e.block + "." + e.path;
-  if (!layers.IsSequence())
-    fail_at(source, e.key, where, "model.layers is not a list of layers");
+  if (!layers.IsSequence()) fail_at(source, e.key, where, "model.layers is not a list of layers");
   bool found = false;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     YAML::Node item = layers[i];
@@ -398,7 +397,8 @@ Study parse_study(const std::string& text, const std::string& source,
           set_value(tree, e, value, source);
       }
     const YAML::Node model = tree["model"];
-    const bool layer_list = model.IsMap() && model["layers"].IsDefined() && !model["layers"].IsNull();
+    const bool layer_list =
+        model.IsMap() && model["layers"].IsDefined() && !model["layers"].IsNull();
     if (layer_list && (depth || width)) {
       const Entry& shorthand = **std::find_if(entries.begin(), entries.end(), [&](const Entry* e) {
         return e->path == (width ? kWidth : kDepth);
