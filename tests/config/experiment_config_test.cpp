@@ -305,7 +305,7 @@ model:
 
 TEST(ExperimentConfig, BadRepeatsAreLocated) {
   expect_contains(error_for("model:\n  layers:\n    - {repeat: {layers: [relu]}}\n"),
-                  ":3:15: model.layers[0].repeat: a repeat needs its count, times: N");
+                  ":3:16: model.layers[0].repeat: a repeat needs its count, times: N");
   expect_contains(error_for("model: {layers: [{repeat: {times: 0, layers: [relu]}}]}\n"),
                   "model.layers[0].repeat.times: must be between 1 and 10000");
   expect_contains(error_for("model: {layers: [{repeat: {times: 2}}]}\n"),
@@ -316,7 +316,7 @@ TEST(ExperimentConfig, BadRepeatsAreLocated) {
                   "model.layers[0].repeat.n: unknown key");
   // Errors inside are located at the entry as written, whichever copy finds them.
   expect_contains(error_for("model:\n  layers:\n    - {repeat: {times: 2, layers: [rleu]}}\n"),
-                  ":3:32: model.layers[0].repeat.layers[0]: unknown layer 'rleu'");
+                  ":3:36: model.layers[0].repeat.layers[0]: unknown layer 'rleu'");
   // Widths are followed across copies: the second residual block sees the Linear's 4 units.
   expect_contains(
       error_for("model: {layers: [{linear: 8}, {repeat: {times: 2, layers: [{residual: {width: "

@@ -68,8 +68,9 @@ GradientNorms gradient_norms(const fs::path& run) {
   // The summary's vanishing ratio is the same quotient.
   const std::map<int, double> vanishing = step0(run, "vanishing_ratio");
   EXPECT_EQ(vanishing.size(), 1u) << run;
-  if (!vanishing.empty())
+  if (!vanishing.empty()) {
     EXPECT_NEAR(vanishing.begin()->second, g.first_over_last, 1e-5 * g.first_over_last) << run;
+  }
   return g;
 }
 
