@@ -4,6 +4,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <utility>
 
 #include "actlab/config/yaml_reader.hpp"
 #include "actlab/core/error.hpp"
@@ -396,7 +397,8 @@ Study parse_study(const std::string& text, const std::string& source,
         else
           set_value(tree, e, value, source);
       }
-    const YAML::Node model = tree["model"];
+    // Read through a const node: yaml-cpp's non-const operator[] would add an empty `model`.
+    const YAML::Node model = std::as_const(tree)["model"];
     const bool layer_list =
         model.IsMap() && model["layers"].IsDefined() && !model["layers"].IsNull();
     if (layer_list && (depth || width)) {
