@@ -247,7 +247,7 @@ TEST(ExperimentConfig, LayersAndHiddenTogetherAreAnError) {
 TEST(ExperimentConfig, BadLayerEntriesAreLocated) {
   const std::string unknown = error_for("model:\n  layers:\n    - {linear: 8}\n    - rleu\n");
   expect_contains(unknown, ":4:7: model.layers[1]: unknown layer 'rleu' (did you mean 'relu'?)");
-  expect_contains(unknown, "linear, activation, dropout, batchnorm, layernorm, residual");
+  expect_contains(unknown, "linear, activation, dropout, batchnorm, layernorm, residual, repeat");
   expect_contains(error_for("model:\n  layers:\n    - {batchnrom: {}}\n"),
                   ":3:8: model.layers[0]: unknown layer 'batchnrom' (did you mean 'batchnorm'?)");
   expect_contains(error_for("model: {layers: [linear]}\n"),
@@ -272,6 +272,61 @@ TEST(ExperimentConfig, BadLayerEntriesAreLocated) {
   expect_contains(error_for("model: {layers: [{leaky_relu: {alhpa: 0.2}}]}\n"), "alhpa");
   expect_contains(error_for("model: {layers: [{activation: {name: elu, alpha: -1}}]}\n"),
                   "model.layers[0].activation");
+}
+
+TEST(ExperimentConfig, RepeatWritesItsLayersOutTimesInARow) {
+  const auto path = write_config(R"(
+model:
+  layers:
+    - {linear: 8}
+    - {repeat: {times: 3, layers: [batchnorm, relu, {residual: {norm: none}}]}}
+    - {repeat: {times: 2, layers: [{repeat: {times: 2, layers: [tanh]}}, {linear: 4}]}}
+)");
+  const ExperimentConfig c = load_config(path);
+  const auto& l = *c.model.layers;
+  ASSERT_EQ(l.size(), 1u + 3 * 3 + 2 * 3);
+  using Kind = LayerSpec::Kind;
+  for (std::size_t t = 0; t < 3; ++t) {
+    EXPECT_EQ(l[1 + 3 * t].norm.kind, NormKind::kBatchNorm) << t;
+    EXPECT_EQ(l[2 + 3 * t].activation.name, "relu") << t;
+    EXPECT_EQ(l[3 + 3 * t].kind, Kind::kResidual) << t;
+    EXPECT_EQ(l[3 + 3 * t].norm.kind, NormKind::kNone) << t;
+  }
+  for (std::size_t t = 0; t < 2; ++t) {  // nested: tanh, tanh, linear 4; twice
+    EXPECT_EQ(l[10 + 3 * t].activation.name, "tanh") << t;
+    EXPECT_EQ(l[11 + 3 * t].activation.name, "tanh") << t;
+    EXPECT_EQ(l[12 + 3 * t].width, 4u) << t;
+  }
+  // The resolved configuration holds the list written out, with no repeat left.
+  const YAML::Node resolved = to_yaml(c);
+  EXPECT_EQ(resolved["model"]["layers"].size(), l.size());
+  EXPECT_EQ(parse_config(resolved, "resolved").model.layers->size(), l.size());
+}
+
+TEST(ExperimentConfig, BadRepeatsAreLocated) {
+  expect_contains(error_for("model:\n  layers:\n    - {repeat: {layers: [relu]}}\n"),
+                  ":3:16: model.layers[0].repeat: a repeat needs its count, times: N");
+  expect_contains(error_for("model: {layers: [{repeat: {times: 0, layers: [relu]}}]}\n"),
+                  "model.layers[0].repeat.times: must be between 1 and 10000");
+  expect_contains(error_for("model: {layers: [{repeat: {times: 2}}]}\n"),
+                  "model.layers[0].repeat.layers: expected the list of layers to repeat");
+  expect_contains(error_for("model: {layers: [{repeat: [relu]}]}\n"),
+                  "model.layers[0].repeat: expected {repeat: {times: N, layers: [...]}}");
+  expect_contains(error_for("model: {layers: [{repeat: {times: 2, layers: [relu], n: 1}}]}\n"),
+                  "model.layers[0].repeat.n: unknown key");
+  // Errors inside are located at the entry as written, whichever copy finds them.
+  expect_contains(error_for("model:\n  layers:\n    - {repeat: {times: 2, layers: [rleu]}}\n"),
+                  ":3:36: model.layers[0].repeat.layers[0]: unknown layer 'rleu'");
+  // Widths are followed across copies: the second residual block sees the Linear's 4 units.
+  expect_contains(
+      error_for("model: {layers: [{linear: 8}, {repeat: {times: 2, layers: [{residual: {width: "
+                "8}}, {linear: 4}]}}]}\n"),
+      "model.layers[1].repeat.layers[0].residual.width: the block keeps its input's width, 4");
+  // Nested repeats multiply; the expanded list is bounded.
+  expect_contains(
+      error_for("model: {layers: [{repeat: {times: 1000, layers: [{repeat: {times: 1000, "
+                "layers: [relu]}}]}}]}\n"),
+      "more than 10000 layers after expanding repeats");
 }
 
 TEST(ExperimentConfig, LayerWidthsAreCheckedWhenKnown) {

@@ -105,6 +105,49 @@ TEST(Sweep, DepthAndWidthShorthandBuildHidden) {
   EXPECT_EQ(depth_only.cells[0].id, "depth=4");
 }
 
+// With model.layers, model.depth counts the blocks of the list's repeat entries, whatever they
+// hold; a swept list works the same as one in the base.
+TEST(Sweep, DepthSetsTheTimesOfALayerListsRepeats) {
+  std::string text = study_yaml(
+      "sweep:\n"
+      "  model.layers:\n"
+      "    - [{repeat: {layers: [{linear: 8}, relu]}}]\n"
+      "    - [{linear: 8}, {repeat: {layers: [{residual: {norm: batchnorm}}]}}]\n"
+      "  model.depth: [2, 5]\n");
+  const std::string hidden = "model: {hidden: [32, 32], activation: relu}";
+  text.replace(text.find(hidden), hidden.size(), "model: {activation: relu}");
+  const Study study = parse_study(text, "study.yaml");
+  EXPECT_EQ(ids(study),
+            (std::vector<std::string>{"layers=repeatlayerslinear8-relu,depth=2",
+                                      "layers=repeatlayerslinear8-relu,depth=5",
+                                      "layers=linear8-repeatlayersresidualnormbatchnorm,depth=2",
+                                      "layers=linear8-repeatlayersresidualnormbatchnorm,depth=5"}));
+  const std::vector<std::size_t> sizes = {4, 10, 3, 6};
+  for (std::size_t c = 0; c < 4; ++c)
+    EXPECT_EQ(study.cells[c].config.model.layers->size(), sizes[c]) << study.cells[c].id;
+  EXPECT_EQ(study.cells[3].config.model.layers->back().kind, LayerSpec::Kind::kResidual);
+
+  // A list without a repeat, and model.width, have nothing to set.
+  text.replace(text.find("{repeat: {layers: [{linear: 8}, relu]}}"), 39, "{linear: 8}, relu");
+  std::string message;
+  try {
+    parse_study(text, "study.yaml");
+  } catch (const ConfigError& e) {
+    message = e.what();
+  }
+  expect_contains(message,
+                  "study.yaml:11:3: sweep.model.depth: with model.layers, model.depth "
+                  "sets the times of its {repeat: {layers: [...]}} entries");
+  message.clear();
+  try {
+    parse_study("model: {layers: [{repeat: {layers: [relu]}}]}\nsweep: {model.width: [4]}\n",
+                "study.yaml");
+  } catch (const ConfigError& e) {
+    message = e.what();
+  }
+  expect_contains(message, "sweep.model.width: model.width applies to model.hidden");
+}
+
 TEST(Sweep, RunIdsFormatListsAndMappingsAndAreFileSystemSafe) {
   const Study study =
       parse_study(study_yaml("sweep:\n"

@@ -17,6 +17,8 @@ namespace actlab {
 namespace {
 
 constexpr std::int64_t kMaxWidth = 1 << 20;
+// model.layers after expanding repeats; far beyond any network trained here.
+constexpr std::size_t kMaxLayers = 10000;
 
 std::size_t positive_size(YamlSection& section, const std::string& key, std::int64_t fallback,
                           std::int64_t minimum) {
@@ -69,8 +71,8 @@ InitializerSpec parse_init(YamlSection& model, const std::string& source) {
 // shorthand argument or a map of options: {linear: 256}, {dropout: {p: 0.3}}, ...
 
 const std::vector<std::string>& layer_kinds() {
-  static const std::vector<std::string> kinds = {"linear",    "activation", "dropout",
-                                                 "batchnorm", "layernorm",  "residual"};
+  static const std::vector<std::string> kinds = {"linear",    "activation", "dropout", "batchnorm",
+                                                 "layernorm", "residual",   "repeat"};
   return kinds;
 }
 
@@ -90,8 +92,7 @@ class LayerListParser {
     if (!list.IsSequence())
       model_.fail_at(list, path, "expected a list of layers, e.g. [{linear: 256}, relu]");
     std::vector<LayerSpec> layers;
-    for (std::size_t i = 0; i < list.size(); ++i)
-      layers.push_back(entry(list[i], path + "[" + std::to_string(i) + "]"));
+    append(list, path, layers);
     return layers;
   }
 
@@ -99,6 +100,47 @@ class LayerListParser {
   [[noreturn]] void fail(const YAML::Node& node, const std::string& where,
                          const std::string& message) const {
     model_.fail_at(node, where, message);
+  }
+
+  void append(const YAML::Node& list, const std::string& path, std::vector<LayerSpec>& layers) {
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string where = path + "[" + std::to_string(i) + "]";
+      const YAML::Node& node = list[i];
+      if (node.IsMap() && node.size() == 1 && (*node.begin()).first.Scalar() == "repeat")
+        repeat((*node.begin()).second, (*node.begin()).first, where + ".repeat", layers);
+      else
+        layers.push_back(entry(node, where));
+      // Nested repeats multiply: bound the list so that a typo cannot exhaust memory.
+      if (layers.size() > kMaxLayers)
+        fail(node, where,
+             "more than " + std::to_string(kMaxLayers) + " layers after expanding repeats");
+    }
+  }
+
+  // {repeat: {times: 20, layers: [{linear: 128}, batchnorm, relu]}}: the layers, `times` times in
+  // a row. A study's `model.depth` sets `times` (README "Studies"), so `times` may be left out
+  // there. Each copy is parsed again, so widths are followed (and errors located) as if written
+  // out.
+  void repeat(const YAML::Node& arg, const YAML::Node& kind_node, const std::string& where,
+              std::vector<LayerSpec>& layers) {
+    if (!arg.IsMap())
+      fail(given(arg) ? arg : kind_node, where,
+           "expected {repeat: {times: N, layers: [...]}}, e.g. {repeat: {times: 10, layers: "
+           "[{linear: 128}, relu]}}");
+    YamlSection section(arg, model_.source(), where);
+    if (!section.has("times"))
+      fail(arg, where,
+           "a repeat needs its count, times: N (in a study, sweeping model.depth sets it)");
+    const std::int64_t times = section.integer("times", 0);
+    section.require("times", times >= 1 && times <= static_cast<std::int64_t>(kMaxLayers),
+                    "between 1 and " + std::to_string(kMaxLayers));
+    const YAML::Node list = section.raw("layers");
+    if (!list.IsSequence())
+      fail(given(list) ? list : arg, where + ".layers",
+           "expected the list of layers to repeat, e.g. layers: [{linear: 128}, relu]");
+    section.reject_unknown_keys();
+    for (std::int64_t t = 0; t < times; ++t)
+      append(list, where + ".layers", layers);
   }
 
   LayerSpec entry(const YAML::Node& node, const std::string& where) {

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <utility>
 
 #include "actlab/config/yaml_reader.hpp"
 #include "actlab/core/error.hpp"
@@ -315,6 +316,31 @@ std::vector<long long> base_hidden(const YAML::Node& root) {
   return hidden;
 }
 
+// model.depth with a model.layers list: the depth is the `times` of its top-level
+// {repeat: {layers: [...]}} entries, so depth counts blocks of any structure (Linear + batchnorm +
+// activation, residual blocks) as it counts hidden layers in the hidden form.
+void set_repeat_times(YAML::Node layers, long long depth, const Entry& e,
+                      const std::string& source) {
+  const std::string where = e.block + "." + e.path;
+  if (!layers.IsSequence()) fail_at(source, e.key, where, "model.layers is not a list of layers");
+  bool found = false;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    YAML::Node item = layers[i];
+    if (!item.IsMap() || item.size() != 1 || (*item.begin()).first.Scalar() != "repeat") continue;
+    YAML::Node repeat = item["repeat"];
+    if (!repeat.IsMap()) continue;  // parse_config reports the malformed entry at its place
+    // A swept list shares its nodes with the study's values (yaml-cpp assigns by reference), so
+    // this writes there too; harmless, as every cell sets the count before parsing its config.
+    // Copying with YAML::Clone instead would lose the line numbers that errors report.
+    repeat["times"] = depth;
+    found = true;
+  }
+  if (!found)
+    fail_at(source, e.key, where,
+            "with model.layers, model.depth sets the times of its {repeat: {layers: [...]}} "
+            "entries, and this list has none");
+}
+
 }  // namespace
 
 const StudyCell* Study::find(const std::string& id) const {
@@ -371,7 +397,19 @@ Study parse_study(const std::string& text, const std::string& source,
         else
           set_value(tree, e, value, source);
       }
-    if (depth || width) {
+    // Read through a const node: yaml-cpp's non-const operator[] would add an empty `model`.
+    const YAML::Node model = std::as_const(tree)["model"];
+    const bool layer_list =
+        model.IsMap() && model["layers"].IsDefined() && !model["layers"].IsNull();
+    if (layer_list && (depth || width)) {
+      const Entry& shorthand = **std::find_if(entries.begin(), entries.end(), [&](const Entry* e) {
+        return e->path == (width ? kWidth : kDepth);
+      });
+      if (width)
+        fail_at(source, shorthand.key, shorthand.block + "." + shorthand.path,
+                "model.width applies to model.hidden; with model.layers, sweep the list itself");
+      set_repeat_times(tree["model"]["layers"], *depth, shorthand, source);
+    } else if (depth || width) {
       const std::vector<long long> base = base_hidden(tree);
       YAML::Node hidden(YAML::NodeType::Sequence);
       const long long layers = depth.value_or(static_cast<long long>(base.size()));
