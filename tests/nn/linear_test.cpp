@@ -37,6 +37,34 @@ TEST(Linear, ForwardComputesXWTransposePlusBias) {
   EXPECT_DOUBLE_EQ(y(0, 2), 5 - 6 + 2);
 }
 
+// backward() writes dW and db (Sequential::zero_grad skips them): whatever the gradient buffers
+// held before, NaN included, is replaced by this batch's gradient.
+TEST(Linear, BackwardOverwritesTheParameterGradients) {
+  Linear<double> layer(3, 2);
+  ASSERT_TRUE(layer.overwrites_gradients());
+  Matrix<double> w(2, 3), b(1, 2), gw(2, 3), gb(1, 2);
+  std::vector<MatrixView<double>> values{w.view(), b.view()}, grads{gw.view(), gb.view()};
+  layer.bind_parameters(values, grads);
+  for (std::size_t i = 0; i < w.size(); ++i)
+    w.data()[i] = 0.1 * static_cast<double>(i);
+  Matrix<double> x(2, 3), y(2, 2), dy(2, 2), dx(2, 3);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x.data()[i] = static_cast<double>(i) - 2.5;
+  for (std::size_t i = 0; i < dy.size(); ++i)
+    dy.data()[i] = 1.0 + static_cast<double>(i);
+  gw.fill(std::nan(""));
+  gb.fill(std::nan(""));
+  for (int pass = 0; pass < 2; ++pass) {  // a second pass must not add to the first
+    layer.forward(x.view(), y.view(), {});
+    layer.backward(dy.view(), dx.view());
+    for (std::size_t o = 0; o < 2; ++o) {
+      EXPECT_DOUBLE_EQ(gb(0, o), dy(0, o) + dy(1, o));
+      for (std::size_t i = 0; i < 3; ++i)
+        EXPECT_DOUBLE_EQ(gw(o, i), dy(0, o) * x(0, i) + dy(1, o) * x(1, i));
+    }
+  }
+}
+
 // Each initialiser's sample variance matches its definition (fan_in 400, fan_out 100).
 TEST(Linear, InitialiserVariancesMatchTheirDefinitions) {
   const double fan_in = 400, fan_out = 100;

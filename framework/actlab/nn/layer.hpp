@@ -1,8 +1,9 @@
 #pragma once
 // The interface every layer implements. A layer transforms a batch x (batch, in) into y (batch,
 // out) and, going back, turns dL/dy into dL/dx while *accumulating* the gradients of its
-// parameters. Buffers belong to the network (planned once per batch size); a layer may keep views
-// of the x and y it was given in forward(), which stay valid until the next forward().
+// parameters (or overwriting them: see overwrites_gradients). Buffers belong to the network
+// (planned once per batch size); a layer may keep views of the x and y it was given in forward(),
+// which stay valid until the next forward().
 #include <cstddef>
 #include <span>
 #include <string>
@@ -54,6 +55,10 @@ class Layer {
   // dy: (batch, out)  ->  dx: (batch, in), and parameter gradients += dL/dθ.
   // dx may be empty (data == nullptr): the first layer's input gradient is never needed.
   virtual void backward(MatrixView<const T> dy, MatrixView<T> dx) = 0;
+  // True if backward() *writes* this layer's parameter gradients instead of adding to them, so
+  // that the network need not zero them before each backward pass (Linear: its dW GEMM with
+  // beta = 0 zeroes inside BLAS, on all of BLAS's threads, instead of a serial pass beforehand).
+  virtual bool overwrites_gradients() const { return false; }
 
   // For elementwise activations only: writes y = f(x) and f'(x) and returns true, changing no
   // state of the layer. Probes use it to find dead and saturated units. Other layers return false.

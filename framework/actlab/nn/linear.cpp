@@ -1,5 +1,7 @@
 #include "actlab/nn/linear.hpp"
 
+#include <algorithm>
+
 #include "actlab/core/gemm.hpp"
 
 namespace actlab {
@@ -39,11 +41,12 @@ void Linear<T>::forward(MatrixView<const T> x, MatrixView<T> y, const ForwardCon
   gemm<T>(Transpose::kNo, Transpose::kYes, T{1}, x, weight_, T{1}, y);
 }
 
-// dy: (batch, out)  dW += dyᵀ x  db += Σ_rows dy  dx = dy W: (batch, in)
+// dy: (batch, out)  dW = dyᵀ x  db = Σ_rows dy  dx = dy W: (batch, in)
 template <typename T>
 void Linear<T>::backward(MatrixView<const T> dy, MatrixView<T> dx) {
-  gemm<T>(Transpose::kYes, Transpose::kNo, T{1}, dy, x_, T{1}, weight_grad_);
+  gemm<T>(Transpose::kYes, Transpose::kNo, T{1}, dy, x_, T{0}, weight_grad_);
   T* db = bias_grad_.data;
+  std::fill(db, db + out_, T{0});
   for (std::size_t r = 0; r < dy.rows; ++r) {
     const T* row = dy.row(r);
 #pragma omp simd

@@ -20,6 +20,7 @@ class Linear final : public Layer<T> {
 
   void forward(MatrixView<const T> x, MatrixView<T> y, const ForwardContext& context) override;
   void backward(MatrixView<const T> dy, MatrixView<T> dx) override;
+  bool overwrites_gradients() const override { return true; }
 
   MatrixView<T> weight() const { return weight_; }  // (out, in)
   MatrixView<T> bias() const { return bias_; }      // (1, out)

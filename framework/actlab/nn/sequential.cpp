@@ -1,5 +1,6 @@
 #include "actlab/nn/sequential.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace actlab {
@@ -28,8 +29,10 @@ void Sequential<T>::finalize() {
   grads_.fill(T{0});
 
   named_.clear();
+  accumulated_grads_.clear();
   std::size_t offset = 0;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
+    const std::size_t first = offset;
     std::vector<MatrixView<T>> values, grads;
     for (const auto& shape : layers_[i]->parameter_shapes()) {
       MatrixView<T> value{params_.data() + offset, shape.rows, shape.cols};
@@ -41,6 +44,8 @@ void Sequential<T>::finalize() {
       offset += shape.rows * shape.cols;
     }
     layers_[i]->bind_parameters(values, grads);
+    if (offset > first && !layers_[i]->overwrites_gradients())
+      accumulated_grads_.emplace_back(grads_.data() + first, offset - first);
   }
 
   std::size_t state_total = 0;
@@ -129,7 +134,8 @@ std::vector<std::pair<std::string, std::span<T>>> Sequential<T>::state_buffers()
 
 template <typename T>
 void Sequential<T>::zero_grad() {
-  grads_.fill(T{0});
+  for (const std::span<T> grads : accumulated_grads_)
+    std::fill(grads.begin(), grads.end(), T{0});
 }
 
 template <typename T>

@@ -57,8 +57,11 @@ class Sequential {
   // x: (batch, input_size) -> logits: (batch, output_size). The view stays valid until the next
   // call.
   MatrixView<T> forward(MatrixView<const T> x, const ForwardContext& context);
-  // Back-propagates dL/d output through every layer, *accumulating* the parameter gradients.
+  // Back-propagates dL/d output through every layer, setting the parameter gradients: call
+  // zero_grad() first, for the layers that accumulate theirs.
   void backward(MatrixView<const T> doutput);
+  // Zeroes the gradients that backward() adds to; those it overwrites (Layer::
+  // overwrites_gradients) are left as they are.
   void zero_grad();
 
   std::size_t input_size() const;
@@ -92,7 +95,8 @@ class Sequential {
   std::vector<std::unique_ptr<Layer<T>>> layers_;
   Matrix<T> params_, grads_;  // (1, total parameter count) each
   std::vector<NamedParameter<T>> named_;
-  Matrix<T> state_;  // (1, total state count)
+  std::vector<std::span<T>> accumulated_grads_;  // what zero_grad() zeroes, one span per layer
+  Matrix<T> state_;                              // (1, total state count)
   std::vector<NamedState<T>> named_state_;
   std::vector<std::size_t> depths_;      // depths_[i]: see add()
   std::vector<Matrix<T>> outputs_;       // outputs_[i]: (batch, layer i output)
