@@ -17,10 +17,10 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <sstream>
 #include <string>
 
 #include "cli/process.hpp"
+#include "papers/probe_rows.hpp"
 #include "support/golden.hpp"
 
 namespace actlab {
@@ -29,24 +29,11 @@ namespace {
 namespace fs = std::filesystem;
 using test::read_file;
 
-// The step-0 values of one metric in probes.csv (run,step,epoch,layer,metric,value), by layer.
+// The step-0 values of one metric in probes.csv, by layer.
 std::map<int, double> step0(const fs::path& run, const std::string& metric) {
-  std::istringstream csv(read_file(run / "probes.csv"));
   std::map<int, double> by_layer;
-  std::string line;
-  std::getline(csv, line);  // header
-  while (std::getline(csv, line)) {
-    // The run id is quoted (it holds commas); the fields that matter follow its closing quote.
-    std::istringstream fields(line.substr(line.rfind('"') + 2));
-    std::string step, epoch, layer, name, value;
-    std::getline(fields, step, ',');
-    std::getline(fields, epoch, ',');
-    std::getline(fields, layer, ',');
-    std::getline(fields, name, ',');
-    std::getline(fields, value, ',');
-    if (step == "0" && name == metric)
-      by_layer[layer.empty() ? 0 : std::stoi(layer)] = std::stod(value);
-  }
+  for (const test::ProbeRow& row : test::read_probe_rows(run / "probes.csv", metric))
+    if (row.step == 0) by_layer[row.layer] = row.value;
   return by_layer;
 }
 

@@ -25,7 +25,7 @@ TEST(PapersEluClevert, EluKeepsTheMedianUnitActivationClosestToZero) {
   for (const char* activation : {"elu", "leaky_relu_alpha0.1", "relu"}) {
     const fs::path run = study / (std::string("activation=") + activation + ",seed=1");
     ASSERT_EQ(test::cell_status(run), "completed") << activation;
-    const auto rows = test::probe_rows(run, "activation_unit_mean_median");
+    const auto rows = test::read_probe_rows(run / "probes.csv", "activation_unit_mean_median");
     // Step 0 and every epoch end, every hidden layer.
     ASSERT_EQ(rows.size(), kLayers * (kEpochs + 1)) << activation;
     double sum = 0;

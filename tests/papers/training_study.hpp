@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/process.hpp"
+#include "papers/probe_rows.hpp"
 #include "support/golden.hpp"
 
 namespace actlab::test {
@@ -39,34 +40,6 @@ inline std::vector<nlohmann::json> epoch_metrics(const std::filesystem::path& ru
   for (std::string line; std::getline(in, line);)
     if (!line.empty()) epochs.push_back(nlohmann::json::parse(line));
   return epochs;
-}
-
-struct ProbeRow {
-  std::size_t step = 0, epoch = 0, layer = 0;
-  double value = 0;
-};
-
-// The rows of probes.csv for one metric. The first field, the run id, is quoted (it holds commas);
-// the others are plain.
-inline std::vector<ProbeRow> probe_rows(const std::filesystem::path& run_dir,
-                                        const std::string& metric) {
-  std::vector<ProbeRow> rows;
-  std::istringstream in(read_file(run_dir / "probes.csv"));
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    const std::size_t id_end = line[0] == '"' ? line.find('"', 1) + 1 : line.find(',');
-    std::istringstream fields(line.substr(id_end + 1));
-    std::string step, epoch, layer, name, value;
-    std::getline(fields, step, ',');
-    std::getline(fields, epoch, ',');
-    std::getline(fields, layer, ',');
-    std::getline(fields, name, ',');
-    std::getline(fields, value, ',');
-    if (name != metric) continue;
-    rows.push_back({std::stoul(step), std::stoul(epoch), std::stoul(layer), std::stod(value)});
-  }
-  return rows;
 }
 
 inline std::string cell_status(const std::filesystem::path& run_dir) {

@@ -13,6 +13,24 @@
 #endif
 
 namespace actlab {
+namespace {
+
+// The mean over rows of each column (of |a| with `absolute`), accumulated in double.
+std::vector<double> column_means(MatrixView<const float> a, bool absolute) {
+  std::vector<double> means(a.cols, 0.0);
+  double* __restrict sums = means.data();
+  for (std::size_t r = 0; r < a.rows; ++r) {
+    const float* __restrict row = a.row(r);
+#pragma omp simd
+    for (std::size_t j = 0; j < a.cols; ++j)
+      sums[j] += absolute ? std::abs(static_cast<double>(row[j])) : static_cast<double>(row[j]);
+  }
+  for (double& m : means)
+    m /= static_cast<double>(a.rows);
+  return means;
+}
+
+}  // namespace
 
 std::vector<bool> dead_units(MatrixView<const float> derivative) {
   // Counted in bytes, a loop that vectorises, rather than bit by bit in the vector<bool>.
@@ -64,19 +82,10 @@ SaturationStatistics saturation(MatrixView<const float> derivative, double epsil
 
 double dormant_fraction(MatrixView<const float> activation, double tau) {
   if (activation.cols == 0 || activation.rows == 0) return 0.0;
-  std::vector<double> mean_abs(activation.cols, 0.0);
-  double* __restrict sums = mean_abs.data();
-  for (std::size_t r = 0; r < activation.rows; ++r) {
-    const float* __restrict row = activation.row(r);
-#pragma omp simd
-    for (std::size_t j = 0; j < activation.cols; ++j)
-      sums[j] += std::abs(static_cast<double>(row[j]));
-  }
+  const std::vector<double> mean_abs = column_means(activation, true);
   double layer_mean = 0;
-  for (double& m : mean_abs) {
-    m /= static_cast<double>(activation.rows);
+  for (const double m : mean_abs)
     layer_mean += m;
-  }
   layer_mean /= static_cast<double>(activation.cols);
   std::size_t dormant = 0;
   for (double m : mean_abs) {
@@ -114,18 +123,11 @@ ActivationStatistics activation_statistics(MatrixView<const float> activation,
   s.median = values[1];
   s.p98 = values[2];
 
-  std::vector<double> unit_means(activation.cols, 0.0);
-  double* __restrict sums = unit_means.data();
-  for (std::size_t r = 0; r < activation.rows; ++r) {
-    const float* __restrict row = activation.row(r);
-#pragma omp simd
-    for (std::size_t j = 0; j < activation.cols; ++j)
-      sums[j] += row[j];
-  }
+  std::vector<double> unit_means = column_means(activation, false);
   // The same nearest-rank convention as the percentiles above (the lower median of an even count).
   const auto middle = unit_means.begin() + static_cast<std::ptrdiff_t>((unit_means.size() - 1) / 2);
   std::nth_element(unit_means.begin(), middle, unit_means.end());
-  s.unit_mean_median = *middle / static_cast<double>(activation.rows);
+  s.unit_mean_median = *middle;
   return s;
 }
 
