@@ -20,6 +20,9 @@ namespace {
 
 using bench::kBatch;
 
+// Rounds whose GEMM-only limits differ by more than this factor are reported as unsteady.
+constexpr double kSteadySpread = 1.15;
+
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   const std::size_t n = values.size();
@@ -154,6 +157,18 @@ int bench_command(const BenchOptions& options) {
     std::printf(
         "ratio: training (probes on) / GEMM-only limit; probe cost: extra training time with "
         "probes at their default frequency (both: median of the rounds' own ratios)\n");
+    // The GEMM-only limit is the steadiest figure: if it moved, the machine did (other work, or a
+    // virtual CPU that is not always all there; BENCHMARKS.md), and the medians mix two speeds.
+    for (std::size_t i = 0; i < workloads.size(); ++i) {
+      const auto [low, high] =
+          std::minmax_element(results[i].gemm_only.begin(), results[i].gemm_only.end());
+      if (*high > kSteadySpread * *low)
+        std::printf(
+            "warning: %s's GEMM-only limit ranged from %.0f to %.0f samples/s over the rounds: "
+            "the machine's speed changed during the run, so its figures mix fast and slow "
+            "rounds (--json shows each round)\n",
+            workloads[i]->name.c_str(), *low, *high);
+    }
     return kExitOk;
   } catch (const ConfigError& e) {
     spdlog::error("{}", e.what());
