@@ -293,20 +293,16 @@ struct Gelu {
                                                    .smooth = true,
                                                    .zero_centred = true,
                                                    .saturates = Saturation::kNegative};
-  template <typename T>
-  static T cdf(T x) {
-    return T{0.5} * std::erfc(static_cast<T>(-1.0 / std::numbers::sqrt2) * x);
-  }
+  // Φ and φ come from one exponential in float (normal_cdf_pdf); in f_and_derivative the compiler
+  // evaluates it once for f and f'.
   template <typename T>
   static T f(T x, const ActivationParams<T>&) {
-    return x * cdf(x);
+    return x * normal_cdf_pdf(x).cdf;
   }
-  // x² overflows to inf only where exp(-x²/2) is 0 anyway: exp(-inf) = 0, no 0·inf.
   template <typename T>
   static T df(T x, T, const ActivationParams<T>&) {
-    const T pdf = static_cast<T>(0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2) *
-                  std::exp(T{-0.5} * x * x);
-    return cdf(x) + x * pdf;
+    const NormalCdfPdf<T> normal = normal_cdf_pdf(x);
+    return normal.cdf + x * normal.pdf;
   }
 };
 

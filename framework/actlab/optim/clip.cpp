@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "actlab/core/sum_of_squares.hpp"
+
 namespace actlab {
 namespace {
 
@@ -18,17 +20,12 @@ double norm_of(std::span<const T> values, double norm_type) {
     }
     return max;
   }
+  if (norm_type == 2.0) return std::sqrt(sum_of_squares(values));
   double sum = 0;
   const T* x = values.data();
   const std::size_t n = values.size();
   // Partial sums in vector lanes: a fixed order for a given build, several times faster than one
   // chain of dependent additions.
-  if (norm_type == 2.0) {
-#pragma omp simd reduction(+ : sum)
-    for (std::size_t i = 0; i < n; ++i)
-      sum += static_cast<double>(x[i]) * static_cast<double>(x[i]);
-    return std::sqrt(sum);
-  }
   if (norm_type == 1.0) {
 #pragma omp simd reduction(+ : sum)
     for (std::size_t i = 0; i < n; ++i)

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "actlab/core/sum_of_squares.hpp"
+
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -299,13 +301,7 @@ void values_at_ranks(std::span<const float> values, std::span<const std::size_t>
 }
 
 double frobenius_norm(MatrixView<const float> m) {
-  const float* x = m.data;
-  const std::size_t n = m.size();
-  double sum = 0;
-#pragma omp simd reduction(+ : sum)
-  for (std::size_t i = 0; i < n; ++i)
-    sum += static_cast<double>(x[i]) * static_cast<double>(x[i]);
-  return std::sqrt(sum);
+  return std::sqrt(sum_of_squares({m.data, m.size()}));
 }
 
 double least_squares_slope(const std::vector<double>& x, const std::vector<double>& y) {

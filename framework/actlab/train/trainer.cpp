@@ -10,6 +10,7 @@
 
 #include "actlab/core/error.hpp"
 #include "actlab/core/gemm.hpp"
+#include "actlab/core/sum_of_squares.hpp"
 #include "actlab/data/batch.hpp"
 #include "actlab/data/synthetic.hpp"
 #include "actlab/nn/mlp.hpp"
@@ -349,14 +350,7 @@ double Trainer::gradient_norms() {
   double total = 0;
   const auto& named = network_.named_parameters();
   for (std::size_t i = 0; i < named.size(); ++i) {
-    const float* g = named[i].grad.data;
-    const std::size_t n = named[i].grad.size();
-    double sum = 0;
-    // Vector lanes keep partial sums (a fixed order for a given build, so runs stay reproducible);
-    // a scalar chain of dependent double additions took as long as the ReLUs and the loss together.
-#pragma omp simd reduction(+ : sum)
-    for (std::size_t k = 0; k < n; ++k)
-      sum += static_cast<double>(g[k]) * static_cast<double>(g[k]);
+    const double sum = sum_of_squares({named[i].grad.data, named[i].grad.size()});
     tensor_norms_[i] = std::sqrt(sum);
     total += sum;
   }

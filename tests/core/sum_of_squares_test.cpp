@@ -1,0 +1,60 @@
+#include "actlab/core/sum_of_squares.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "actlab/core/rng.hpp"
+
+namespace actlab {
+namespace {
+
+long double reference(const std::vector<float>& x) {
+  long double sum = 0;
+  for (float v : x)
+    sum += static_cast<long double>(v) * static_cast<long double>(v);
+  return sum;
+}
+
+// Lengths around the 256-element block and one as long as W2's gradient; magnitudes from 1e-3 to
+// 1e3 so that the float blocks add terms of very different sizes. The bound, 1e-6 relative, is what
+// the header promises per block.
+TEST(SumOfSquares, AgreesWithALongDoubleSum) {
+  Rng rng(11);
+  for (std::size_t n : {0u, 1u, 255u, 256u, 257u, 1000u, 931338u}) {
+    std::vector<float> x(n);
+    for (float& v : x)
+      v = static_cast<float>(rng.normal() * std::pow(10.0, rng.uniform(-3, 3)));
+    const long double want = reference(x);
+    const double got = sum_of_squares(x);
+    EXPECT_NEAR(got, static_cast<double>(want), 1e-6 * static_cast<double>(want)) << "n = " << n;
+    std::vector<double> xd(x.begin(), x.end());
+    EXPECT_NEAR(sum_of_squares(xd), static_cast<double>(want), 1e-12 * static_cast<double>(want));
+  }
+}
+
+// Squares beyond FLT_MAX overflow a float block; the block is summed again in double, so the sum
+// stays finite, as the plain double sum is.
+TEST(SumOfSquares, ABlockThatOverflowsInFloatIsSummedInDouble) {
+  std::vector<float> x(1000, 1e-2f);
+  x[300] = 3e20f;
+  const double got = sum_of_squares(x);
+  ASSERT_TRUE(std::isfinite(got));
+  EXPECT_NEAR(got, static_cast<double>(reference(x)), 1e-9 * got);
+}
+
+TEST(SumOfSquares, NanAndInfinityPropagate) {
+  std::vector<float> x(600, 1.0f);
+  x[400] = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(sum_of_squares(x), std::numeric_limits<double>::infinity());
+  x[10] = std::numeric_limits<float>::quiet_NaN();  // in a full block and in the tail
+  EXPECT_TRUE(std::isnan(sum_of_squares(x)));
+  std::vector<float> tail(600, 1.0f);
+  tail[599] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_TRUE(std::isnan(sum_of_squares(tail)));
+}
+
+}  // namespace
+}  // namespace actlab
