@@ -8,6 +8,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "actlab/core/error.hpp"
 #include "actlab/core/gemm.hpp"
@@ -20,7 +23,8 @@ namespace {
 
 using bench::kBatch;
 
-// Rounds whose GEMM-only limits differ by more than this factor are reported as unsteady.
+// A round is steady when its two GEMM-only measurements, one before and one after its training
+// runs, are within this factor of each other: the machine ran at one speed throughout.
 constexpr double kSteadySpread = 1.15;
 
 double median(std::vector<double> values) {
@@ -51,12 +55,52 @@ double gemm_only_throughput(bench::GemmOnlyStep& gemms, std::size_t steps, int t
   return static_cast<double>(steps * kBatch) / seconds;
 }
 
-// One value per measured round. The ratios are taken within a round, whose three measurements run
-// back to back, and then their median: steadier than a ratio of medians on a shared machine.
+// One value per measured round. The ratios are taken within a round, whose measurements run back
+// to back (limit, training with probes, training without, limit again), and then their median over
+// the steady rounds: steadier than a ratio of medians on a shared machine, and a round in which the
+// machine's speed changed is set aside instead of mixing two speeds into one ratio.
 struct Measurements {
   std::vector<double> probes_on, probes_off, gemm_only;
   std::vector<double> limit_ratio, probe_cost;
+  std::vector<bool> steady;
+
+  // The median of `values` over the steady rounds; over all of them if none was steady.
+  double steady_median(const std::vector<double>& values) const {
+    std::vector<double> kept;
+    for (std::size_t r = 0; r < values.size(); ++r)
+      if (steady[r]) kept.push_back(values[r]);
+    return median(kept.empty() ? values : kept);
+  }
+  std::size_t steady_rounds() const {
+    return static_cast<std::size_t>(std::count(steady.begin(), steady.end(), true));
+  }
+  // The steady rounds' ratios, split into those at full speed (a limit within kSteadySpread of the
+  // highest steady one) and the slower rest.
+  std::pair<std::vector<double>, std::vector<double>> ratios_by_speed() const {
+    double best = 0;
+    for (std::size_t r = 0; r < steady.size(); ++r)
+      if (steady[r]) best = std::max(best, gemm_only[r]);
+    std::pair<std::vector<double>, std::vector<double>> split;
+    for (std::size_t r = 0; r < steady.size(); ++r)
+      if (steady[r])
+        (kSteadySpread * gemm_only[r] >= best ? split.first : split.second)
+            .push_back(limit_ratio[r]);
+    return split;
+  }
 };
+
+// "3 rounds, ratio 80.1-83.2 % (median 82.3 %)", or "1 round, ratio 80.7 %"
+std::string describe_ratios(const std::vector<double>& ratios) {
+  char text[112];
+  if (ratios.size() == 1) {
+    std::snprintf(text, sizeof(text), "1 round, ratio %.1f %%", 100 * ratios.front());
+    return text;
+  }
+  const auto [low, high] = std::minmax_element(ratios.begin(), ratios.end());
+  std::snprintf(text, sizeof(text), "%zu rounds, ratio %.1f-%.1f %% (median %.1f %%)",
+                ratios.size(), 100 * *low, 100 * *high, 100 * median(ratios));
+  return text;
+}
 
 double load_average() {
   double load = 0;
@@ -110,16 +154,21 @@ int bench_command(const BenchOptions& options) {
       for (std::size_t i = 0; i < workloads.size(); ++i) {
         ExperimentConfig config = bench::workload_config(*workloads[i], threads);
         config.data = data_config;
+        const double limit_before = gemm_only_throughput(gemms[i], steps, threads);
         const double on = training_throughput(config, data);
         config.probes.enabled = false;
         const double off = training_throughput(config, data);
-        const double limit = gemm_only_throughput(gemms[i], steps, threads);
+        const double limit_after = gemm_only_throughput(gemms[i], steps, threads);
         if (round == 0) continue;  // warm-up: page faults, BLAS thread start, CPU clocks
+        const double limit = 0.5 * (limit_before + limit_after);
+        const bool steady = std::max(limit_before, limit_after) <=
+                            kSteadySpread * std::min(limit_before, limit_after);
         results[i].probes_on.push_back(on);
         results[i].probes_off.push_back(off);
         results[i].gemm_only.push_back(limit);
         results[i].limit_ratio.push_back(on / limit);
         results[i].probe_cost.push_back(off / on - 1);
+        results[i].steady.push_back(steady);
         if (options.json) {
           nlohmann::json j{{"workload", workloads[i]->name},
                            {"round", round},
@@ -127,7 +176,10 @@ int bench_command(const BenchOptions& options) {
                            {"steps", steps},
                            {"samples_per_second", on},
                            {"samples_per_second_no_probes", off},
-                           {"gemm_only_samples_per_second", limit}};
+                           {"gemm_only_samples_per_second", limit},
+                           {"gemm_only_before", limit_before},
+                           {"gemm_only_after", limit_after},
+                           {"steady", steady}};
           std::printf("%s\n", j.dump().c_str());
           std::fflush(stdout);
         }
@@ -142,32 +194,45 @@ int bench_command(const BenchOptions& options) {
         "end\n",
         kBatch, threads, threads == 1 ? "" : "s", steps, options.repeats, load_at_start,
         load_average());
-    std::printf("%-4s %-26s %12s %9s %12s %9s %7s %12s %10s\n", "", "network", "samples/s",
-                "GFLOP/s", "GEMM-only", "GFLOP/s", "ratio", "no probes", "probe cost");
+    std::printf("%-4s %-26s %12s %9s %12s %9s %7s %12s %10s %7s\n", "", "network", "samples/s",
+                "GFLOP/s", "GEMM-only", "GFLOP/s", "ratio", "no probes", "probe cost", "steady");
     for (std::size_t i = 0; i < workloads.size(); ++i) {
+      const Measurements& m = results[i];
       const double flops = bench::training_flops_per_sample(bench::layer_widths(*workloads[i]));
-      const double on = median(results[i].probes_on);
-      const double off = median(results[i].probes_off);
-      const double limit = median(results[i].gemm_only);
-      std::printf("%-4s %-26s %12.0f %9.1f %12.0f %9.1f %6.1f%% %12.0f %9.1f%%\n",
+      const double on = m.steady_median(m.probes_on);
+      const double off = m.steady_median(m.probes_off);
+      const double limit = m.steady_median(m.gemm_only);
+      std::printf("%-4s %-26s %12.0f %9.1f %12.0f %9.1f %6.1f%% %12.0f %9.1f%% %3zu/%-3zu\n",
                   workloads[i]->name.c_str(), workloads[i]->description.c_str(), on,
                   on * flops * 1e-9, limit, limit * flops * 1e-9,
-                  100 * median(results[i].limit_ratio), off, 100 * median(results[i].probe_cost));
+                  100 * m.steady_median(m.limit_ratio), off, 100 * m.steady_median(m.probe_cost),
+                  m.steady_rounds(), m.steady.size());
     }
     std::printf(
-        "ratio: training (probes on) / GEMM-only limit; probe cost: extra training time with "
-        "probes at their default frequency (both: median of the rounds' own ratios)\n");
+        "ratio: training (probes on) / GEMM-only limit (the mean of one measurement before and "
+        "one after the training runs); probe cost: extra training time with probes at their "
+        "default frequency. Both are medians of the rounds' own ratios over the steady rounds, "
+        "those whose two GEMM-only measurements agree within 15 %%\n");
     // The GEMM-only limit is the steadiest figure: if it moved, the machine did (other work, or a
     // virtual CPU that is not always all there; BENCHMARKS.md), and the medians mix two speeds.
     for (std::size_t i = 0; i < workloads.size(); ++i) {
-      const auto [low, high] =
-          std::minmax_element(results[i].gemm_only.begin(), results[i].gemm_only.end());
+      const Measurements& m = results[i];
+      if (m.steady_rounds() == 0)
+        std::printf(
+            "warning: %s had no steady round (the machine's speed changed during every one), so "
+            "its figures are medians over all rounds (--json shows each round)\n",
+            workloads[i]->name.c_str());
+      const auto [low, high] = std::minmax_element(m.gemm_only.begin(), m.gemm_only.end());
       if (*high > kSteadySpread * *low)
         std::printf(
-            "warning: %s's GEMM-only limit ranged from %.0f to %.0f samples/s over the rounds: "
-            "the machine's speed changed during the run, so its figures mix fast and slow "
-            "rounds (--json shows each round)\n",
+            "note: %s's GEMM-only limit ranged from %.0f to %.0f samples/s between rounds: the "
+            "machine ran at more than one speed (--json shows each round)\n",
             workloads[i]->name.c_str(), *low, *high);
+      const auto [full_speed, slower] = m.ratios_by_speed();
+      if (!slower.empty())
+        std::printf("note: %s's steady rounds: %s at full speed, %s slower\n",
+                    workloads[i]->name.c_str(), describe_ratios(full_speed).c_str(),
+                    describe_ratios(slower).c_str());
     }
     return kExitOk;
   } catch (const ConfigError& e) {

@@ -13,8 +13,8 @@ training in PyTorch in this process, so that load from other programs hits both 
 train on the same Fashion-MNIST images (stored as bytes, converted to float per batch), with batch
 128, SGD (lr 0.05, momentum 0.9), He-normal weights, zero biases, the same number of steps and the
 same number of threads. PyTorch computes the loss value each step (`loss.item()`), as a training
-loop that logs it does; actlab additionally computes accuracy, gradient norms and, every 100 steps,
-its probes. Reported: the median of the rounds for each side and their ratio.
+loop that logs it does; actlab additionally computes accuracy, gradient norms and, at their default
+frequency (every 200 steps), its probes. Reported: the median of the rounds for each side and their ratio.
 """
 import argparse
 import gzip

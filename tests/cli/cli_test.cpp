@@ -291,5 +291,36 @@ TEST(Cli, ProbeInitTabulatesEverySeed) {
     EXPECT_NE(printed.find(part), std::string::npos) << part << " not in:\n" << printed;
 }
 
+// actlab bench on Debian's Fashion-MNIST (which CI installs), a few steps: one JSON line per
+// measured round, whose GEMM-only limit is the mean of the measurements before and after the
+// training runs, and which is steady when those two agree within 15 %.
+TEST(Cli, BenchBracketsEachRoundWithTwoGemmOnlyMeasurements) {
+  const fs::path dir = scratch("bench");
+  const fs::path out = dir / "bench.jsonl";
+  const pid_t pid = spawn(
+      {"bench", "--workloads", "W3", "--steps", "3", "--repeats", "2", "--threads", "1", "--json"},
+      dir / "stderr.txt", out);
+  const Outcome outcome = wait_for(pid, dir / "stderr.txt");
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.log;
+  std::istringstream lines(read_file(out));
+  std::string line;
+  std::size_t rounds = 0;
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::json::parse(line);
+    ++rounds;
+    EXPECT_EQ(j["workload"], "W3");
+    EXPECT_EQ(j["round"], rounds);
+    EXPECT_EQ(j["steps"], 3);
+    const double before = j["gemm_only_before"], after = j["gemm_only_after"];
+    EXPECT_GT(before, 0);
+    EXPECT_GT(after, 0);
+    EXPECT_DOUBLE_EQ(j["gemm_only_samples_per_second"].get<double>(), 0.5 * (before + after));
+    EXPECT_EQ(j["steady"].get<bool>(), std::max(before, after) <= 1.15 * std::min(before, after));
+    EXPECT_GT(j["samples_per_second"].get<double>(), 0);
+    EXPECT_GT(j["samples_per_second_no_probes"].get<double>(), 0);
+  }
+  EXPECT_EQ(rounds, 2u);
+}
+
 }  // namespace
 }  // namespace actlab

@@ -23,10 +23,6 @@ float logf(float) noexcept;
 float log1pf(float) noexcept;
 #pragma omp declare simd notinbranch
 float tanhf(float) noexcept;
-#pragma omp declare simd notinbranch
-float erff(float) noexcept;
-#pragma omp declare simd notinbranch
-float erfcf(float) noexcept;
 // double: the fused softmax cross-entropy works in double on float logits.
 #pragma omp declare simd notinbranch
 double exp(double) noexcept;

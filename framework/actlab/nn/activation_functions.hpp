@@ -16,8 +16,8 @@
 // is already 0 instead of an intermediate inf (no 0·inf).
 // Rules are branch-free where they can be, so that the loops vectorise: both sides of a `?:` are
 // computed and one is selected, so every transcendental is called unconditionally and on an
-// argument that cannot overflow. std::exp, std::expm1, std::log1p, std::tanh, std::erfc become
-// glibc's vector maths (libmvec) calls, see vector_math.hpp.
+// argument that cannot overflow. std::exp, std::expm1, std::log1p and std::tanh become glibc's
+// vector maths (libmvec) calls; GELU's Φ and φ come from normal_cdf_pdf. See vector_math.hpp.
 #include <array>
 #include <cmath>
 #include <numbers>
