@@ -55,11 +55,10 @@ TEST(GumbelSoftmax, HardSamplesFollowTheSoftmaxProbabilities) {
     layer.forward(x.view(), y.view(), {.training = true, .rng = &rng});
     std::vector<double> counts(kLogits.size(), 0.0);
     for (std::size_t r = 0; r < n; ++r) {
-      double ones = 0, total = 0;
+      double ones = 0;
       for (std::size_t c = 0; c < kLogits.size(); ++c) {
         ASSERT_TRUE(y(r, c) == 0.0 || y(r, c) == 1.0);
         ones += y(r, c) == 1.0;
-        total += y(r, c);
         counts[c] += y(r, c);
       }
       ASSERT_EQ(ones, 1.0);
