@@ -19,6 +19,7 @@
 
 #include "actlab/core/gemm.hpp"
 #include "actlab/core/rng.hpp"
+#include "actlab/core/sum_of_squares.hpp"
 #include "actlab/data/batch.hpp"
 #include "actlab/nn/activation.hpp"
 #include "actlab/nn/mlp.hpp"
@@ -158,6 +159,25 @@ void sgd_step(benchmark::State& state, const Workload* w) {
   per_sample(state);
 }
 
+// Σ g² over a workload's gradient count, as the gradient-norm pass computes it (sum_of_squares:
+// float blocks, double totals), and the loop it replaced, every element converted to double.
+void gradient_square_sum(benchmark::State& state, const Workload* w, bool per_element_double) {
+  const std::size_t n = parameter_count(*w);
+  const Matrix<float> grads = random_matrix(1, n, 2, 1e-3);
+  const float* g = grads.data();
+  for (auto _ : state) {
+    double sum = 0;
+    if (per_element_double) {
+#pragma omp simd reduction(+ : sum)
+      for (std::size_t k = 0; k < n; ++k)
+        sum += static_cast<double>(g[k]) * static_cast<double>(g[k]);
+    } else {
+      sum = sum_of_squares({g, n});
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+}
+
 // Trainer::train_step on consecutive batches of one epoch's order, probes on or off.
 void train_step(benchmark::State& state, const Workload* w, bool probes, int threads,
                 bool prefetch) {
@@ -250,6 +270,10 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("gather_batch", gather_step);
   for (const Workload& w : reference_workloads()) {
     benchmark::RegisterBenchmark(("sgd_step/" + w.name).c_str(), sgd_step, &w);
+    benchmark::RegisterBenchmark(("gradient_square_sum/" + w.name).c_str(), gradient_square_sum, &w,
+                                 false);
+    benchmark::RegisterBenchmark(("gradient_square_sum_per_element_double/" + w.name).c_str(),
+                                 gradient_square_sum, &w, true);
     benchmark::RegisterBenchmark(("gemm_only_step/" + w.name).c_str(), gemm_only_step, &w)
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("probe_measure/" + w.name).c_str(), probe_measure, &w)

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "actlab/core/rng.hpp"
+#include "actlab/core/vector_math.hpp"
 
 namespace actlab {
 namespace {
@@ -34,16 +35,10 @@ void gather_batch(const Dataset& data, std::span<const std::uint32_t> indices,
                                   data.name + " (" + std::to_string(data.size()) + " examples)");
     const std::uint8_t* in = data.pixels.data() + example * data.features;
     float* out = x.row(r);
-    // Vectorises to byte→int→float conversions and one multiply-add per element. std::fma only
-    // where it is a single instruction (FP_FAST_FMAF); a libm call would not vectorise.
+    // Vectorises to byte→int→float conversions and one multiply-add per element.
 #pragma omp simd
-    for (std::size_t j = 0; j < data.features; ++j) {
-#ifdef FP_FAST_FMAF
-      out[j] = std::fma(static_cast<float>(in[j]), scale, shift);
-#else
-      out[j] = static_cast<float>(in[j]) * scale + shift;
-#endif
-    }
+    for (std::size_t j = 0; j < data.features; ++j)
+      out[j] = multiply_add(static_cast<float>(in[j]), scale, shift);
     labels[r] = data.labels[example];
   }
 }
