@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
 #include <vector>
 
 #include "actlab/core/rng.hpp"
@@ -54,6 +56,23 @@ TEST(SumOfSquares, NanAndInfinityPropagate) {
   std::vector<float> tail(600, 1.0f);
   tail[599] = std::numeric_limits<float>::quiet_NaN();
   EXPECT_TRUE(std::isnan(sum_of_squares(tail)));
+}
+
+// The trainer feeds each gradient tensor to SumOfSquares in pieces, while it updates them; the
+// total must be the one sum_of_squares gives for the whole tensor, to the last bit.
+TEST(SumOfSquares, PiecesGiveTheSumOfTheWholeBitForBit) {
+  Rng rng(12);
+  for (std::size_t n : {0u, 100u, 4096u, 4097u, 10000u, 401408u}) {
+    std::vector<float> x(n);
+    for (float& v : x)
+      v = static_cast<float>(rng.normal() * std::pow(10.0, rng.uniform(-3, 3)));
+    for (std::size_t piece : {kSumOfSquaresBlock, 16 * kSumOfSquaresBlock}) {
+      SumOfSquares sum;
+      for (std::size_t first = 0; first < n; first += piece)
+        sum.add(std::span<const float>(x).subspan(first, std::min(piece, n - first)));
+      EXPECT_EQ(sum.total(), sum_of_squares(x)) << "n = " << n << ", pieces of " << piece;
+    }
+  }
 }
 
 }  // namespace

@@ -10,11 +10,13 @@
 #include <cmath>
 #include <cstdlib>
 #include <new>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "actlab/core/error.hpp"
+#include "actlab/core/rng.hpp"
 
 // Counts every heap allocation of this test program, to prove that step() allocates nothing.
 // (GCC cannot see that this operator new and operator delete pair, hence the pragma.)
@@ -387,6 +389,51 @@ TEST_P(EveryOptimizer, RejectsBuffersOfTheWrongLength) {
   std::vector<float> p(3), g(2);
   EXPECT_THROW(optimizer->step(p, g, 0.01), std::invalid_argument);
   EXPECT_EQ(optimizer->steps(), 0u);
+}
+
+// The trainer updates each layer's slice of the parameters right after that layer's backward,
+// last layer first. A step made of slices, in that order, must equal step() bit for bit.
+TEST_P(EveryOptimizer, AStepMadeOfSlicesIsBitIdenticalToStep) {
+  constexpr std::size_t n = 1000;
+  Rng rng(5);
+  std::vector<float> start(n);
+  for (float& v : start)
+    v = static_cast<float>(rng.normal());
+  auto whole = make_optimizer(GetParam(), n);
+  auto sliced = make_optimizer(GetParam(), n);
+  std::vector<float> p_whole = start, p_sliced = start, g(n);
+  // Slices as a network's layers lie in the flat buffer, updated from the last to the first.
+  const std::vector<std::pair<std::size_t, std::size_t>> slices = {
+      {700, 300}, {690, 10}, {300, 390}, {0, 300}};
+  for (int s = 0; s < 4; ++s) {
+    for (float& v : g)
+      v = static_cast<float>(0.1 * rng.normal());
+    const double lr = 0.01 * (s + 1);
+    whole->step(p_whole, g, lr);
+    for (const auto& [offset, size] : slices)
+      sliced->update(std::span<float>(p_sliced).subspan(offset, size),
+                     std::span<const float>(g).subspan(offset, size), offset, lr);
+    EXPECT_EQ(sliced->steps(), static_cast<std::uint64_t>(s));  // until finish_step()
+    sliced->finish_step();
+  }
+  EXPECT_EQ(sliced->steps(), whole->steps());
+  EXPECT_EQ(p_sliced, p_whole);
+  auto a = whole->state_buffers(), b = sliced->state_buffers();
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i)
+    EXPECT_TRUE(std::equal(a[i].second.begin(), a[i].second.end(), b[i].second.begin()))
+        << a[i].first;
+}
+
+TEST_P(EveryOptimizer, UpdateRejectsASliceOutsideTheBuffer) {
+  auto optimizer = make_optimizer(GetParam(), 10);
+  std::vector<float> p(4), g(4), short_g(3);
+  EXPECT_THROW(optimizer->update(p, g, 7, 0.01), std::invalid_argument);
+  EXPECT_THROW(optimizer->update(p, g, 11, 0.01), std::invalid_argument);
+  EXPECT_THROW(optimizer->update(p, short_g, 0, 0.01), std::invalid_argument);
+  const std::size_t before = allocation_count.load();
+  optimizer->update(p, g, 6, 0.01);  // the last four: fits, and allocates nothing
+  EXPECT_EQ(allocation_count.load(), before);
 }
 
 INSTANTIATE_TEST_SUITE_P(Optimizers, EveryOptimizer,

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -109,6 +110,46 @@ TEST(Trainer, ProbesNeverChangeTrainingResults) {
     EXPECT_EQ(std::filesystem::exists(output.path("probes.csv")), enabled);
   }
   EXPECT_EQ(runs[0], runs[1]);
+}
+
+// Without clipping, the trainer updates each layer right after its backward and sums its gradients
+// in the same pass; with clipping it takes the norms first and then steps. The two paths must
+// give the same numbers, so clipping by a norm that is never reached must change nothing: the
+// same metrics, probe table and parameters, bit for bit.
+TEST(Trainer, UpdatingLayersDuringBackwardEqualsNormsThenStep) {
+  for (const char* optimizer : {"sgd", "adamw"}) {
+    std::vector<std::vector<nlohmann::json>> metrics;
+    std::vector<std::string> probe_tables;
+    std::vector<std::vector<float>> parameters;
+    for (bool clip : {false, true}) {
+      ExperimentConfig config = tiny_config();
+      config.optimizer.name = optimizer;
+      config.optimizer.learning_rate = optimizer == std::string("sgd") ? 0.05 : 0.003;
+      config.optimizer.momentum = optimizer == std::string("sgd") ? 0.9 : 0.0;
+      config.model.activation = {"prelu", {}};  // a layer with parameters of its own
+      config.train.epochs = 2;
+      config.probes.every_steps = 3;
+      config.probes.probe_set_size = 200;
+      if (clip) {
+        config.clip.mode = ClipMode::kNorm;
+        config.clip.max_norm = 1e30;
+      }
+      const DataSplits data = load_data(config.data, config.seed);
+      RunOutput output(fresh_dir(std::string("fused_") + optimizer + (clip ? "_clip" : "")));
+      Trainer trainer(config, data);
+      ASSERT_EQ(trainer.run(&output).status, RunStatus::kCompleted);
+      metrics.push_back(metrics_without_timing(output.path("metrics.jsonl")));
+      std::ifstream in(output.path("probes.csv"));
+      probe_tables.emplace_back(std::istreambuf_iterator<char>(in),
+                                std::istreambuf_iterator<char>());
+      const auto p = trainer.network().parameters();
+      parameters.emplace_back(p.begin(), p.end());
+    }
+    EXPECT_EQ(metrics[0], metrics[1]) << optimizer;
+    EXPECT_EQ(probe_tables[0], probe_tables[1]) << optimizer;
+    EXPECT_GT(probe_tables[0].size(), 1000u) << optimizer;
+    EXPECT_EQ(parameters[0], parameters[1]) << optimizer;
+  }
 }
 
 TEST(Trainer, ADifferentSeedGivesDifferentResults) {

@@ -17,11 +17,11 @@ double double_sum_of_squares(const T* x, std::size_t n) {
 
 }  // namespace
 
-double sum_of_squares(std::span<const float> x) {
-  constexpr std::size_t kBlock = 256;
-  const float* data = x.data();
-  const std::size_t n = x.size();
-  double sum = 0;
+void SumOfSquares::add(std::span<const float> piece) {
+  constexpr std::size_t kBlock = kSumOfSquaresBlock;
+  const float* data = piece.data();
+  const std::size_t n = piece.size();
+  double sum = total_;
   std::size_t i = 0;
   for (; i + kBlock <= n; i += kBlock) {
     float block = 0;
@@ -31,7 +31,13 @@ double sum_of_squares(std::span<const float> x) {
     sum +=
         std::isfinite(block) ? static_cast<double>(block) : double_sum_of_squares(data + i, kBlock);
   }
-  return sum + double_sum_of_squares(data + i, n - i);
+  total_ = sum + double_sum_of_squares(data + i, n - i);
+}
+
+double sum_of_squares(std::span<const float> x) {
+  SumOfSquares sum;
+  sum.add(x);
+  return sum.total();
 }
 
 double sum_of_squares(std::span<const double> x) {

@@ -2,6 +2,7 @@
 // Σ x², the sum behind every L2 norm in the project (gradient norms, clipping, the probes' weight
 // norms), so that all of them do the same arithmetic: a norm the probes record is the norm that
 // clipping compares against max_norm.
+#include <cstddef>
 #include <span>
 
 namespace actlab {
@@ -14,5 +15,19 @@ namespace actlab {
 // order for a given build: runs stay reproducible.
 double sum_of_squares(std::span<const float> x);
 double sum_of_squares(std::span<const double> x);
+
+// The same sum, fed piece by piece: a pass that reads the values for another purpose (the
+// optimizer update) adds each piece while it is in cache. Every piece but the last must hold a
+// multiple of kSumOfSquaresBlock values; total() is then bit-identical to sum_of_squares() of the
+// whole.
+inline constexpr std::size_t kSumOfSquaresBlock = 256;
+class SumOfSquares {
+ public:
+  void add(std::span<const float> piece);
+  double total() const { return total_; }
+
+ private:
+  double total_ = 0;
+};
 
 }  // namespace actlab

@@ -1,13 +1,13 @@
 #include "actlab/optim/adabelief.hpp"
 
 #include <cmath>
-#include <stdexcept>
 
 namespace actlab {
 
 AdaBelief::AdaBelief(double beta1, double beta2, double eps, double weight_decay,
                      std::size_t parameter_count)
-    : beta1_(beta1),
+    : Optimizer(parameter_count),
+      beta1_(beta1),
       beta2_(beta2),
       eps_(eps),
       weight_decay_(weight_decay),
@@ -16,10 +16,9 @@ AdaBelief::AdaBelief(double beta1, double beta2, double eps, double weight_decay
 
 // Per element in float, the scalars in double as the package computes them with Python floats
 // (see adabelief.hpp for the update).
-void AdaBelief::step(std::span<float> params, std::span<const float> grads, double lr) {
-  if (params.size() != exp_avg_.size() || grads.size() != exp_avg_.size())
-    throw std::invalid_argument("AdaBelief::step: params and grads must hold the parameter count");
-  const std::uint64_t t = steps_ + 1;
+void AdaBelief::update_slice(float* p, const float* g, std::size_t offset, std::size_t n,
+                             double lr) {
+  const std::uint64_t t = steps() + 1;
   const double bias_correction1 = 1.0 - std::pow(beta1_, static_cast<double>(t));
   const double bias_correction2 = 1.0 - std::pow(beta2_, static_cast<double>(t));
   const auto minus_step_size = static_cast<float>(-(lr / bias_correction1));
@@ -31,11 +30,8 @@ void AdaBelief::step(std::span<float> params, std::span<const float> grads, doub
   const auto one_minus_beta2 = static_cast<float>(1.0 - beta2_);
   const auto eps = static_cast<float>(eps_);
 
-  float* p = params.data();
-  const float* g = grads.data();
-  float* m = exp_avg_.data();
-  float* s = exp_avg_var_.data();
-  const std::size_t n = params.size();
+  float* m = exp_avg_.data() + offset;
+  float* s = exp_avg_var_.data() + offset;
   for (std::size_t i = 0; i < n; ++i) {
     if (decay) p[i] *= shrink;
     m[i] = m[i] * beta1 + one_minus_beta1 * g[i];
@@ -44,7 +40,6 @@ void AdaBelief::step(std::span<float> params, std::span<const float> grads, doub
     const float denom = std::sqrt(s[i]) / bias_correction2_sqrt + eps;
     p[i] += minus_step_size * m[i] / denom;
   }
-  steps_ = t;
 }
 
 std::vector<std::pair<std::string, std::span<float>>> AdaBelief::state_buffers() {

@@ -21,11 +21,13 @@ class AdaBelief final : public Optimizer {
             std::size_t parameter_count);
 
   std::string_view name() const override { return "adabelief"; }
-  void step(std::span<float> params, std::span<const float> grads, double lr) override;
   // The package's names: exp_avg (m), exp_avg_var (s).
   std::vector<std::pair<std::string, std::span<float>>> state_buffers() override;
 
  private:
+  void update_slice(float* params, const float* grads, std::size_t offset, std::size_t size,
+                    double lr) override;
+
   double beta1_, beta2_, eps_, weight_decay_;
   std::vector<float> exp_avg_;      // (parameter_count) m
   std::vector<float> exp_avg_var_;  // (parameter_count) s

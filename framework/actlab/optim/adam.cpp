@@ -1,13 +1,13 @@
 #include "actlab/optim/adam.hpp"
 
 #include <cmath>
-#include <stdexcept>
 
 namespace actlab {
 
 Adam::Adam(WeightDecay mode, double beta1, double beta2, double eps, double weight_decay,
            std::size_t parameter_count)
-    : mode_(mode),
+    : Optimizer(parameter_count),
+      mode_(mode),
       beta1_(beta1),
       beta2_(beta2),
       eps_(eps),
@@ -20,10 +20,8 @@ Adam::Adam(WeightDecay mode, double beta1, double beta2, double eps, double weig
 //   adamw: p ← p·(1 - lr·wd)            adam: g ← g + wd·p (if wd ≠ 0)
 //   m ← β1·m + (1-β1)·g                 v ← β2·v + (1-β2)·g·g
 //   denom = √v / √(1-β2^t) + eps        p ← p - (lr / (1-β1^t))·m / denom
-void Adam::step(std::span<float> params, std::span<const float> grads, double lr) {
-  if (params.size() != exp_avg_.size() || grads.size() != exp_avg_.size())
-    throw std::invalid_argument("Adam::step: params and grads must hold the parameter count");
-  const std::uint64_t t = steps_ + 1;
+void Adam::update_slice(float* p, const float* g, std::size_t offset, std::size_t n, double lr) {
+  const std::uint64_t t = steps() + 1;
   const double bias_correction1 = 1.0 - std::pow(beta1_, static_cast<double>(t));
   const double bias_correction2 = 1.0 - std::pow(beta2_, static_cast<double>(t));
   const auto minus_step_size = static_cast<float>(-(lr / bias_correction1));
@@ -37,11 +35,8 @@ void Adam::step(std::span<float> params, std::span<const float> grads, double lr
   const auto one_minus_beta2 = static_cast<float>(1.0 - beta2_);
   const auto eps = static_cast<float>(eps_);
 
-  float* p = params.data();
-  const float* g = grads.data();
-  float* m = exp_avg_.data();
-  float* v = exp_avg_sq_.data();
-  const std::size_t n = params.size();
+  float* m = exp_avg_.data() + offset;
+  float* v = exp_avg_sq_.data() + offset;
   for (std::size_t i = 0; i < n; ++i) {
     if (decoupled) p[i] *= shrink;
     const float gi = l2 ? g[i] + wd * p[i] : g[i];
@@ -50,7 +45,6 @@ void Adam::step(std::span<float> params, std::span<const float> grads, double lr
     const float denom = std::sqrt(v[i]) / bias_correction2_sqrt + eps;
     p[i] += minus_step_size * m[i] / denom;
   }
-  steps_ = t;
 }
 
 std::vector<std::pair<std::string, std::span<float>>> Adam::state_buffers() {

@@ -16,10 +16,12 @@ class Adam final : public Optimizer {
   std::string_view name() const override {
     return mode_ == WeightDecay::kDecoupled ? "adamw" : "adam";
   }
-  void step(std::span<float> params, std::span<const float> grads, double lr) override;
   std::vector<std::pair<std::string, std::span<float>>> state_buffers() override;
 
  private:
+  void update_slice(float* params, const float* grads, std::size_t offset, std::size_t size,
+                    double lr) override;
+
   WeightDecay mode_;
   double beta1_, beta2_, eps_, weight_decay_;
   std::vector<float> exp_avg_;     // (parameter_count) first moment m

@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <sstream>
+#include <stdexcept>
+#include <string>
 
 #include "actlab/core/error.hpp"
 #include "actlab/core/text.hpp"
@@ -31,6 +33,23 @@ void require_beta(const OptimizerConfig& config, std::string_view key, double va
 }
 
 }  // namespace
+
+void Optimizer::step(std::span<float> params, std::span<const float> grads, double lr) {
+  if (params.size() != parameter_count_ || grads.size() != parameter_count_)
+    throw std::invalid_argument(std::string(name()) +
+                                " step: params and grads must hold the parameter count");
+  update_slice(params.data(), grads.data(), 0, parameter_count_, lr);
+  finish_step();
+}
+
+void Optimizer::update(std::span<float> params, std::span<const float> grads, std::size_t offset,
+                       double lr) {
+  if (params.size() != grads.size() || offset > parameter_count_ ||
+      params.size() > parameter_count_ - offset)
+    throw std::invalid_argument(std::string(name()) +
+                                " update: the slice must lie inside the parameter buffer");
+  update_slice(params.data(), grads.data(), offset, params.size(), lr);
+}
 
 std::vector<std::string> optimizer_names() {
   return {"sgd", "adam", "adamw", "adabelief"};

@@ -32,19 +32,36 @@ double default_eps(std::string_view optimizer);
 
 class Optimizer {
  public:
+  explicit Optimizer(std::size_t parameter_count) : parameter_count_(parameter_count) {}
   virtual ~Optimizer() = default;
   virtual std::string_view name() const = 0;
-  // One update with learning rate lr (already scheduled). params and grads have the length given
-  // to make_optimizer; throws std::invalid_argument otherwise. Allocates nothing.
-  virtual void step(std::span<float> params, std::span<const float> grads, double lr) = 0;
+  // One update with learning rate lr (already scheduled): update() of the whole buffer, then
+  // finish_step(). params and grads have the length given to make_optimizer; throws
+  // std::invalid_argument otherwise. Allocates nothing.
+  void step(std::span<float> params, std::span<const float> grads, double lr);
+  // Part of a step made slice by slice: updates the parameters at [offset, offset + size) of the
+  // flat buffer, params and grads being that slice. Every update is elementwise, so a step made of
+  // slices that cover each parameter once, in any order, followed by finish_step(), gives results
+  // bit-identical to step(). The trainer uses this to update a layer's parameters while its
+  // gradients are still in cache. Throws std::invalid_argument for a slice outside the buffer.
+  void update(std::span<float> params, std::span<const float> grads, std::size_t offset, double lr);
+  // Ends a step made of update() calls.
+  void finish_step() { ++steps_; }
   // Everything a checkpoint must save, besides steps(), to resume bit-identically: the named state
   // buffers (PyTorch's names: momentum_buffer; exp_avg, exp_avg_sq). Empty for plain SGD.
   virtual std::vector<std::pair<std::string, std::span<float>>> state_buffers() = 0;
-  // Number of step() calls so far (Adam's bias correction and SGD's first-step rule depend on it).
+  // Number of completed steps (Adam's bias correction and SGD's first-step rule depend on it).
   std::uint64_t steps() const { return steps_; }
   void set_steps(std::uint64_t steps) { steps_ = steps; }
+  std::size_t parameter_count() const { return parameter_count_; }
 
  protected:
+  // The update of one slice (already checked), as part of step steps() + 1.
+  virtual void update_slice(float* params, const float* grads, std::size_t offset, std::size_t size,
+                            double lr) = 0;
+
+ private:
+  std::size_t parameter_count_;
   std::uint64_t steps_ = 0;
 };
 

@@ -1,16 +1,14 @@
 #include "actlab/optim/sgd.hpp"
 
-#include <stdexcept>
-
 namespace actlab {
 
 Sgd::Sgd(double momentum, double dampening, bool nesterov, double weight_decay,
          std::size_t parameter_count)
-    : momentum_(momentum),
+    : Optimizer(parameter_count),
+      momentum_(momentum),
       dampening_(dampening),
       weight_decay_(weight_decay),
       nesterov_(nesterov),
-      parameter_count_(parameter_count),
       momentum_buffer_(momentum != 0 ? parameter_count : 0, 0.0f) {}
 
 // torch.optim.SGD (1.13), per element, in float as PyTorch computes float32 parameters:
@@ -19,12 +17,7 @@ Sgd::Sgd(double momentum, double dampening, bool nesterov, double weight_decay,
 //   g ← g + momentum·b if nesterov, else b                            (if momentum ≠ 0)
 //   p ← p - lr·g
 // "First step" is steps() == 0, which a checkpoint restores together with the buffer.
-void Sgd::step(std::span<float> params, std::span<const float> grads, double lr) {
-  if (params.size() != parameter_count_ || grads.size() != parameter_count_)
-    throw std::invalid_argument("Sgd::step: params and grads must hold the parameter count");
-  float* p = params.data();
-  const float* g = grads.data();
-  const std::size_t n = params.size();
+void Sgd::update_slice(float* p, const float* g, std::size_t offset, std::size_t n, double lr) {
   // The scalars as PyTorch passes them to its float kernels (`alpha`, `value`: cast to float).
   const auto minus_lr = static_cast<float>(-lr);
   const auto wd = static_cast<float>(weight_decay_);
@@ -35,10 +28,10 @@ void Sgd::step(std::span<float> params, std::span<const float> grads, double lr)
       p[i] += minus_lr * d;
     }
   } else {
-    float* buffer = momentum_buffer_.data();
+    float* buffer = momentum_buffer_.data() + offset;
     const auto momentum = static_cast<float>(momentum_);
     const auto keep = static_cast<float>(1.0 - dampening_);
-    const bool first = steps_ == 0;
+    const bool first = steps() == 0;
     for (std::size_t i = 0; i < n; ++i) {
       const float d = decay ? g[i] + wd * p[i] : g[i];
       const float b = first ? d : buffer[i] * momentum + keep * d;
@@ -46,7 +39,6 @@ void Sgd::step(std::span<float> params, std::span<const float> grads, double lr)
       p[i] += minus_lr * (nesterov_ ? d + momentum * b : b);
     }
   }
-  ++steps_;
 }
 
 std::vector<std::pair<std::string, std::span<float>>> Sgd::state_buffers() {

@@ -11,13 +11,14 @@ class Sgd final : public Optimizer {
       std::size_t parameter_count);
 
   std::string_view name() const override { return "sgd"; }
-  void step(std::span<float> params, std::span<const float> grads, double lr) override;
   std::vector<std::pair<std::string, std::span<float>>> state_buffers() override;
 
  private:
+  void update_slice(float* params, const float* grads, std::size_t offset, std::size_t size,
+                    double lr) override;
+
   double momentum_, dampening_, weight_decay_;
   bool nesterov_;
-  std::size_t parameter_count_;
   std::vector<float> momentum_buffer_;  // (parameter_count) when momentum != 0, else empty
 };
 

@@ -55,12 +55,15 @@ class Probes {
   // Evaluates the probe set with the current weights and records the activation-side metrics and
   // weight norms at `step`. Skips if `step` was already measured.
   void measure(std::size_t step, std::size_t epoch);
-  // After backward of the training step that starts at `step`, before clipping: per-layer gradient
-  // norms. `tensor_norms` are the L2 norms of the named parameters' gradients, in order; `batch`
-  // the rows of the batch.
+  // After backward of the training step that starts at `step`: per-layer gradient norms.
+  // `tensor_norms` are the L2 norms of the named parameters' gradients, in order, as backward left
+  // them (before any clipping); `batch` the rows of the batch. The layers' output gradients must
+  // still be those of this step.
   void observe_gradients(std::size_t step, std::size_t epoch, std::span<const double> tensor_norms,
                          double global_norm, bool clipped, std::size_t batch);
-  // Around the optimizer update of a due step: records ‖ΔW_l‖ / ‖W_l‖.
+  // Around the optimizer update of a due step, records ‖ΔW_l‖ / ‖W_l‖: before_update() before
+  // anything changes the parameters (the trainer may update layers during backward), after_update()
+  // once all are updated.
   void before_update(std::size_t step);
   void after_update(std::size_t step, std::size_t epoch);
 

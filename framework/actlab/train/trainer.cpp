@@ -260,8 +260,13 @@ Trainer::Trainer(const ExperimentConfig& config, const DataSplits& data)
   order_.resize(data.train.size());
   eval_indices_.resize(config.train.eval_batch_size);
   tensor_norms_.resize(network_.named_parameters().size());
-  for (const auto& p : network_.named_parameters())
+  tensor_square_sums_.resize(network_.named_parameters().size());
+  layer_tensors_.resize(network_.layer_count());
+  for (std::size_t t = 0; t < network_.named_parameters().size(); ++t) {
+    const auto& p = network_.named_parameters()[t];
     tensor_grads_.emplace_back(p.grad.data, p.grad.size());
+    layer_tensors_[p.layer_index].push_back(t);
+  }
 }
 
 Evaluation Trainer::evaluate(const Dataset& data) {
@@ -366,6 +371,28 @@ std::string Trainer::find_non_finite_gradient() const {
   return "";
 }
 
+void Trainer::update_layer(std::size_t layer) {
+  // 16 KB pieces: each is summed and then updated while it is in L1.
+  constexpr std::size_t kPiece = 16 * kSumOfSquaresBlock;
+  const auto& named = network_.named_parameters();
+  const float* base = network_.parameters().data();
+  for (const std::size_t t : layer_tensors_[layer]) {
+    const NamedParameter<float>& p = named[t];
+    const std::size_t n = p.grad.size();
+    const auto offset = static_cast<std::size_t>(p.value.data - base);
+    SumOfSquares sum;
+    for (std::size_t first = 0; first < n; first += kPiece) {
+      const std::size_t size = std::min(kPiece, n - first);
+      sum.add({p.grad.data + first, size});
+      update_stopped_ = update_stopped_ || !std::isfinite(sum.total());
+      if (!update_stopped_)
+        optimizer_->update({p.value.data + first, size}, {p.grad.data + first, size},
+                           offset + first, step_lr_);
+    }
+    tensor_square_sums_[t] = sum.total();
+  }
+}
+
 StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size_t step,
                                std::size_t epoch, double lr) {
   if (probes_ && probes_->due(step)) probes_->measure(step, epoch);
@@ -378,40 +405,70 @@ StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size
   MatrixView<float> logits = network_.forward(x, {.training = true, .rng = &layer_rng_});
   MatrixView<float> dlogits = dlogits_.view().row_range(0, rows);
   const LossResult loss = output_loss(logits, labels, config_.train.label_smoothing, dlogits);
-  network_.backward(dlogits);
 
   StepResult result;
   result.loss = loss.loss;
   result.correct = loss.correct;
-  result.grad_norm = gradient_norms();
-  if (!std::isfinite(loss.loss) || !std::isfinite(result.grad_norm)) {
+  if (!std::isfinite(loss.loss)) {
+    network_.backward(dlogits);
+    result.grad_norm = gradient_norms();
     result.finite = false;
     return result;
   }
-  switch (config_.clip.mode) {
-    case ClipMode::kNone:
-      break;
-    case ClipMode::kNorm:
-      result.clipped =
-          clip_grad_norm(network_.gradients(), config_.clip.max_norm, config_.clip.norm_type)
-              .clipped;
-      break;
-    case ClipMode::kValue:
-      result.clipped = clip_grad_value(network_.gradients(), config_.clip.value);
-      break;
-    case ClipMode::kLayerNorm:
-      // clip_grad_norm_per_tensor, without the vector of results it would allocate every step.
-      for (const std::span<float> grads : tensor_grads_)
-        result.clipped |=
-            clip_grad_norm(grads, config_.clip.max_norm, config_.clip.norm_type).clipped;
-      break;
+  if (probes_) probes_->before_update(step);
+  if (config_.clip.mode == ClipMode::kNone) {
+    // Without clipping nothing needs the global norm before the update, so each layer is updated
+    // as soon as its backward is done, its gradients summed for the norms in the same pass: one
+    // pass over gradients that are still in cache instead of two over all of them (W2: about 2 %
+    // of a step, BENCHMARKS.md). Every update is elementwise and every sum in the same order, so
+    // the results are bit-identical to norms, then step(). A non-finite gradient stops the updates
+    // where it is met, before any non-finite value reaches a parameter; the layers after it in
+    // the network were updated already, but a diverged run ends here anyway.
+    step_lr_ = lr;
+    update_stopped_ = false;
+    network_.backward(dlogits, [this](std::size_t layer) { update_layer(layer); });
+    double total = 0;
+    for (std::size_t i = 0; i < tensor_square_sums_.size(); ++i) {
+      tensor_norms_[i] = std::sqrt(tensor_square_sums_[i]);
+      total += tensor_square_sums_[i];
+    }
+    result.grad_norm = std::sqrt(total);
+    if (update_stopped_ || !std::isfinite(result.grad_norm)) {
+      result.finite = false;
+      return result;
+    }
+    optimizer_->finish_step();
+  } else {
+    network_.backward(dlogits);
+    result.grad_norm = gradient_norms();
+    if (!std::isfinite(result.grad_norm)) {
+      result.finite = false;
+      return result;
+    }
+    switch (config_.clip.mode) {
+      case ClipMode::kNone:
+        break;
+      case ClipMode::kNorm:
+        result.clipped =
+            clip_grad_norm(network_.gradients(), config_.clip.max_norm, config_.clip.norm_type)
+                .clipped;
+        break;
+      case ClipMode::kValue:
+        result.clipped = clip_grad_value(network_.gradients(), config_.clip.value);
+        break;
+      case ClipMode::kLayerNorm:
+        // clip_grad_norm_per_tensor, without the vector of results it would allocate every step.
+        for (const std::span<float> grads : tensor_grads_)
+          result.clipped |=
+              clip_grad_norm(grads, config_.clip.max_norm, config_.clip.norm_type).clipped;
+        break;
+    }
+    optimizer_->step(network_.parameters(), network_.gradients(), lr);
   }
   if (probes_) {
     probes_->observe_gradients(step, epoch, tensor_norms_, result.grad_norm, result.clipped, rows);
-    probes_->before_update(step);
+    probes_->after_update(step, epoch);
   }
-  optimizer_->step(network_.parameters(), network_.gradients(), lr);
-  if (probes_) probes_->after_update(step, epoch);
   return result;
 }
 
