@@ -139,15 +139,17 @@ def main():
 
     print()
     print("| workload | actlab samples/s | GEMM-only limit | PyTorch samples/s "
-          "| actlab / PyTorch: median of the rounds | lowest round |")
-    print("|---|---:|---:|---:|---:|---:|")
+          "| actlab / PyTorch: median of the rounds | lowest round | best / best |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for w in args.workloads:
         a = statistics.median(results[w]["actlab"])
         g = statistics.median(results[w]["gemm_only"])
         p = statistics.median(results[w]["pytorch"])
         ratios = results[w]["ratio"]
+        # Each side's fastest round: interference on a shared machine only slows a run down.
+        best = max(results[w]["actlab"]) / max(results[w]["pytorch"])
         print(f"| {w} | {a:.0f} | {g:.0f} | {p:.0f} | {statistics.median(ratios):.2f}× "
-              f"| {min(ratios):.2f}× |")
+              f"| {min(ratios):.2f}× | {best:.2f}× |")
 
 
 if __name__ == "__main__":

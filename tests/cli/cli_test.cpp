@@ -320,6 +320,18 @@ TEST(Cli, BenchBracketsEachRoundWithTwoGemmOnlyMeasurements) {
     EXPECT_GT(j["samples_per_second_no_probes"].get<double>(), 0);
   }
   EXPECT_EQ(rounds, 2u);
+
+  // The table: per workload, the median ratio over steady rounds and the best-of-rounds ratio.
+  const fs::path table = dir / "table.txt";
+  const pid_t table_pid =
+      spawn({"bench", "--workloads", "W3", "--steps", "3", "--repeats", "2", "--threads", "1"},
+            dir / "table_stderr.txt", table);
+  const Outcome table_outcome = wait_for(table_pid, dir / "table_stderr.txt");
+  ASSERT_EQ(table_outcome.exit_code, 0) << table_outcome.log;
+  const std::string printed = read_file(table);
+  for (const char* part :
+       {"ratio", "best", "W3   784-(128x10)-10 tanh", "the fastest training run"})
+    EXPECT_NE(printed.find(part), std::string::npos) << part << " not in:\n" << printed;
 }
 
 }  // namespace
