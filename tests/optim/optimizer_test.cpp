@@ -391,8 +391,8 @@ TEST_P(EveryOptimizer, RejectsBuffersOfTheWrongLength) {
   EXPECT_EQ(optimizer->steps(), 0u);
 }
 
-// The trainer updates each layer's slice of the parameters right after that layer's backward,
-// last layer first. A step made of slices, in that order, must equal step() bit for bit.
+// The trainer updates the parameters slice by slice. A step made of slices, in any order, must
+// equal step() bit for bit.
 TEST_P(EveryOptimizer, AStepMadeOfSlicesIsBitIdenticalToStep) {
   constexpr std::size_t n = 1000;
   Rng rng(5);
@@ -402,7 +402,6 @@ TEST_P(EveryOptimizer, AStepMadeOfSlicesIsBitIdenticalToStep) {
   auto whole = make_optimizer(GetParam(), n);
   auto sliced = make_optimizer(GetParam(), n);
   std::vector<float> p_whole = start, p_sliced = start, g(n);
-  // Slices as a network's layers lie in the flat buffer, updated from the last to the first.
   const std::vector<std::pair<std::size_t, std::size_t>> slices = {
       {700, 300}, {690, 10}, {300, 390}, {0, 300}};
   for (int s = 0; s < 4; ++s) {

@@ -112,11 +112,11 @@ TEST(Trainer, ProbesNeverChangeTrainingResults) {
   EXPECT_EQ(runs[0], runs[1]);
 }
 
-// Without clipping, the trainer updates each layer right after its backward and sums its gradients
-// in the same pass; with clipping it takes the norms first and then steps. The two paths must
+// Without clipping, the trainer sums the gradients for the norms in the update's own pass; with
+// clipping it takes the norms first and then steps. The two paths must
 // give the same numbers, so clipping by a norm that is never reached must change nothing: the
 // same metrics, probe table and parameters, bit for bit.
-TEST(Trainer, UpdatingLayersDuringBackwardEqualsNormsThenStep) {
+TEST(Trainer, NormsSummedDuringTheUpdateEqualNormsThenStep) {
   for (const char* optimizer : {"sgd", "adamw"}) {
     std::vector<std::vector<nlohmann::json>> metrics;
     std::vector<std::string> probe_tables;

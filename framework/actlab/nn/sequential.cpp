@@ -104,8 +104,7 @@ MatrixView<T> Sequential<T>::forward(MatrixView<const T> x, const ForwardContext
 }
 
 template <typename T>
-void Sequential<T>::backward(MatrixView<const T> doutput,
-                             const std::function<void(std::size_t)>& after_layer) {
+void Sequential<T>::backward(MatrixView<const T> doutput) {
   const std::size_t rows = doutput.rows;
   MatrixView<const T> dy = doutput;
   for (std::size_t i = layers_.size(); i-- > 0;) {
@@ -116,7 +115,6 @@ void Sequential<T>::backward(MatrixView<const T> doutput,
       dx = grad.view();
     }
     layers_[i]->backward(dy, dx);
-    if (after_layer) after_layer(i);
     dy = dx;
   }
   // Keep a copy of dL/d(network output) for probes that ask for it.

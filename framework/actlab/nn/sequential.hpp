@@ -7,7 +7,6 @@
 //     of the model, so checkpoints save it with the parameters;
 //   - the activation and gradient buffers of every layer, planned once for the largest batch:
 //     after plan(), forward() and backward() allocate nothing.
-#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -59,12 +58,8 @@ class Sequential {
   // call.
   MatrixView<T> forward(MatrixView<const T> x, const ForwardContext& context);
   // Back-propagates dL/d output through every layer, setting the parameter gradients: call
-  // zero_grad() first, for the layers that accumulate theirs. after_layer(i), when given, runs as
-  // soon as layer i's backward is done, when its parameter gradients are final and its parameters
-  // no longer needed by the rest of the pass: the trainer updates them there, while the gradients
-  // are still in cache.
-  void backward(MatrixView<const T> doutput,
-                const std::function<void(std::size_t)>& after_layer = {});
+  // zero_grad() first, for the layers that accumulate theirs.
+  void backward(MatrixView<const T> doutput);
   // Zeroes the gradients that backward() adds to; those it overwrites (Layer::
   // overwrites_gradients) are left as they are.
   void zero_grad();

@@ -42,8 +42,9 @@ class Optimizer {
   // Part of a step made slice by slice: updates the parameters at [offset, offset + size) of the
   // flat buffer, params and grads being that slice. Every update is elementwise, so a step made of
   // slices that cover each parameter once, in any order, followed by finish_step(), gives results
-  // bit-identical to step(). The trainer uses this to update a layer's parameters while its
-  // gradients are still in cache. Throws std::invalid_argument for a slice outside the buffer.
+  // bit-identical to step(). The trainer updates piece by piece, summing each piece of the
+  // gradient for the norms while it is in cache. Throws std::invalid_argument for a slice outside
+  // the buffer.
   void update(std::span<float> params, std::span<const float> grads, std::size_t offset, double lr);
   // Ends a step made of update() calls.
   void finish_step() { ++steps_; }

@@ -61,9 +61,7 @@ class Probes {
   // still be those of this step.
   void observe_gradients(std::size_t step, std::size_t epoch, std::span<const double> tensor_norms,
                          double global_norm, bool clipped, std::size_t batch);
-  // Around the optimizer update of a due step, records ‖ΔW_l‖ / ‖W_l‖: before_update() before
-  // anything changes the parameters (the trainer may update layers during backward), after_update()
-  // once all are updated.
+  // Around the optimizer update of a due step: records ‖ΔW_l‖ / ‖W_l‖.
   void before_update(std::size_t step);
   void after_update(std::size_t step, std::size_t epoch);
 

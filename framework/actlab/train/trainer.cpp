@@ -261,12 +261,8 @@ Trainer::Trainer(const ExperimentConfig& config, const DataSplits& data)
   eval_indices_.resize(config.train.eval_batch_size);
   tensor_norms_.resize(network_.named_parameters().size());
   tensor_square_sums_.resize(network_.named_parameters().size());
-  layer_tensors_.resize(network_.layer_count());
-  for (std::size_t t = 0; t < network_.named_parameters().size(); ++t) {
-    const auto& p = network_.named_parameters()[t];
+  for (const auto& p : network_.named_parameters())
     tensor_grads_.emplace_back(p.grad.data, p.grad.size());
-    layer_tensors_[p.layer_index].push_back(t);
-  }
 }
 
 Evaluation Trainer::evaluate(const Dataset& data) {
@@ -371,26 +367,22 @@ std::string Trainer::find_non_finite_gradient() const {
   return "";
 }
 
-void Trainer::update_layer(std::size_t layer) {
+void Trainer::update_tensor(std::size_t t) {
   // 16 KB pieces: each is summed and then updated while it is in L1.
   constexpr std::size_t kPiece = 16 * kSumOfSquaresBlock;
-  const auto& named = network_.named_parameters();
-  const float* base = network_.parameters().data();
-  for (const std::size_t t : layer_tensors_[layer]) {
-    const NamedParameter<float>& p = named[t];
-    const std::size_t n = p.grad.size();
-    const auto offset = static_cast<std::size_t>(p.value.data - base);
-    SumOfSquares sum;
-    for (std::size_t first = 0; first < n; first += kPiece) {
-      const std::size_t size = std::min(kPiece, n - first);
-      sum.add({p.grad.data + first, size});
-      update_stopped_ = update_stopped_ || !std::isfinite(sum.total());
-      if (!update_stopped_)
-        optimizer_->update({p.value.data + first, size}, {p.grad.data + first, size},
-                           offset + first, step_lr_);
-    }
-    tensor_square_sums_[t] = sum.total();
+  const NamedParameter<float>& p = network_.named_parameters()[t];
+  const std::size_t n = p.grad.size();
+  const auto offset = static_cast<std::size_t>(p.value.data - network_.parameters().data());
+  SumOfSquares sum;
+  for (std::size_t first = 0; first < n; first += kPiece) {
+    const std::size_t size = std::min(kPiece, n - first);
+    sum.add({p.grad.data + first, size});
+    update_stopped_ = update_stopped_ || !std::isfinite(sum.total());
+    if (!update_stopped_)
+      optimizer_->update({p.value.data + first, size}, {p.grad.data + first, size}, offset + first,
+                         step_lr_);
   }
+  tensor_square_sums_[t] = sum.total();
 }
 
 StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size_t step,
@@ -415,18 +407,22 @@ StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size
     result.finite = false;
     return result;
   }
-  if (probes_) probes_->before_update(step);
+  if (probes_) probes_->before_update(step);  // the weights before this step's update
   if (config_.clip.mode == ClipMode::kNone) {
-    // Without clipping nothing needs the global norm before the update, so each layer is updated
-    // as soon as its backward is done, its gradients summed for the norms in the same pass: one
-    // pass over gradients that are still in cache instead of two over all of them (W2: about 2 %
-    // of a step, BENCHMARKS.md). Every update is elementwise and every sum in the same order, so
-    // the results are bit-identical to norms, then step(). A non-finite gradient stops the updates
-    // where it is met, before any non-finite value reaches a parameter; the layers after it in
-    // the network were updated already, but a diverged run ends here anyway.
+    // Without clipping nothing needs the global norm before the update, so the gradients are
+    // summed for the norms in the update's own pass, piece by piece while each piece is in L1:
+    // one pass over them instead of two. Every update is elementwise and every sum in the same
+    // order, so the results are bit-identical to norms, then step(). A non-finite gradient stops
+    // the updates where it is met, before any non-finite value reaches a parameter; the tensors
+    // before it were updated already, but a diverged run ends here anyway. (Updating each layer
+    // right after its own backward, while its gradients are in cache, was measured too: about 1 %
+    // faster on one thread but slower on two, probably because half of each fresh gradient is
+    // then in the other core's cache; BENCHMARKS.md.)
     step_lr_ = lr;
     update_stopped_ = false;
-    network_.backward(dlogits, [this](std::size_t layer) { update_layer(layer); });
+    network_.backward(dlogits);
+    for (std::size_t t = 0; t < tensor_square_sums_.size(); ++t)
+      update_tensor(t);
     double total = 0;
     for (std::size_t i = 0; i < tensor_square_sums_.size(); ++i) {
       tensor_norms_[i] = std::sqrt(tensor_square_sums_[i]);

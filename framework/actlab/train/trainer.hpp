@@ -102,7 +102,8 @@ class Trainer {
   // Epochs already trained: 0, or the checkpoint's epoch after resume_from().
   std::size_t completed_epochs() const { return history_.size(); }
   // One training step on the training examples at `indices` (at most batch_size of them) with
-  // learning rate `lr`: probes when due, gather, forward, loss, backward, norms, clip, update.
+  // learning rate `lr`: probes when due, gather, forward, loss, backward, norms, clip, update
+  // (without clipping, the norms are summed in the update's pass).
   // `step` counts the updates made before this one. After the first step it allocates nothing,
   // except on probe steps (which append rows to the probe table).
   StepResult train_step(std::span<const std::uint32_t> indices, std::size_t step, std::size_t epoch,
@@ -119,10 +120,10 @@ class Trainer {
   RunResult run_initial(RunOutput* output);
   // Fills tensor_norms_ and returns the global L2 norm of all gradients.
   double gradient_norms();
-  // After layer `layer`'s backward in a step without clipping: Σ g² of each of its parameter
-  // tensors into tensor_square_sums_, and their update with step_lr_, piece by piece while the
-  // piece is in cache. From the first non-finite sum on, updates stop (update_stopped_).
-  void update_layer(std::size_t layer);
+  // In a step without clipping: Σ g² of named parameter t into tensor_square_sums_[t], and its
+  // update with step_lr_, piece by piece while the piece is in cache. From the first non-finite
+  // sum on, updates stop (update_stopped_).
+  void update_tensor(std::size_t t);
   // Returns a description of the first non-finite gradient, or "" if all are finite.
   std::string find_non_finite_gradient() const;
   // The state after `epoch` (`step` optimizer steps, `elapsed` seconds of wall time).
@@ -148,9 +149,8 @@ class Trainer {
   std::vector<std::uint32_t> eval_indices_;
   std::vector<double> tensor_norms_;  // ‖gradient‖₂ of each named parameter, this step
   std::vector<std::span<float>> tensor_grads_;  // the same gradients, for per-tensor clipping
-  std::vector<std::vector<std::size_t>> layer_tensors_;  // named parameters of each layer
-  std::vector<double> tensor_square_sums_;               // Σ g² of each named parameter
-  double step_lr_ = 0;                                   // for update_layer
+  std::vector<double> tensor_square_sums_;      // Σ g² of each named parameter
+  double step_lr_ = 0;                          // for update_tensor
   bool update_stopped_ = false;
 };
 
