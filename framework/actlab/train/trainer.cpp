@@ -346,14 +346,19 @@ RunResult Trainer::run_initial(RunOutput* output) {
 }
 
 double Trainer::gradient_norms() {
+  const auto& named = network_.named_parameters();
+  for (std::size_t i = 0; i < named.size(); ++i)
+    tensor_square_sums_[i] = sum_of_squares({named[i].grad.data, named[i].grad.size()});
+  return norms_from_square_sums();
+}
+
+double Trainer::norms_from_square_sums() {
   // The global L2 norm from per-tensor sums: the same arithmetic whether probes read the
   // per-tensor norms or not, so probes cannot change a clipping decision.
   double total = 0;
-  const auto& named = network_.named_parameters();
-  for (std::size_t i = 0; i < named.size(); ++i) {
-    const double sum = sum_of_squares({named[i].grad.data, named[i].grad.size()});
-    tensor_norms_[i] = std::sqrt(sum);
-    total += sum;
+  for (std::size_t i = 0; i < tensor_square_sums_.size(); ++i) {
+    tensor_norms_[i] = std::sqrt(tensor_square_sums_[i]);
+    total += tensor_square_sums_[i];
   }
   return std::sqrt(total);
 }
@@ -367,7 +372,7 @@ std::string Trainer::find_non_finite_gradient() const {
   return "";
 }
 
-void Trainer::update_tensor(std::size_t t) {
+bool Trainer::update_tensor(std::size_t t, double lr) {
   // 16 KB pieces: each is summed and then updated while it is in L1.
   constexpr std::size_t kPiece = 16 * kSumOfSquaresBlock;
   const NamedParameter<float>& p = network_.named_parameters()[t];
@@ -377,12 +382,12 @@ void Trainer::update_tensor(std::size_t t) {
   for (std::size_t first = 0; first < n; first += kPiece) {
     const std::size_t size = std::min(kPiece, n - first);
     sum.add({p.grad.data + first, size});
-    update_stopped_ = update_stopped_ || !std::isfinite(sum.total());
-    if (!update_stopped_)
-      optimizer_->update({p.value.data + first, size}, {p.grad.data + first, size}, offset + first,
-                         step_lr_);
+    if (!std::isfinite(sum.total())) return false;
+    optimizer_->update({p.value.data + first, size}, {p.grad.data + first, size}, offset + first,
+                       lr);
   }
   tensor_square_sums_[t] = sum.total();
+  return true;
 }
 
 StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size_t step,
@@ -418,18 +423,15 @@ StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size
     // right after its own backward, while its gradients are in cache, was measured too: about 1 %
     // faster on one thread but slower on two, probably because half of each fresh gradient is
     // then in the other core's cache; BENCHMARKS.md.)
-    step_lr_ = lr;
-    update_stopped_ = false;
     network_.backward(dlogits);
     for (std::size_t t = 0; t < tensor_square_sums_.size(); ++t)
-      update_tensor(t);
-    double total = 0;
-    for (std::size_t i = 0; i < tensor_square_sums_.size(); ++i) {
-      tensor_norms_[i] = std::sqrt(tensor_square_sums_[i]);
-      total += tensor_square_sums_[i];
-    }
-    result.grad_norm = std::sqrt(total);
-    if (update_stopped_ || !std::isfinite(result.grad_norm)) {
+      if (!update_tensor(t, lr)) {
+        result.grad_norm = kNaN;  // not summed to the end: the run stops here
+        result.finite = false;
+        return result;
+      }
+    result.grad_norm = norms_from_square_sums();
+    if (!std::isfinite(result.grad_norm)) {
       result.finite = false;
       return result;
     }

@@ -118,12 +118,15 @@ class Trainer {
  private:
   // train.epochs 0: see run().
   RunResult run_initial(RunOutput* output);
-  // Fills tensor_norms_ and returns the global L2 norm of all gradients.
+  // Fills tensor_square_sums_ and tensor_norms_ and returns the global L2 norm of all gradients.
   double gradient_norms();
+  // The second half of gradient_norms(): tensor_norms_ and the global norm from
+  // tensor_square_sums_.
+  double norms_from_square_sums();
   // In a step without clipping: Σ g² of named parameter t into tensor_square_sums_[t], and its
-  // update with step_lr_, piece by piece while the piece is in cache. From the first non-finite
-  // sum on, updates stop (update_stopped_).
-  void update_tensor(std::size_t t);
+  // update with learning rate lr, piece by piece while the piece is in cache. False, with the
+  // update stopped before the piece, if the sum is not finite.
+  bool update_tensor(std::size_t t, double lr);
   // Returns a description of the first non-finite gradient, or "" if all are finite.
   std::string find_non_finite_gradient() const;
   // The state after `epoch` (`step` optimizer steps, `elapsed` seconds of wall time).
@@ -149,9 +152,7 @@ class Trainer {
   std::vector<std::uint32_t> eval_indices_;
   std::vector<double> tensor_norms_;  // ‖gradient‖₂ of each named parameter, this step
   std::vector<std::span<float>> tensor_grads_;  // the same gradients, for per-tensor clipping
-  std::vector<double> tensor_square_sums_;      // Σ g² of each named parameter
-  double step_lr_ = 0;                          // for update_tensor
-  bool update_stopped_ = false;
+  std::vector<double> tensor_square_sums_;      // Σ g² of each named parameter, this step
 };
 
 }  // namespace actlab
