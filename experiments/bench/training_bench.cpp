@@ -13,10 +13,12 @@
 #include <cstring>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "actlab/core/compute_team.hpp"
 #include "actlab/core/gemm.hpp"
 #include "actlab/core/rng.hpp"
 #include "actlab/core/sum_of_squares.hpp"
@@ -185,7 +187,7 @@ void train_step(benchmark::State& state, const Workload* w, bool probes, int thr
   ExperimentConfig config = workload_config(*w, threads);
   config.probes.enabled = probes;
   Trainer trainer(config, data);
-  set_blas_threads(threads);
+  set_blas_threads(1);  // as Trainer::run sets it: the trainer's team splits the GEMMs
   std::vector<std::uint32_t> order(data.train.size());
   epoch_order(order.size(), 1, 1, order);
   const std::size_t batches = order.size() / kBatch;
@@ -216,8 +218,14 @@ void probe_measure(benchmark::State& state, const Workload* w) {
     probes.measure(step++, 1);
 }
 
-void gemm_only_step(benchmark::State& state, const Workload* w) {
+// The GEMM-only limit, the GEMMs threaded by OpenBLAS (team_split false) or split between a
+// compute team's members as a training step splits them.
+void gemm_only_step(benchmark::State& state, const Workload* w, int threads, bool team_split) {
   GemmOnlyStep gemms(layer_widths(*w), kBatch);
+  std::optional<ComputeTeam> team;
+  if (team_split) team.emplace(threads);
+  set_blas_threads(team_split ? 1 : threads);
+  const ComputeTeam::Scope on_team(team ? &*team : nullptr);
   for (auto _ : state) {
     gemms.run();
     benchmark::ClobberMemory();
@@ -274,7 +282,11 @@ int main(int argc, char** argv) {
                                  false);
     benchmark::RegisterBenchmark(("gradient_square_sum_per_element_double/" + w.name).c_str(),
                                  gradient_square_sum, &w, true);
-    benchmark::RegisterBenchmark(("gemm_only_step/" + w.name).c_str(), gemm_only_step, &w)
+    benchmark::RegisterBenchmark(("gemm_only_step/" + w.name).c_str(), gemm_only_step, &w, threads,
+                                 false)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("gemm_only_step_team_split/" + w.name).c_str(), gemm_only_step,
+                                 &w, threads, true)
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("probe_measure/" + w.name).c_str(), probe_measure, &w)
         ->Unit(benchmark::kMillisecond);

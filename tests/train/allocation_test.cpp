@@ -94,6 +94,23 @@ TEST(TrainingStepAllocations, NoneAfterWarmUpWithoutProbes) {
   }
 }
 
+// On a compute team of 3 (every pass split, workers woken): still nothing, with and without
+// clipping.
+TEST(TrainingStepAllocations, NoneAfterWarmUpOnAComputeTeam) {
+  for (const ClipMode clip : {ClipMode::kNone, ClipMode::kNorm}) {
+    ExperimentConfig config = tiny_config();
+    config.threads = 3;
+    config.model.hidden = {256, 256};
+    config.model.activation = {"gelu", {}};
+    config.train.batch_size = 64;
+    config.clip.mode = clip;
+    const DataSplits data = load_data(config.data, config.seed);
+    Trainer trainer(config, data);
+    allocations_during_steps(trainer, data.train, 0, 2);  // warm-up: first-use buffers
+    EXPECT_EQ(allocations_during_steps(trainer, data.train, 2, 30), 0u) << clip_mode_name(clip);
+  }
+}
+
 // The layers of model.layers: dropout (its mask), batchnorm (running statistics, column sums),
 // layernorm, residual blocks with either norm, trained with AdaBelief.
 TEST(TrainingStepAllocations, NoneAfterWarmUpWithAnExplicitLayerList) {

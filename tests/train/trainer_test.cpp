@@ -112,44 +112,86 @@ TEST(Trainer, ProbesNeverChangeTrainingResults) {
   EXPECT_EQ(runs[0], runs[1]);
 }
 
+// Layers wide enough, and a batch large enough, that the compute team splits every pass of a step
+// (GEMMs, activations, the update and the norms) between `threads` members.
+void wide_enough_to_split(ExperimentConfig& config, int threads) {
+  config.threads = threads;
+  config.model.hidden = {256, 256};
+  config.train.batch_size = 64;
+}
+
+// On a compute team every pass of a step is split between threads: a given thread count must
+// still give the same bits on every run, and differ from one thread only by float rounding.
+TEST(Trainer, OnAComputeTeamRunsRepeatBitForBitAndAgreeWithOneThread) {
+  std::map<int, std::vector<std::vector<nlohmann::json>>> runs;
+  for (const int threads : {1, 2, 2, 3, 3}) {
+    ExperimentConfig config = tiny_config();
+    wide_enough_to_split(config, threads);
+    config.train.epochs = 2;
+    config.probes.every_steps = 4;
+    config.probes.probe_set_size = 200;
+    const DataSplits data = load_data(config.data, config.seed);
+    RunOutput output(
+        fresh_dir("team" + std::to_string(threads) + "_" + std::to_string(runs[threads].size())));
+    Trainer trainer(config, data);
+    ASSERT_EQ(trainer.run(&output).status, RunStatus::kCompleted);
+    runs[threads].push_back(metrics_without_timing(output.path("metrics.jsonl")));
+  }
+  for (const int threads : {2, 3}) {
+    EXPECT_EQ(runs[threads][0], runs[threads][1]) << threads << " threads";
+    const nlohmann::json& one = runs[1][0].front();
+    const nlohmann::json& team = runs[threads][0].front();
+    EXPECT_NEAR(team["train_loss"].get<double>(), one["train_loss"].get<double>(),
+                1e-4 * one["train_loss"].get<double>())
+        << threads << " threads";
+    EXPECT_NEAR(runs[threads][0].back()["test_accuracy"].get<double>(),
+                runs[1][0].back()["test_accuracy"].get<double>(), 0.03)
+        << threads << " threads";
+  }
+}
+
 // Without clipping, the trainer sums the gradients for the norms in the update's own pass; with
 // clipping it takes the norms first and then steps. The two paths must
 // give the same numbers, so clipping by a norm that is never reached must change nothing: the
 // same metrics, probe table and parameters, bit for bit.
 TEST(Trainer, NormsSummedDuringTheUpdateEqualNormsThenStep) {
-  for (const char* optimizer : {"sgd", "adamw"}) {
-    std::vector<std::vector<nlohmann::json>> metrics;
-    std::vector<std::string> probe_tables;
-    std::vector<std::vector<float>> parameters;
-    for (bool clip : {false, true}) {
-      ExperimentConfig config = tiny_config();
-      config.optimizer.name = optimizer;
-      config.optimizer.learning_rate = optimizer == std::string("sgd") ? 0.05 : 0.003;
-      config.optimizer.momentum = optimizer == std::string("sgd") ? 0.9 : 0.0;
-      config.model.activation = {"prelu", {}};  // a layer with parameters of its own
-      config.train.epochs = 2;
-      config.probes.every_steps = 3;
-      config.probes.probe_set_size = 200;
-      if (clip) {
-        config.clip.mode = ClipMode::kNorm;
-        config.clip.max_norm = 1e30;
+  for (const int threads : {1, 3})
+    for (const char* optimizer : {"sgd", "adamw"}) {
+      SCOPED_TRACE(testing::Message() << threads << " threads");
+      std::vector<std::vector<nlohmann::json>> metrics;
+      std::vector<std::string> probe_tables;
+      std::vector<std::vector<float>> parameters;
+      for (bool clip : {false, true}) {
+        ExperimentConfig config = tiny_config();
+        config.optimizer.name = optimizer;
+        config.optimizer.learning_rate = optimizer == std::string("sgd") ? 0.05 : 0.003;
+        config.optimizer.momentum = optimizer == std::string("sgd") ? 0.9 : 0.0;
+        config.model.activation = {"prelu", {}};  // a layer with parameters of its own
+        config.train.epochs = 2;
+        if (threads > 1) wide_enough_to_split(config, threads);
+        config.probes.every_steps = 3;
+        config.probes.probe_set_size = 200;
+        if (clip) {
+          config.clip.mode = ClipMode::kNorm;
+          config.clip.max_norm = 1e30;
+        }
+        const DataSplits data = load_data(config.data, config.seed);
+        RunOutput output(fresh_dir(std::string("fused_") + optimizer + (clip ? "_clip" : "") +
+                                   std::to_string(threads)));
+        Trainer trainer(config, data);
+        ASSERT_EQ(trainer.run(&output).status, RunStatus::kCompleted);
+        metrics.push_back(metrics_without_timing(output.path("metrics.jsonl")));
+        std::ifstream in(output.path("probes.csv"));
+        probe_tables.emplace_back(std::istreambuf_iterator<char>(in),
+                                  std::istreambuf_iterator<char>());
+        const auto p = trainer.network().parameters();
+        parameters.emplace_back(p.begin(), p.end());
       }
-      const DataSplits data = load_data(config.data, config.seed);
-      RunOutput output(fresh_dir(std::string("fused_") + optimizer + (clip ? "_clip" : "")));
-      Trainer trainer(config, data);
-      ASSERT_EQ(trainer.run(&output).status, RunStatus::kCompleted);
-      metrics.push_back(metrics_without_timing(output.path("metrics.jsonl")));
-      std::ifstream in(output.path("probes.csv"));
-      probe_tables.emplace_back(std::istreambuf_iterator<char>(in),
-                                std::istreambuf_iterator<char>());
-      const auto p = trainer.network().parameters();
-      parameters.emplace_back(p.begin(), p.end());
+      EXPECT_EQ(metrics[0], metrics[1]) << optimizer;
+      EXPECT_EQ(probe_tables[0], probe_tables[1]) << optimizer;
+      EXPECT_GT(probe_tables[0].size(), 1000u) << optimizer;
+      EXPECT_EQ(parameters[0], parameters[1]) << optimizer;
     }
-    EXPECT_EQ(metrics[0], metrics[1]) << optimizer;
-    EXPECT_EQ(probe_tables[0], probe_tables[1]) << optimizer;
-    EXPECT_GT(probe_tables[0].size(), 1000u) << optimizer;
-    EXPECT_EQ(parameters[0], parameters[1]) << optimizer;
-  }
 }
 
 TEST(Trainer, ADifferentSeedGivesDifferentResults) {

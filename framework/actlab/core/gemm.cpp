@@ -4,6 +4,9 @@
 #include <sched.h>
 
 #include <cassert>
+#include <cstddef>
+
+#include "actlab/core/compute_team.hpp"
 
 extern "C" {
 // OpenBLAS extensions (declared here so that any cblas.h alternative works).
@@ -29,26 +32,70 @@ void check_shapes([[maybe_unused]] Transpose ta, [[maybe_unused]] Transpose tb,
   assert(k == kb && c.rows == m && c.cols == n);
 }
 
+// cblas_?gemm on one block of C, row-major.
+void blas_gemm(Transpose ta, Transpose tb, int m, int n, int k, float alpha, const float* a,
+               int lda, const float* b, int ldb, float beta, float* c, int ldc) {
+  cblas_sgemm(CblasRowMajor, to_cblas(ta), to_cblas(tb), m, n, k, alpha, a, lda, b, ldb, beta, c,
+              ldc);
+}
+void blas_gemm(Transpose ta, Transpose tb, int m, int n, int k, double alpha, const double* a,
+               int lda, const double* b, int ldb, double beta, double* c, int ldc) {
+  cblas_dgemm(CblasRowMajor, to_cblas(ta), to_cblas(tb), m, n, k, alpha, a, lda, b, ldb, beta, c,
+              ldc);
+}
+
+// Below this many multiply-adds a GEMM runs on the calling thread: splitting it would cost more
+// than it saves (W3's 128 × 10 output layer, say).
+constexpr std::size_t kMinSplitMultiplyAdds = std::size_t{1} << 18;
+// Parts of a split GEMM are multiples of this many rows or columns of C, so that OpenBLAS's
+// micro-kernels (16 wide for AVX-512 sgemm) see whole tiles.
+constexpr std::size_t kSplitAlign = 16;
+
+template <typename T>
+void team_gemm(Transpose ta, Transpose tb, T alpha, MatrixView<const T> a, MatrixView<const T> b,
+               T beta, MatrixView<T> c) {
+  check_shapes(ta, tb, a, b, c);
+  const std::size_t m = c.rows, n = c.cols, k = ta == Transpose::kYes ? a.rows : a.cols;
+  const auto lda = static_cast<int>(a.cols), ldb = static_cast<int>(b.cols),
+             ldc = static_cast<int>(c.cols);
+  const std::size_t members = static_cast<std::size_t>(current_team_size());
+  if (members == 1 || m * n * k < kMinSplitMultiplyAdds) {
+    blas_gemm(ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a.data,
+              lda, b.data, ldb, beta, c.data, ldc);
+    return;
+  }
+  // Each member computes a block of C. Splitting C's columns makes every member pack all of op(A)
+  // (m × k) and splitting its rows all of op(B) (k × n): split the side that copies less.
+  const bool split_columns = m <= n;
+  const std::size_t extent = split_columns ? n : m;
+  const std::size_t parts = std::min(members, (extent + kSplitAlign - 1) / kSplitAlign);
+  parallel_for(extent, (extent + parts - 1) / parts, kSplitAlign,
+               [&](std::size_t, std::size_t begin, std::size_t end) {
+                 const auto size = static_cast<int>(end - begin);
+                 if (split_columns) {
+                   const T* b_part = tb == Transpose::kYes ? b.row(begin) : b.data + begin;
+                   blas_gemm(ta, tb, static_cast<int>(m), size, static_cast<int>(k), alpha, a.data,
+                             lda, b_part, ldb, beta, c.data + begin, ldc);
+                 } else {
+                   const T* a_part = ta == Transpose::kYes ? a.data + begin : a.row(begin);
+                   blas_gemm(ta, tb, size, static_cast<int>(n), static_cast<int>(k), alpha, a_part,
+                             lda, b.data, ldb, beta, c.row(begin), ldc);
+                 }
+               });
+}
+
 }  // namespace
 
 template <>
 void gemm<float>(Transpose ta, Transpose tb, float alpha, MatrixView<const float> a,
                  MatrixView<const float> b, float beta, MatrixView<float> c) {
-  check_shapes(ta, tb, a, b, c);
-  const auto k = static_cast<int>(ta == Transpose::kYes ? a.rows : a.cols);
-  cblas_sgemm(CblasRowMajor, to_cblas(ta), to_cblas(tb), static_cast<int>(c.rows),
-              static_cast<int>(c.cols), k, alpha, a.data, static_cast<int>(a.cols), b.data,
-              static_cast<int>(b.cols), beta, c.data, static_cast<int>(c.cols));
+  team_gemm(ta, tb, alpha, a, b, beta, c);
 }
 
 template <>
 void gemm<double>(Transpose ta, Transpose tb, double alpha, MatrixView<const double> a,
                   MatrixView<const double> b, double beta, MatrixView<double> c) {
-  check_shapes(ta, tb, a, b, c);
-  const auto k = static_cast<int>(ta == Transpose::kYes ? a.rows : a.cols);
-  cblas_dgemm(CblasRowMajor, to_cblas(ta), to_cblas(tb), static_cast<int>(c.rows),
-              static_cast<int>(c.cols), k, alpha, a.data, static_cast<int>(a.cols), b.data,
-              static_cast<int>(b.cols), beta, c.data, static_cast<int>(c.cols));
+  team_gemm(ta, tb, alpha, a, b, beta, c);
 }
 
 int available_cores() {

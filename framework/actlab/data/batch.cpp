@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "actlab/core/compute_team.hpp"
 #include "actlab/core/rng.hpp"
 #include "actlab/core/vector_math.hpp"
 
@@ -26,21 +27,25 @@ void gather_batch(const Dataset& data, std::span<const std::uint32_t> indices,
                                 " indices, x is " + std::to_string(x.rows) + "×" +
                                 std::to_string(x.cols) + ", " + std::to_string(labels.size()) +
                                 " labels, " + std::to_string(data.features) + " features");
-  const float scale = normalizer.scale;
-  const float shift = normalizer.shift;
-  for (std::size_t r = 0; r < indices.size(); ++r) {
-    const std::size_t example = indices[r];
+  for (const std::uint32_t example : indices)
     if (example >= data.size())
       throw std::invalid_argument("gather_batch: index " + std::to_string(example) + " outside " +
                                   data.name + " (" + std::to_string(data.size()) + " examples)");
-    const std::uint8_t* in = data.pixels.data() + example * data.features;
-    float* out = x.row(r);
-    // Vectorises to byte→int→float conversions and one multiply-add per element.
+  const float scale = normalizer.scale;
+  const float shift = normalizer.shift;
+  // Rows split between the compute team's members, 16 rows (12.5k pixels of MNIST) at least each.
+  parallel_for(indices.size(), 16, 1, [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t r = begin; r < end; ++r) {
+      const std::size_t example = indices[r];
+      const std::uint8_t* in = data.pixels.data() + example * data.features;
+      float* out = x.row(r);
+      // Vectorises to byte→int→float conversions and one multiply-add per element.
 #pragma omp simd
-    for (std::size_t j = 0; j < data.features; ++j)
-      out[j] = multiply_add(static_cast<float>(in[j]), scale, shift);
-    labels[r] = data.labels[example];
-  }
+      for (std::size_t j = 0; j < data.features; ++j)
+        out[j] = multiply_add(static_cast<float>(in[j]), scale, shift);
+      labels[r] = data.labels[example];
+    }
+  });
 }
 
 void prefetch_batch(const Dataset& data, std::span<const std::uint32_t> indices) {

@@ -6,6 +6,7 @@
 #include <concepts>
 #include <string>
 
+#include "actlab/core/compute_team.hpp"
 #include "actlab/nn/activation.hpp"
 
 namespace actlab {
@@ -63,13 +64,18 @@ class ElementwiseActivation final : public Layer<T> {
       T* __restrict out = y.data;
       const std::size_t n = x.size();
       if (!context.training) {
+        parallel_for(n, kElementsPerPart, 16, [&](std::size_t, std::size_t begin, std::size_t end) {
 #pragma omp simd
-        for (std::size_t i = 0; i < n; ++i)
-          out[i] = A::f(in[i], p);
+          for (std::size_t i = begin; i < end; ++i)
+            out[i] = A::f(in[i], p);
+        });
         return;
       }
       derivative_.resize(x.rows, x.cols);  // within capacity after the first training batch
-      f_and_derivative(in, out, derivative_.data(), n);
+      T* __restrict d = derivative_.data();
+      parallel_for(n, kElementsPerPart, 16, [&](std::size_t, std::size_t begin, std::size_t end) {
+        f_and_derivative(in + begin, out + begin, d + begin, end - begin);
+      });
       has_derivative_ = true;
       return;
     }
@@ -132,17 +138,21 @@ class ElementwiseActivation final : public Layer<T> {
       const std::size_t n = dy.size();
       if (has_derivative_) {
         const T* __restrict d = derivative_.data();
+        parallel_for(n, kElementsPerPart, 16, [&](std::size_t, std::size_t begin, std::size_t end) {
 #pragma omp simd
-        for (std::size_t i = 0; i < n; ++i)
-          result[i] = g[i] * d[i];
+          for (std::size_t i = begin; i < end; ++i)
+            result[i] = g[i] * d[i];
+        });
         return;
       }
       const ActivationParams<T> p = params_;
       const T* __restrict in = x_.data;
       const T* __restrict out = y_.data;
+      parallel_for(n, kElementsPerPart, 16, [&](std::size_t, std::size_t begin, std::size_t end) {
 #pragma omp simd
-      for (std::size_t i = 0; i < n; ++i)
-        result[i] = g[i] * A::df(in[i], out[i], p);
+        for (std::size_t i = begin; i < end; ++i)
+          result[i] = g[i] * A::df(in[i], out[i], p);
+      });
       return;
     }
     if constexpr (HasLearnableParam<A>) {

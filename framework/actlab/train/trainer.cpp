@@ -238,6 +238,7 @@ nlohmann::json RunResult::summary() const {
 Trainer::Trainer(const ExperimentConfig& config, const DataSplits& data)
     : config_(config),
       data_(data),
+      team_(config.threads > 0 ? config.threads : available_cores()),
       network_(build_mlp<float>(mlp_spec(config, data))),
       optimizer_(make_optimizer(config.optimizer, network_.parameters().size())),
       layer_rng_(Rng::stream(config.seed, kLayerStream)),
@@ -261,11 +262,13 @@ Trainer::Trainer(const ExperimentConfig& config, const DataSplits& data)
   eval_indices_.resize(config.train.eval_batch_size);
   tensor_norms_.resize(network_.named_parameters().size());
   tensor_square_sums_.resize(network_.named_parameters().size());
+  part_sums_.resize(static_cast<std::size_t>(team_.size()));
   for (const auto& p : network_.named_parameters())
     tensor_grads_.emplace_back(p.grad.data, p.grad.size());
 }
 
 Evaluation Trainer::evaluate(const Dataset& data) {
+  const ComputeTeam::Scope on_team(&team_);
   Evaluation result{kNaN, kNaN};
   if (data.size() == 0) return result;
   const std::size_t chunk = config_.train.eval_batch_size;
@@ -345,10 +348,33 @@ RunResult Trainer::run_initial(RunOutput* output) {
   return result;
 }
 
+namespace {
+// The update with norms goes through the gradients in pieces of kPiece floats (16 KB): each is
+// summed, then updated, while it is in L1.
+constexpr std::size_t kPiece = 16 * kSumOfSquaresBlock;
+// A tensor is split between the team's members in whole pieces, at least two to a member: a bias
+// vector stays on one.
+constexpr std::size_t kPartGrain = 2 * kPiece;
+}  // namespace
+
+double Trainer::square_sum(std::span<const float> values) {
+  // Cut as update_tensor cuts, so that both give the same sums bit for bit.
+  const std::size_t parts = parallel_parts(values.size(), kPartGrain);
+  std::fill(part_sums_.begin(), part_sums_.begin() + static_cast<std::ptrdiff_t>(parts), 0.0);
+  parallel_for(values.size(), kPartGrain, kPiece,
+               [&](std::size_t part, std::size_t begin, std::size_t end) {
+                 part_sums_[part] = sum_of_squares(values.subspan(begin, end - begin));
+               });
+  double total = 0;
+  for (std::size_t part = 0; part < parts; ++part)
+    total += part_sums_[part];
+  return total;
+}
+
 double Trainer::gradient_norms() {
   const auto& named = network_.named_parameters();
   for (std::size_t i = 0; i < named.size(); ++i)
-    tensor_square_sums_[i] = sum_of_squares({named[i].grad.data, named[i].grad.size()});
+    tensor_square_sums_[i] = square_sum({named[i].grad.data, named[i].grad.size()});
   return norms_from_square_sums();
 }
 
@@ -373,25 +399,34 @@ std::string Trainer::find_non_finite_gradient() const {
 }
 
 bool Trainer::update_tensor(std::size_t t, double lr) {
-  // 16 KB pieces: each is summed and then updated while it is in L1.
-  constexpr std::size_t kPiece = 16 * kSumOfSquaresBlock;
   const NamedParameter<float>& p = network_.named_parameters()[t];
   const std::size_t n = p.grad.size();
   const auto offset = static_cast<std::size_t>(p.value.data - network_.parameters().data());
-  SumOfSquares sum;
-  for (std::size_t first = 0; first < n; first += kPiece) {
-    const std::size_t size = std::min(kPiece, n - first);
-    sum.add({p.grad.data + first, size});
-    if (!std::isfinite(sum.total())) return false;
-    optimizer_->update({p.value.data + first, size}, {p.grad.data + first, size}, offset + first,
-                       lr);
-  }
-  tensor_square_sums_[t] = sum.total();
-  return true;
+  const std::size_t parts = parallel_parts(n, kPartGrain);
+  std::fill(part_sums_.begin(), part_sums_.begin() + static_cast<std::ptrdiff_t>(parts), 0.0);
+  // Each part of the tensor, on its own member, stops at a non-finite piece; what the other parts
+  // updated is finite too.
+  parallel_for(n, kPartGrain, kPiece, [&](std::size_t part, std::size_t begin, std::size_t end) {
+    SumOfSquares sum;
+    for (std::size_t first = begin; first < end; first += kPiece) {
+      const std::size_t size = std::min(kPiece, end - first);
+      sum.add({p.grad.data + first, size});
+      if (!std::isfinite(sum.total())) break;
+      optimizer_->update({p.value.data + first, size}, {p.grad.data + first, size}, offset + first,
+                         lr);
+    }
+    part_sums_[part] = sum.total();
+  });
+  double total = 0;
+  for (std::size_t part = 0; part < parts; ++part)
+    total += part_sums_[part];
+  tensor_square_sums_[t] = total;
+  return std::isfinite(total);
 }
 
 StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size_t step,
                                std::size_t epoch, double lr) {
+  const ComputeTeam::Scope on_team(&team_);
   if (probes_ && probes_->due(step)) probes_->measure(step, epoch);
   const std::size_t rows = indices.size();
   MatrixView<float> x = x_.view().row_range(0, rows);
@@ -461,7 +496,15 @@ StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size
               clip_grad_norm(grads, config_.clip.max_norm, config_.clip.norm_type).clipped;
         break;
     }
-    optimizer_->step(network_.parameters(), network_.gradients(), lr);
+    // step(), split between the team's members (every update is elementwise).
+    const std::span<float> params = network_.parameters();
+    const std::span<const float> grads = network_.gradients();
+    parallel_for(params.size(), kPartGrain, kPiece,
+                 [&](std::size_t, std::size_t begin, std::size_t end) {
+                   optimizer_->update(params.subspan(begin, end - begin),
+                                      grads.subspan(begin, end - begin), begin, lr);
+                 });
+    optimizer_->finish_step();
   }
   if (probes_) {
     probes_->observe_gradients(step, epoch, tensor_norms_, result.grad_norm, result.clipped, rows);
@@ -471,7 +514,10 @@ StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size
 }
 
 RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
-  set_blas_threads(config_.threads);
+  // The team's members split every GEMM between them; OpenBLAS threads of its own would compete
+  // with them for the same cores.
+  set_blas_threads(1);
+  const ComputeTeam::Scope on_team(&team_);
   if (config_.train.epochs == 0) return run_initial(output);
   const std::size_t n = data_.train.size();
   const std::size_t steps_per_epoch = (n + batch_size_ - 1) / batch_size_;

@@ -1,0 +1,109 @@
+#pragma once
+// The threads a training run computes on. Every pass of a step, the GEMMs included, is split
+// between the members of one team: the calling thread is member 0 and the others are workers that
+// wait for the next pass spinning, so that handing one a range costs well under a microsecond.
+//
+// Why not OpenBLAS's own threads for the GEMMs and a pool of ours for the passes between them:
+// the two pools then take the same cores from each other (BENCHMARKS.md, "a worker pool for the
+// passes between GEMMs"), and with OpenBLAS threaded only inside GEMMs the rest of a step (the
+// optimizer update, the activations, the norms: ~15 % of a W2 step) ran on one core. A team member
+// calls OpenBLAS single-threaded on its part of each GEMM, which is as fast as OpenBLAS's own
+// split on these shapes.
+//
+// Kernels find the team through current_team(), set by a Scope around the work (the trainer's
+// steps and evaluations), so a layer takes no team argument; outside a Scope, and inside a team's
+// task, everything runs on the calling thread. A given team size always splits a pass the same way,
+// so results are reproducible for a given thread count (not across thread counts: a GEMM split in
+// two blocks its sums differently).
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace actlab {
+
+// The smallest share of an elementwise pass worth handing to another member: 8k floats (32 KB) take
+// a few microseconds, a hand-off to a spinning member well under one.
+inline constexpr std::size_t kElementsPerPart = 8192;
+
+class ComputeTeam {
+ public:
+  // A team of `size` members (at least 1): the caller and size - 1 worker threads.
+  explicit ComputeTeam(int size);
+  ~ComputeTeam();
+  ComputeTeam(const ComputeTeam&) = delete;
+  ComputeTeam& operator=(const ComputeTeam&) = delete;
+
+  int size() const { return size_; }
+
+  // Runs task(member) once for every member, member 0 on the calling thread, and returns when all
+  // have finished. A task must not throw (it runs under noexcept). Allocates nothing.
+  template <typename Task>
+  void run(Task& task) {
+    dispatch([](void* t, int member) noexcept { (*static_cast<Task*>(t))(member); }, &task);
+  }
+
+  // Makes `team` the calling thread's current team until the Scope ends (nullptr: none).
+  class Scope {
+   public:
+    explicit Scope(ComputeTeam* team);
+    ~Scope();
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    ComputeTeam* previous_;
+  };
+
+ private:
+  using TaskFunction = void (*)(void*, int) noexcept;
+  void dispatch(TaskFunction function, void* task);
+  void work(int member);
+
+  int size_;
+  TaskFunction function_ = nullptr;
+  void* task_ = nullptr;
+  // Bumped once per run(); workers wait for it to change, spinning for a while, then asleep.
+  std::atomic<std::uint32_t> generation_{0};
+  std::atomic<int> sleeping_{0};
+  std::atomic<int> finished_{0};  // workers done with the current generation
+  std::atomic<bool> stopping_{false};
+  std::vector<std::jthread> workers_;
+};
+
+// The calling thread's team, or nullptr (outside a Scope, or inside a team's task).
+ComputeTeam* current_team();
+// Members of the current team (1 without one).
+int current_team_size();
+
+// [begin, end) of part `part` when [0, n) is cut into `parts` contiguous ranges whose boundaries
+// are multiples of `align` (the last range takes the remainder; trailing ranges may be empty).
+std::pair<std::size_t, std::size_t> part_range(std::size_t n, std::size_t parts, std::size_t align,
+                                               std::size_t part);
+
+// How many parts parallel_for cuts n elements into: one per member of the current team, but no
+// more than leave each at least `grain` elements.
+std::size_t parallel_parts(std::size_t n, std::size_t grain);
+
+// body(part, begin, end) for every part of [0, n) (see part_range and parallel_parts), the parts
+// run by the current team's members side by side. Part p is the same range for the same n, grain,
+// align and team size, so a per-part partial result combined in part order is reproducible.
+template <typename Body>
+void parallel_for(std::size_t n, std::size_t grain, std::size_t align, Body&& body) {
+  const std::size_t parts = parallel_parts(n, grain);
+  if (parts <= 1) {
+    body(std::size_t{0}, std::size_t{0}, n);
+    return;
+  }
+  auto task = [&](int member) {
+    const auto part = static_cast<std::size_t>(member);
+    if (part >= parts) return;
+    const auto [begin, end] = part_range(n, parts, align, part);
+    if (begin < end) body(part, begin, end);
+  };
+  current_team()->run(task);
+}
+
+}  // namespace actlab

@@ -1,0 +1,185 @@
+// The compute team: every part of a pass runs exactly once, on the members it is meant for, nested
+// work stays on its thread, sleeping members wake up; and a GEMM split between the members gives
+// the product (to float rounding), the same bits on every call.
+#include "actlab/core/compute_team.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "actlab/core/gemm.hpp"
+#include "actlab/core/matrix.hpp"
+#include "actlab/core/rng.hpp"
+
+namespace actlab {
+namespace {
+
+TEST(PartRange, CutsIntoAlignedContiguousRangesThatCoverEverything) {
+  for (std::size_t n : {0u, 1u, 15u, 16u, 17u, 100u, 1000u, 4097u})
+    for (std::size_t parts : {1u, 2u, 3u, 7u})
+      for (std::size_t align : {1u, 16u, 4096u}) {
+        SCOPED_TRACE(testing::Message() << n << " in " << parts << " aligned to " << align);
+        std::size_t next = 0;
+        for (std::size_t p = 0; p < parts; ++p) {
+          const auto [begin, end] = part_range(n, parts, align, p);
+          EXPECT_EQ(begin, next);
+          EXPECT_LE(begin, end);
+          if (p + 1 < parts && end < n) {
+            EXPECT_EQ((end - begin) % align, 0u);
+          }
+          next = end;
+        }
+        EXPECT_EQ(next, n);
+      }
+}
+
+TEST(ComputeTeam, RunsTheTaskOnceOnEveryMemberEachOnItsOwnThread) {
+  for (int size : {1, 2, 3, 4}) {
+    ComputeTeam team(size);
+    for (int round = 0; round < 200; ++round) {
+      std::vector<std::thread::id> ids(static_cast<std::size_t>(size));
+      std::atomic<int> calls{0};
+      auto task = [&](int member) {
+        ids[static_cast<std::size_t>(member)] = std::this_thread::get_id();
+        calls.fetch_add(1);
+      };
+      team.run(task);
+      ASSERT_EQ(calls.load(), size);
+      EXPECT_EQ(ids[0], std::this_thread::get_id());
+      EXPECT_EQ(std::set<std::thread::id>(ids.begin(), ids.end()).size(),
+                static_cast<std::size_t>(size));
+    }
+  }
+}
+
+TEST(ComputeTeam, WakesMembersThatFellAsleep) {
+  ComputeTeam team(3);
+  for (int round = 0; round < 3; ++round) {
+    // Longer than a member spins before it sleeps.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::atomic<int> calls{0};
+    auto task = [&](int) { calls.fetch_add(1); };
+    team.run(task);
+    EXPECT_EQ(calls.load(), 3);
+  }
+}
+
+TEST(ParallelFor, CoversEveryIndexOnceWithOrWithoutATeam) {
+  ComputeTeam team(3);
+  for (ComputeTeam* t : {static_cast<ComputeTeam*>(nullptr), &team}) {
+    const ComputeTeam::Scope scope(t);
+    for (std::size_t n : {0u, 5u, 100u, 10000u}) {
+      std::vector<int> hits(n, 0);
+      std::atomic<std::size_t> parts_seen{0};
+      const std::size_t parts = parallel_parts(n, 16);
+      parallel_for(n, 16, 4, [&](std::size_t part, std::size_t begin, std::size_t end) {
+        EXPECT_LT(part, parts);
+        for (std::size_t i = begin; i < end; ++i)
+          ++hits[i];
+        parts_seen.fetch_add(1);
+      });
+      EXPECT_EQ(hits, std::vector<int>(n, 1)) << n;
+      if (t != nullptr && n == 10000) {
+        EXPECT_EQ(parts_seen.load(), 3u);
+      }
+      if (t == nullptr) {
+        EXPECT_EQ(parts_seen.load(), 1u);
+      }
+    }
+  }
+}
+
+TEST(ParallelFor, WorkInsideAPartRunsOnItsOwnThread) {
+  ComputeTeam team(2);
+  const ComputeTeam::Scope scope(&team);
+  EXPECT_EQ(current_team(), &team);
+  std::atomic<int> nested_parts{0};
+  parallel_for(1000, 10, 1, [&](std::size_t, std::size_t, std::size_t) {
+    EXPECT_EQ(current_team(), nullptr);
+    parallel_for(1000, 10, 1, [&](std::size_t, std::size_t, std::size_t) { ++nested_parts; });
+  });
+  EXPECT_EQ(nested_parts.load(), 2);  // each of the two parts ran its nested loop as one part
+  EXPECT_EQ(current_team(), &team);
+}
+
+TEST(ComputeTeamScope, RestoresThePreviousTeam) {
+  ComputeTeam a(1), b(2);
+  EXPECT_EQ(current_team(), nullptr);
+  {
+    const ComputeTeam::Scope outer(&a);
+    {
+      const ComputeTeam::Scope inner(&b);
+      EXPECT_EQ(current_team(), &b);
+      EXPECT_EQ(current_team_size(), 2);
+    }
+    EXPECT_EQ(current_team(), &a);
+  }
+  EXPECT_EQ(current_team(), nullptr);
+  EXPECT_EQ(current_team_size(), 1);
+}
+
+Matrix<float> random_matrix(std::size_t rows, std::size_t cols, Rng& rng) {
+  Matrix<float> m(rows, cols);
+  for (std::size_t i = 0; i < m.size(); ++i)
+    m.data()[i] = static_cast<float>(rng.uniform(-1, 1));
+  return m;
+}
+
+// C = op(A) op(B) in double, the reference.
+Matrix<double> reference_product(Transpose ta, Transpose tb, const Matrix<float>& a,
+                                 const Matrix<float>& b, std::size_t m, std::size_t n,
+                                 std::size_t k) {
+  Matrix<double> c(m, n);
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j < n; ++j) {
+      double sum = 0;
+      for (std::size_t l = 0; l < k; ++l)
+        sum += static_cast<double>(ta == Transpose::kYes ? a(l, i) : a(i, l)) *
+               static_cast<double>(tb == Transpose::kYes ? b(j, l) : b(l, j));
+      c(i, j) = sum;
+    }
+  return c;
+}
+
+// The shapes a Linear layer's GEMMs take, rows and columns not multiples of 16 among them, wide
+// (split by columns) and tall (split by rows), on teams of 2 and 3.
+TEST(TeamGemm, SplitProductsMatchTheReferenceAndRepeatBitForBit) {
+  struct Shape {
+    std::size_t m, n, k;
+  };
+  Rng rng(7);
+  for (int size : {2, 3}) {
+    ComputeTeam team(size);
+    const ComputeTeam::Scope scope(&team);
+    for (const Shape s : {Shape{64, 200, 97}, Shape{301, 70, 64}, Shape{128, 784, 128}})
+      for (Transpose ta : {Transpose::kNo, Transpose::kYes})
+        for (Transpose tb : {Transpose::kNo, Transpose::kYes}) {
+          SCOPED_TRACE(testing::Message() << size << " members, " << s.m << "x" << s.n << "x" << s.k
+                                          << (ta == Transpose::kYes ? " Aᵀ" : "")
+                                          << (tb == Transpose::kYes ? " Bᵀ" : ""));
+          const Matrix<float> a =
+              ta == Transpose::kYes ? random_matrix(s.k, s.m, rng) : random_matrix(s.m, s.k, rng);
+          const Matrix<float> b =
+              tb == Transpose::kYes ? random_matrix(s.n, s.k, rng) : random_matrix(s.k, s.n, rng);
+          const Matrix<float> start = random_matrix(s.m, s.n, rng);
+          Matrix<float> c = start, again = start;
+          gemm<float>(ta, tb, 1.0f, a.view(), b.view(), 0.5f, c.view());
+          gemm<float>(ta, tb, 1.0f, a.view(), b.view(), 0.5f, again.view());
+          const Matrix<double> expected = reference_product(ta, tb, a, b, s.m, s.n, s.k);
+          for (std::size_t i = 0; i < s.m; ++i)
+            for (std::size_t j = 0; j < s.n; ++j)
+              ASSERT_NEAR(c(i, j), expected(i, j) + 0.5 * start(i, j),
+                          1e-4 * static_cast<double>(s.k))
+                  << i << "," << j;
+          EXPECT_EQ(std::vector<float>(c.data(), c.data() + c.size()),
+                    std::vector<float>(again.data(), again.data() + again.size()));
+        }
+  }
+}
+
+}  // namespace
+}  // namespace actlab
