@@ -18,7 +18,7 @@ struct BenchOptions {
   std::vector<std::string> workloads = {"W1", "W2", "W3"};
   std::size_t steps = 430;  // one epoch of Fashion-MNIST's 55,000 training examples at batch 128
   std::size_t repeats = 5;
-  std::optional<int> threads;  // BLAS threads; default: all available cores
+  std::optional<int> threads;  // default: all available cores
   std::filesystem::path data;  // Fashion-MNIST folder; empty = the Debian package's
   bool json = false;           // one JSON object per measurement on stdout instead of the table
 };

@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
   run_cmd
       ->add_option_function<int>(
           "--threads", [&](int threads) { run.threads = threads; },
-          "BLAS threads (default: config, else all cores)")
+          "Threads per run (default: config, else all cores)")
       ->check(CLI::Range(1, 1024));
   run_cmd->add_flag(
       "--resume", run.resume,
@@ -152,7 +152,7 @@ int main(int argc, char** argv) {
       "Output folder (default: output.dir/<name>-probe-init)");
   probe_init_cmd
       ->add_option_function<int>(
-          "--threads", [&](int threads) { probe_init.threads = threads; }, "BLAS threads")
+          "--threads", [&](int threads) { probe_init.threads = threads; }, "Threads")
       ->check(CLI::Range(1, 1024));
   probe_init_cmd
       ->add_option("--metrics", probe_init.metrics,

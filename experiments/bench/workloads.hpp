@@ -1,7 +1,7 @@
 #pragma once
 // The reference workloads of BENCHMARKS.md (Fashion-MNIST, float32, batch 128, SGD with momentum
 // 0.9) and the yardstick they are measured against, the GEMM-only limit: the same network's
-// forward and backward matrix products alone, on the same shapes and BLAS threads, with nothing
+// forward and backward matrix products alone, on the same shapes and threads, with nothing
 // around them. A training step cannot be faster than its GEMMs; the ratio of the two says how much
 // everything else (bias, activations, loss, norms, optimizer, probes, data) costs.
 #include <cstddef>
@@ -28,7 +28,7 @@ const std::vector<Workload>& reference_workloads();
 const Workload& find_workload(const std::string& name);
 
 // The run a workload stands for: batch 128, SGD (lr 0.05, momentum 0.9), He-normal init, one
-// epoch, probes at their default frequency, `threads` BLAS threads.
+// epoch, probes at their default frequency, `threads` threads.
 ExperimentConfig workload_config(const Workload& workload, int threads);
 
 // The layer widths, inputs first: {784, 256, 256, 10} for W1.
@@ -41,7 +41,8 @@ double training_flops_per_sample(const std::vector<std::size_t>& widths);
 
 // The GEMM-only limit of one network: buffers for every layer's A, W, Z, dZ, dW and dA, and one
 // step of exactly the GEMMs a training step makes (see training_flops_per_sample), in the same
-// order and with the same transposes as Linear, on whatever BLAS threads are set.
+// order and with the same transposes as Linear, on whatever BLAS threads are set, or split between
+// the members of the current compute team as a training step splits them.
 class GemmOnlyStep {
  public:
   GemmOnlyStep(const std::vector<std::size_t>& widths, std::size_t batch);

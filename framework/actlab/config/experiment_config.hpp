@@ -55,7 +55,7 @@ struct OutputConfig {
 struct ExperimentConfig {
   std::string name = "run";
   std::uint64_t seed = 1;
-  int threads = 0;  // BLAS threads; 0 = all available cores
+  int threads = 0;  // the run's compute team (compute_team.hpp); 0 = all available cores
   // Summaries report the first epoch whose test accuracy reaches this (unset: not reported).
   std::optional<double> target_accuracy;
   DataConfig data;
