@@ -80,12 +80,14 @@ void GemmOnlyStep::run() {
   for (std::size_t l = 0; l < layers; ++l)
     gemm<float>(Transpose::kNo, Transpose::kYes, 1.0f, activations_[l].view(), weights_[l].view(),
                 1.0f, outputs_[l].view());
-  // Backward, last layer first: dW_l = dZ_lᵀ A_l (beta = 0, overwriting, as Linear calls it), and
+  // Backward, last layer first: dW_l = dZ_lᵀ A_l (beta = 0, overwriting, and on a team split by
+  // rows, as Linear calls it), and
   // dA_l = dZ_l W_l for every layer but the first (written into dZ_{l-1}, where the activation's
   // derivative would be applied).
   for (std::size_t l = layers; l-- > 0;) {
     gemm<float>(Transpose::kYes, Transpose::kNo, 1.0f, output_grads_[l].view(),
-                activations_[l].view(), 0.0f, weight_grads_[l].view());
+                activations_[l].view(), 0.0f, weight_grads_[l].view(),
+                {.prepare = {}, .alongside = {}, .split = GemmSplit::kRows});
     if (l > 0)
       gemm<float>(Transpose::kNo, Transpose::kNo, 1.0f, output_grads_[l].view(), weights_[l].view(),
                   0.0f, output_grads_[l - 1].view());

@@ -111,10 +111,13 @@ std::pair<std::size_t, std::size_t> part_range(std::size_t n, std::size_t parts,
   return {begin, end};
 }
 
-std::size_t parallel_parts(std::size_t n, std::size_t grain) {
-  const auto members = static_cast<std::size_t>(current_team_size());
+std::size_t parts_of(std::size_t n, std::size_t grain, std::size_t members) {
   if (members <= 1) return 1;
   return std::clamp<std::size_t>(n / std::max<std::size_t>(grain, 1), 1, members);
+}
+
+std::size_t parallel_parts(std::size_t n, std::size_t grain) {
+  return parts_of(n, grain, static_cast<std::size_t>(current_team_size()));
 }
 
 }  // namespace actlab

@@ -83,8 +83,10 @@ int current_team_size();
 std::pair<std::size_t, std::size_t> part_range(std::size_t n, std::size_t parts, std::size_t align,
                                                std::size_t part);
 
-// How many parts parallel_for cuts n elements into: one per member of the current team, but no
-// more than leave each at least `grain` elements.
+// How many parts n elements are cut into between `members`: one per member, but no more than
+// leave each at least `grain` elements.
+std::size_t parts_of(std::size_t n, std::size_t grain, std::size_t members);
+// parts_of for the current team's members: how many parts parallel_for cuts n elements into.
 std::size_t parallel_parts(std::size_t n, std::size_t grain);
 
 // body(part, begin, end) for every part of [0, n) (see part_range and parallel_parts), the parts

@@ -53,35 +53,46 @@ constexpr std::size_t kSplitAlign = 16;
 
 template <typename T>
 void team_gemm(Transpose ta, Transpose tb, T alpha, MatrixView<const T> a, MatrixView<const T> b,
-               T beta, MatrixView<T> c) {
+               T beta, MatrixView<T> c, const GemmCompanions& companions) {
   check_shapes(ta, tb, a, b, c);
   const std::size_t m = c.rows, n = c.cols, k = ta == Transpose::kYes ? a.rows : a.cols;
   const auto lda = static_cast<int>(a.cols), ldb = static_cast<int>(b.cols),
              ldc = static_cast<int>(c.cols);
   const std::size_t members = static_cast<std::size_t>(current_team_size());
   if (members == 1 || m * n * k < kMinSplitMultiplyAdds) {
+    if (companions.prepare) companions.prepare({0, m, 0, n});
     blas_gemm(ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a.data,
               lda, b.data, ldb, beta, c.data, ldc);
+    if (companions.alongside) companions.alongside(0, 1);
     return;
   }
   // Each member computes a block of C. Splitting C's columns makes every member pack all of op(A)
-  // (m × k) and splitting its rows all of op(B) (k × n): split the side that copies less.
-  const bool split_columns = m <= n;
+  // (m × k) and splitting its rows all of op(B) (k × n): kAuto splits the side that copies less.
+  const bool split_columns =
+      companions.split == GemmSplit::kAuto ? m <= n : companions.split == GemmSplit::kColumns;
   const std::size_t extent = split_columns ? n : m;
   const std::size_t parts = std::min(members, (extent + kSplitAlign - 1) / kSplitAlign);
-  parallel_for(extent, (extent + parts - 1) / parts, kSplitAlign,
-               [&](std::size_t, std::size_t begin, std::size_t end) {
-                 const auto size = static_cast<int>(end - begin);
-                 if (split_columns) {
-                   const T* b_part = tb == Transpose::kYes ? b.row(begin) : b.data + begin;
-                   blas_gemm(ta, tb, static_cast<int>(m), size, static_cast<int>(k), alpha, a.data,
-                             lda, b_part, ldb, beta, c.data + begin, ldc);
-                 } else {
-                   const T* a_part = ta == Transpose::kYes ? a.data + begin : a.row(begin);
-                   blas_gemm(ta, tb, size, static_cast<int>(n), static_cast<int>(k), alpha, a_part,
-                             lda, b.data, ldb, beta, c.row(begin), ldc);
-                 }
-               });
+  auto task = [&](int member) {
+    const auto part = static_cast<std::size_t>(member);
+    if (part >= parts) return;
+    const auto [begin, end] = part_range(extent, parts, kSplitAlign, part);
+    if (begin < end) {
+      const auto size = static_cast<int>(end - begin);
+      if (split_columns) {
+        if (companions.prepare) companions.prepare({0, m, begin, end});
+        const T* b_part = tb == Transpose::kYes ? b.row(begin) : b.data + begin;
+        blas_gemm(ta, tb, static_cast<int>(m), size, static_cast<int>(k), alpha, a.data, lda,
+                  b_part, ldb, beta, c.data + begin, ldc);
+      } else {
+        if (companions.prepare) companions.prepare({begin, end, 0, n});
+        const T* a_part = ta == Transpose::kYes ? a.data + begin : a.row(begin);
+        blas_gemm(ta, tb, size, static_cast<int>(n), static_cast<int>(k), alpha, a_part, lda,
+                  b.data, ldb, beta, c.row(begin), ldc);
+      }
+    }
+    if (companions.alongside) companions.alongside(part, parts);
+  };
+  current_team()->run(task);
 }
 
 }  // namespace
@@ -89,13 +100,27 @@ void team_gemm(Transpose ta, Transpose tb, T alpha, MatrixView<const T> a, Matri
 template <>
 void gemm<float>(Transpose ta, Transpose tb, float alpha, MatrixView<const float> a,
                  MatrixView<const float> b, float beta, MatrixView<float> c) {
-  team_gemm(ta, tb, alpha, a, b, beta, c);
+  team_gemm(ta, tb, alpha, a, b, beta, c, {});
+}
+
+template <>
+void gemm<float>(Transpose ta, Transpose tb, float alpha, MatrixView<const float> a,
+                 MatrixView<const float> b, float beta, MatrixView<float> c,
+                 const GemmCompanions& companions) {
+  team_gemm(ta, tb, alpha, a, b, beta, c, companions);
 }
 
 template <>
 void gemm<double>(Transpose ta, Transpose tb, double alpha, MatrixView<const double> a,
                   MatrixView<const double> b, double beta, MatrixView<double> c) {
-  team_gemm(ta, tb, alpha, a, b, beta, c);
+  team_gemm(ta, tb, alpha, a, b, beta, c, {});
+}
+
+template <>
+void gemm<double>(Transpose ta, Transpose tb, double alpha, MatrixView<const double> a,
+                  MatrixView<const double> b, double beta, MatrixView<double> c,
+                  const GemmCompanions& companions) {
+  team_gemm(ta, tb, alpha, a, b, beta, c, companions);
 }
 
 int available_cores() {

@@ -1,6 +1,9 @@
 #pragma once
 // The one place where matrix products happen: every GEMM in actlab goes through `gemm`, which calls
 // OpenBLAS (cblas_sgemm / cblas_dgemm).
+#include <cstddef>
+
+#include "actlab/core/function_ref.hpp"
 #include "actlab/core/matrix.hpp"
 
 namespace actlab {
@@ -11,6 +14,35 @@ enum class Transpose { kNo, kYes };
 template <typename T>
 void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<const T> a,
           MatrixView<const T> b, T beta, MatrixView<T> c);
+
+// A block of C: rows [row_begin, row_end) × columns [col_begin, col_end).
+struct GemmBlock {
+  std::size_t row_begin, row_end, col_begin, col_end;
+};
+
+// Work a team member does around its block of a split GEMM, in the same hand-off. Every pass handed
+// to the team costs a wait for its slowest member, and a pass split differently from the GEMM
+// reads what another core just wrote; work done here costs neither.
+//   prepare(block): before the member computes its block of C (Linear broadcasts its bias into the
+//     block that the GEMM then adds to, with beta = 1).
+//   alongside(part, parts): after it, independent work cut into as many parts as the GEMM was
+//     (Linear sums its bias gradient's columns next to its weight gradient); parts is 1, on the
+//     calling thread, when the GEMM is not split.
+//   split: which of C's dimensions the members divide between them. kAuto divides the longer one
+//     (each member then packs all of the operand along the shorter one, the smaller copy).
+//     Linear divides a weight gradient's rows, its output units: measured 3-10 % faster on the
+//     workloads (BENCHMARKS.md), as the optimizer's update then finds each row band of the
+//     gradient in the cache of the member that computed it.
+enum class GemmSplit { kAuto, kRows, kColumns };
+struct GemmCompanions {
+  FunctionRef<void(const GemmBlock&)> prepare;
+  FunctionRef<void(std::size_t part, std::size_t parts)> alongside;
+  GemmSplit split = GemmSplit::kAuto;
+};
+
+template <typename T>
+void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<const T> a,
+          MatrixView<const T> b, T beta, MatrixView<T> c, const GemmCompanions& companions);
 
 // Threads OpenBLAS may use; 0 means all available cores.
 void set_blas_threads(int threads);

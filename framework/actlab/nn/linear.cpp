@@ -6,15 +6,6 @@
 #include "actlab/core/gemm.hpp"
 
 namespace actlab {
-namespace {
-
-// How many rows (or columns) of `length` elements make up about kElementsPerPart elements.
-std::size_t lines_per_part(std::size_t length) {
-  return std::max<std::size_t>(1, kElementsPerPart / std::max<std::size_t>(length, 1));
-}
-
-}  // namespace
-
 template <typename T>
 Linear<T>::Linear(std::size_t in, std::size_t out, InitializerSpec init, double bias_init)
     : in_(in), out_(out), init_(init), bias_init_(bias_init) {}
@@ -45,30 +36,35 @@ template <typename T>
 void Linear<T>::forward(MatrixView<const T> x, MatrixView<T> y, const ForwardContext&) {
   x_ = x;
   // Broadcasting b into y first lets the GEMM add x Wᵀ on top (beta = 1): one pass instead of two.
-  parallel_for(y.rows, lines_per_part(out_), 1,
-               [&](std::size_t, std::size_t begin, std::size_t end) {
-                 for (std::size_t r = begin; r < end; ++r)
-                   std::copy(bias_.data, bias_.data + out_, y.row(r));
-               });
-  gemm<T>(Transpose::kNo, Transpose::kYes, T{1}, x, weight_, T{1}, y);
+  // Each member broadcasts into its own block of y just before computing it, while it is in cache.
+  auto broadcast_bias = [&](const GemmBlock& block) {
+    for (std::size_t r = block.row_begin; r < block.row_end; ++r)
+      std::copy(bias_.data + block.col_begin, bias_.data + block.col_end,
+                y.row(r) + block.col_begin);
+  };
+  gemm<T>(Transpose::kNo, Transpose::kYes, T{1}, x, weight_, T{1}, y,
+          {.prepare = broadcast_bias, .alongside = {}, .split = GemmSplit::kAuto});
 }
 
 // dy: (batch, out)  dW = dyᵀ x  db = Σ_rows dy  dx = dy W: (batch, in)
 template <typename T>
 void Linear<T>::backward(MatrixView<const T> dy, MatrixView<T> dx) {
-  gemm<T>(Transpose::kYes, Transpose::kNo, T{1}, dy, x_, T{0}, weight_grad_);
-  // Column sums, the columns split between the team's members (each sums its own in row order).
+  // db's column sums, the columns cut as dW's rows are (both are the output units), each part
+  // summed by the member that computed those rows of dW, in row order (so any cut gives the same
+  // sums).
   T* db = bias_grad_.data;
-  parallel_for(out_, std::max<std::size_t>(16, lines_per_part(dy.rows)), 16,
-               [&](std::size_t, std::size_t begin, std::size_t end) {
-                 std::fill(db + begin, db + end, T{0});
-                 for (std::size_t r = 0; r < dy.rows; ++r) {
-                   const T* row = dy.row(r);
+  auto sum_bias_gradient = [&](std::size_t part, std::size_t parts) {
+    const auto [begin, end] = part_range(out_, parts, 16, part);
+    std::fill(db + begin, db + end, T{0});
+    for (std::size_t r = 0; r < dy.rows; ++r) {
+      const T* row = dy.row(r);
 #pragma omp simd
-                   for (std::size_t j = begin; j < end; ++j)
-                     db[j] += row[j];
-                 }
-               });
+      for (std::size_t j = begin; j < end; ++j)
+        db[j] += row[j];
+    }
+  };
+  gemm<T>(Transpose::kYes, Transpose::kNo, T{1}, dy, x_, T{0}, weight_grad_,
+          {.prepare = {}, .alongside = sum_bias_gradient, .split = GemmSplit::kRows});
   if (dx.data != nullptr) gemm<T>(Transpose::kNo, Transpose::kNo, T{1}, dy, weight_, T{0}, dx);
 }
 

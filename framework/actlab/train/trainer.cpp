@@ -262,7 +262,7 @@ Trainer::Trainer(const ExperimentConfig& config, const DataSplits& data)
   eval_indices_.resize(config.train.eval_batch_size);
   tensor_norms_.resize(network_.named_parameters().size());
   tensor_square_sums_.resize(network_.named_parameters().size());
-  part_sums_.resize(static_cast<std::size_t>(team_.size()));
+  part_sums_.resize(network_.named_parameters().size() * static_cast<std::size_t>(team_.size()));
   for (const auto& p : network_.named_parameters())
     tensor_grads_.emplace_back(p.grad.data, p.grad.size());
 }
@@ -358,7 +358,7 @@ constexpr std::size_t kPartGrain = 2 * kPiece;
 }  // namespace
 
 double Trainer::square_sum(std::span<const float> values) {
-  // Cut as update_tensor cuts, so that both give the same sums bit for bit.
+  // Cut as update_tensors cuts, so that both give the same sums bit for bit.
   const std::size_t parts = parallel_parts(values.size(), kPartGrain);
   std::fill(part_sums_.begin(), part_sums_.begin() + static_cast<std::ptrdiff_t>(parts), 0.0);
   parallel_for(values.size(), kPartGrain, kPiece,
@@ -398,30 +398,57 @@ std::string Trainer::find_non_finite_gradient() const {
   return "";
 }
 
-bool Trainer::update_tensor(std::size_t t, double lr) {
-  const NamedParameter<float>& p = network_.named_parameters()[t];
-  const std::size_t n = p.grad.size();
-  const auto offset = static_cast<std::size_t>(p.value.data - network_.parameters().data());
-  const std::size_t parts = parallel_parts(n, kPartGrain);
-  std::fill(part_sums_.begin(), part_sums_.begin() + static_cast<std::ptrdiff_t>(parts), 0.0);
-  // Each part of the tensor, on its own member, stops at a non-finite piece; what the other parts
-  // updated is finite too.
-  parallel_for(n, kPartGrain, kPiece, [&](std::size_t part, std::size_t begin, std::size_t end) {
-    SumOfSquares sum;
-    for (std::size_t first = begin; first < end; first += kPiece) {
-      const std::size_t size = std::min(kPiece, end - first);
-      sum.add({p.grad.data + first, size});
-      if (!std::isfinite(sum.total())) break;
-      optimizer_->update({p.value.data + first, size}, {p.grad.data + first, size}, offset + first,
-                         lr);
+bool Trainer::update_tensors(double lr) {
+  const auto& named = network_.named_parameters();
+  const auto members = static_cast<std::size_t>(current_team_size());
+  const float* const first_param = network_.parameters().data();
+  // Every tensor is cut as square_sum cuts it; all the tensors' parts are handed out in one pass.
+  // A tensor too small to cut goes whole to one member, taking turns, so that the biases do not
+  // all land on member 0.
+  auto task = [&](int member_id) {
+    const auto member = static_cast<std::size_t>(member_id);
+    for (std::size_t t = 0; t < named.size(); ++t) {
+      const NamedParameter<float>& p = named[t];
+      const std::size_t n = p.grad.size();
+      const std::size_t parts = parts_of(n, kPartGrain, members);
+      double* part_sum = &part_sums_[t * members];
+      std::size_t part = member;
+      if (parts == 1) {
+        if (t % members != member) continue;
+        part = 0;
+      } else if (member >= parts) {
+        continue;
+      }
+      const auto [begin, end] = part_range(n, parts, kPiece, part);
+      const auto offset = static_cast<std::size_t>(p.value.data - first_param);
+      SumOfSquares sum;
+      for (std::size_t piece = begin; piece < end; piece += kPiece) {
+        const std::size_t size = std::min(kPiece, end - piece);
+        sum.add({p.grad.data + piece, size});
+        if (!std::isfinite(sum.total())) break;
+        optimizer_->update({p.value.data + piece, size}, {p.grad.data + piece, size},
+                           offset + piece, lr);
+      }
+      part_sum[part] = sum.total();
+      // Nothing after a non-finite piece is updated by this member; the run stops anyway.
+      if (!std::isfinite(part_sum[part])) return;
     }
-    part_sums_[part] = sum.total();
-  });
-  double total = 0;
-  for (std::size_t part = 0; part < parts; ++part)
-    total += part_sums_[part];
-  tensor_square_sums_[t] = total;
-  return std::isfinite(total);
+  };
+  std::fill(part_sums_.begin(), part_sums_.end(), 0.0);
+  if (members == 1)
+    task(0);
+  else
+    current_team()->run(task);
+  bool finite = true;
+  for (std::size_t t = 0; t < named.size(); ++t) {
+    const std::size_t parts = parts_of(named[t].grad.size(), kPartGrain, members);
+    double total = 0;
+    for (std::size_t part = 0; part < parts; ++part)
+      total += part_sums_[t * members + part];
+    tensor_square_sums_[t] = total;
+    finite = finite && std::isfinite(total);
+  }
+  return finite;
 }
 
 StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size_t step,
@@ -459,12 +486,11 @@ StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size
     // faster on one thread but slower on two, probably because half of each fresh gradient is
     // then in the other core's cache; BENCHMARKS.md.)
     network_.backward(dlogits);
-    for (std::size_t t = 0; t < tensor_square_sums_.size(); ++t)
-      if (!update_tensor(t, lr)) {
-        result.grad_norm = kNaN;  // not summed to the end: the run stops here
-        result.finite = false;
-        return result;
-      }
+    if (!update_tensors(lr)) {
+      result.grad_norm = kNaN;  // not summed to the end: the run stops here
+      result.finite = false;
+      return result;
+    }
     result.grad_norm = norms_from_square_sums();
     if (!std::isfinite(result.grad_norm)) {
       result.finite = false;

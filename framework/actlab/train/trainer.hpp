@@ -119,18 +119,18 @@ class Trainer {
  private:
   // train.epochs 0: see run().
   RunResult run_initial(RunOutput* output);
-  // Σ x² of `values`, cut between the team's members as update_tensor cuts a tensor.
+  // Σ x² of `values`, cut between the team's members as update_tensors cuts a tensor.
   double square_sum(std::span<const float> values);
   // Fills tensor_square_sums_ and tensor_norms_ and returns the global L2 norm of all gradients.
   double gradient_norms();
   // The second half of gradient_norms(): tensor_norms_ and the global norm from
   // tensor_square_sums_.
   double norms_from_square_sums();
-  // In a step without clipping: Σ g² of named parameter t into tensor_square_sums_[t], and its
-  // update with learning rate lr, piece by piece while the piece is in cache, the tensor split
-  // between the team's members. False if the sum is not finite: each member's update then stopped
-  // before the first piece whose sum was not.
-  bool update_tensor(std::size_t t, double lr);
+  // In a step without clipping: Σ g² of every named parameter t into tensor_square_sums_[t], and
+  // its update with learning rate lr, piece by piece while the piece is in cache, every tensor
+  // split between the team's members in one pass. False if a sum is not finite: the member that
+  // met it stopped before that piece and updated nothing after it.
+  bool update_tensors(double lr);
   // Returns a description of the first non-finite gradient, or "" if all are finite.
   std::string find_non_finite_gradient() const;
   // The state after `epoch` (`step` optimizer steps, `elapsed` seconds of wall time).
@@ -160,7 +160,7 @@ class Trainer {
   std::vector<double> tensor_norms_;  // ‖gradient‖₂ of each named parameter, this step
   std::vector<std::span<float>> tensor_grads_;  // the same gradients, for per-tensor clipping
   std::vector<double> tensor_square_sums_;      // Σ g² of each named parameter, this step
-  std::vector<double> part_sums_;               // one Σ g² per team member, of one tensor
+  std::vector<double> part_sums_;  // one Σ g² per tensor and team member (square_sum: per member)
 };
 
 }  // namespace actlab
