@@ -8,6 +8,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "actlab/core/compute_team.hpp"
 #include "actlab/core/rng.hpp"
 #include "actlab/data/batch.hpp"
 #include "actlab/nn/activation.hpp"
@@ -168,52 +169,75 @@ void Probes::measure(std::size_t step, std::size_t epoch) {
     const auto& w = network_.named_parameters()[linear_[l].weight_param];
     row(step, epoch, linear_[l].depth, "weight_norm", frobenius_norm(w.value));
   }
+  // The hidden layers' statistics side by side on the team's members (a layer to a member, in
+  // turns; each member with its own scratch), then the rows in layer order.
+  const auto members = static_cast<std::size_t>(current_team_size());
+  if (scratch_.size() < members) scratch_.resize(members);
+  auto measure_layers = [&](int member) {
+    for (auto h = static_cast<std::size_t>(member); h < hidden_.size(); h += members)
+      measure_hidden(h, scratch_[static_cast<std::size_t>(member)]);
+  };
+  if (members == 1 || hidden_.size() == 1)
+    measure_layers(0);
+  else
+    current_team()->run(measure_layers);
+
   for (std::size_t h = 0; h < hidden_.size(); ++h) {
-    HiddenTap& tap = hidden_[h];
-    const Observed observed = observe(tap);
-    const MatrixView<const float> z = observed.z;
-    const MatrixView<const float> a = observed.a;
-    const std::size_t depth = tap.depth;
-    const ActivationStatistics stats = activation_statistics(a, percentile_scratch_);
-    row(step, epoch, depth, "activation_mean", stats.mean);
-    row(step, epoch, depth, "activation_std", stats.std);
-    row(step, epoch, depth, "activation_zero_fraction", stats.zero_fraction);
-    row(step, epoch, depth, "activation_p2", stats.p2);
-    row(step, epoch, depth, "activation_median", stats.median);
-    row(step, epoch, depth, "activation_p98", stats.p98);
-    row(step, epoch, depth, "activation_unit_mean_median", stats.unit_mean_median);
-    row(step, epoch, depth, "dormant_fraction", dormant_fraction(a, config_.dormant_tau));
-
-    if (!tap.elementwise) continue;  // gated / sampled layers: no per-unit derivative
-    derivative_.resize(z.rows, z.cols);
-    values_.resize(z.rows, z.cols);
-    observed.layer.elementwise_derivative(z, values_.view(), derivative_.view());
-    // A learnable slope or beta changes f', so its reference maximum is taken afresh each time;
-    // that of an activation without parameters is fixed.
-    if (tap.max_abs_derivative == 0 || !tap.parameter_free)
-      tap.max_abs_derivative = max_abs_derivative(observed.layer);
-    const SaturationStatistics sat =
-        saturation(derivative_.view(), config_.saturation_epsilon, tap.max_abs_derivative);
-    row(step, epoch, depth, "saturated_fraction", sat.saturated_fraction);
-    row(step, epoch, depth, "units_saturated_99", sat.units_mostly_saturated);
-    last_saturated_[h] = sat.saturated_fraction;
-
-    // Activations without a dead zone have no dead units by construction (f' may underflow to 0
-    // in extreme saturation, which is saturation, not death).
-    std::vector<bool> dead =
-        tap.has_dead_zone ? dead_units(derivative_.view()) : std::vector<bool>(z.cols, false);
-    if (tap.dead_at_start.empty()) tap.dead_at_start = dead;
-    std::size_t revived = 0, died = 0;
-    for (std::size_t j = 0; j < dead.size(); ++j) {
-      revived += tap.dead_at_start[j] && !dead[j];
-      died += !tap.dead_at_start[j] && dead[j];
-    }
-    const double units = static_cast<double>(dead.size());
-    last_dead_[h] = fraction_true(dead);
-    row(step, epoch, depth, "dead_fraction", last_dead_[h]);
-    row(step, epoch, depth, "revived_fraction", static_cast<double>(revived) / units);
-    row(step, epoch, depth, "died_fraction", static_cast<double>(died) / units);
+    const HiddenMeasurement& m = hidden_[h].measured;
+    const std::size_t depth = hidden_[h].depth;
+    row(step, epoch, depth, "activation_mean", m.stats.mean);
+    row(step, epoch, depth, "activation_std", m.stats.std);
+    row(step, epoch, depth, "activation_zero_fraction", m.stats.zero_fraction);
+    row(step, epoch, depth, "activation_p2", m.stats.p2);
+    row(step, epoch, depth, "activation_median", m.stats.median);
+    row(step, epoch, depth, "activation_p98", m.stats.p98);
+    row(step, epoch, depth, "activation_unit_mean_median", m.stats.unit_mean_median);
+    row(step, epoch, depth, "dormant_fraction", m.dormant_fraction);
+    if (!hidden_[h].elementwise) continue;  // gated / sampled layers: no per-unit derivative
+    row(step, epoch, depth, "saturated_fraction", m.saturation.saturated_fraction);
+    row(step, epoch, depth, "units_saturated_99", m.saturation.units_mostly_saturated);
+    last_saturated_[h] = m.saturation.saturated_fraction;
+    last_dead_[h] = m.dead_fraction;
+    row(step, epoch, depth, "dead_fraction", m.dead_fraction);
+    row(step, epoch, depth, "revived_fraction", m.revived_fraction);
+    row(step, epoch, depth, "died_fraction", m.died_fraction);
   }
+}
+
+void Probes::measure_hidden(std::size_t h, Scratch& scratch) {
+  HiddenTap& tap = hidden_[h];
+  HiddenMeasurement& m = tap.measured;
+  const Observed observed = observe(tap);
+  const MatrixView<const float> z = observed.z;
+  const MatrixView<const float> a = observed.a;
+  m.stats = activation_statistics(a, scratch.percentiles);
+  m.dormant_fraction = dormant_fraction(a, config_.dormant_tau);
+  if (!tap.elementwise) return;
+
+  scratch.derivative.resize(z.rows, z.cols);
+  scratch.values.resize(z.rows, z.cols);
+  observed.layer.elementwise_derivative(z, scratch.values.view(), scratch.derivative.view());
+  // A learnable slope or beta changes f', so its reference maximum is taken afresh each time;
+  // that of an activation without parameters is fixed.
+  if (tap.max_abs_derivative == 0 || !tap.parameter_free)
+    tap.max_abs_derivative = max_abs_derivative(observed.layer);
+  m.saturation =
+      saturation(scratch.derivative.view(), config_.saturation_epsilon, tap.max_abs_derivative);
+
+  // Activations without a dead zone have no dead units by construction (f' may underflow to 0
+  // in extreme saturation, which is saturation, not death).
+  std::vector<bool> dead = tap.has_dead_zone ? dead_units(scratch.derivative.view())
+                                             : std::vector<bool>(z.cols, false);
+  if (tap.dead_at_start.empty()) tap.dead_at_start = dead;
+  std::size_t revived = 0, died = 0;
+  for (std::size_t j = 0; j < dead.size(); ++j) {
+    revived += tap.dead_at_start[j] && !dead[j];
+    died += !tap.dead_at_start[j] && dead[j];
+  }
+  const double units = static_cast<double>(dead.size());
+  m.dead_fraction = fraction_true(dead);
+  m.revived_fraction = static_cast<double>(revived) / units;
+  m.died_fraction = static_cast<double>(died) / units;
 }
 
 void Probes::observe_gradients(std::size_t step, std::size_t epoch,

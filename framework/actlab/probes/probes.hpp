@@ -23,6 +23,7 @@
 
 #include "actlab/data/dataset.hpp"
 #include "actlab/nn/sequential.hpp"
+#include "actlab/probes/layer_statistics.hpp"
 
 namespace actlab {
 
@@ -90,6 +91,14 @@ class Probes {
     std::size_t depth;        // the `layer` column
     std::size_t weight_param = 0, bias_param = 0;  // indices into named_parameters()
   };
+  // What measure() finds in one hidden layer (saturation and dead units only for an elementwise
+  // activation).
+  struct HiddenMeasurement {
+    ActivationStatistics stats;
+    double dormant_fraction = 0;
+    SaturationStatistics saturation;
+    double dead_fraction = 0, revived_fraction = 0, died_fraction = 0;
+  };
   struct HiddenTap {
     std::size_t depth;          // the `layer` column
     std::size_t layer_index;    // the activation layer in the network, or the residual block
@@ -99,7 +108,16 @@ class Probes {
     bool parameter_free = false;    // f' never changes: its maximum is computed once
     double max_abs_derivative = 0;  // max_x |f'(x)|; 0 until first computed
     std::vector<bool> dead_at_start;
+    HiddenMeasurement measured;  // the last measurement
   };
+  // One team member's buffers for measure_hidden.
+  struct Scratch {
+    Matrix<float> derivative;  // f'(z) of one layer on the probe set
+    Matrix<float> values;      // f(z), recomputed by elementwise_derivative
+    std::vector<float> percentiles;
+  };
+  // Measures hidden layer h into hidden_[h].measured; layers may be measured side by side.
+  void measure_hidden(std::size_t h, Scratch& scratch);
 
   void row(std::size_t step, std::size_t epoch, std::size_t depth, const char* metric,
            double value);
@@ -118,9 +136,7 @@ class Probes {
   Matrix<float> probe_x_;  // (probe samples, features), converted once
   std::vector<LinearTap> linear_;
   std::vector<HiddenTap> hidden_;
-  Matrix<float> derivative_;  // scratch: f'(z) of one layer on the probe set
-  Matrix<float> values_;      // scratch: f(z), recomputed by elementwise_derivative
-  std::vector<float> percentile_scratch_;
+  std::vector<Scratch> scratch_;  // one per team member
   Matrix<float> weights_before_;  // snapshot for update ratios
   std::string csv_;
   std::size_t last_measured_ = SIZE_MAX;
