@@ -181,5 +181,66 @@ TEST(TeamGemm, SplitProductsMatchTheReferenceAndRepeatBitForBit) {
   }
 }
 
+// Linear relies on this: prepare() sees each element of C in exactly one block, before the product
+// is added to it (beta = 1 keeps what prepare wrote), and alongside() runs once per part of the
+// split.
+TEST(TeamGemm, CompanionsSeeEveryBlockOnceBeforeTheProductAndEveryPartOnce) {
+  Rng rng(11);
+  const std::size_t m = 128, n = 160, k = 96;
+  const Matrix<float> a = random_matrix(m, k, rng);
+  const Matrix<float> b = random_matrix(n, k, rng);
+  const Matrix<double> product = reference_product(Transpose::kNo, Transpose::kYes, a, b, m, n, k);
+  for (int size : {1, 2, 3})
+    for (GemmSplit split : {GemmSplit::kAuto, GemmSplit::kRows, GemmSplit::kColumns}) {
+      SCOPED_TRACE(testing::Message() << size << " members, split " << static_cast<int>(split));
+      ComputeTeam team(size);
+      const ComputeTeam::Scope scope(&team);
+      Matrix<float> c(m, n);
+      Matrix<int> visits(m, n);
+      std::vector<std::atomic<int>> part_calls(4);
+      std::atomic<std::size_t> reported_parts{0};
+      auto prepare = [&](const GemmBlock& block) {
+        for (std::size_t i = block.row_begin; i < block.row_end; ++i)
+          for (std::size_t j = block.col_begin; j < block.col_end; ++j) {
+            c(i, j) = 1.0f;  // the product must land on top of this
+            ++visits(i, j);
+          }
+      };
+      auto alongside = [&](std::size_t part, std::size_t parts) {
+        ++part_calls[part];
+        reported_parts = parts;
+      };
+      gemm<float>(Transpose::kNo, Transpose::kYes, 1.0f, a.view(), b.view(), 1.0f, c.view(),
+                  {.prepare = prepare, .alongside = alongside, .split = split});
+      for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < n; ++j) {
+          ASSERT_EQ(visits(i, j), 1) << i << "," << j;
+          ASSERT_NEAR(c(i, j), product(i, j) + 1.0, 1e-4 * static_cast<double>(k)) << i << "," << j;
+        }
+      // 128 × 160 × 96 is large enough to split: one part per member.
+      EXPECT_EQ(reported_parts.load(), static_cast<std::size_t>(size));
+      for (std::size_t part = 0; part < part_calls.size(); ++part)
+        EXPECT_EQ(part_calls[part].load(), part < static_cast<std::size_t>(size) ? 1 : 0) << part;
+    }
+}
+
+// A weight gradient's GEMM (Aᵀ·B) with its rows split, as Linear asks for it.
+TEST(TeamGemm, AWeightGradientSplitByRowsMatchesTheReference) {
+  Rng rng(5);
+  const std::size_t out = 256, in = 784, batch = 128;
+  const Matrix<float> dy = random_matrix(batch, out, rng);
+  const Matrix<float> x = random_matrix(batch, in, rng);
+  Matrix<float> split(out, in);
+  ComputeTeam team(2);
+  const ComputeTeam::Scope scope(&team);
+  gemm<float>(Transpose::kYes, Transpose::kNo, 1.0f, dy.view(), x.view(), 0.0f, split.view(),
+              {.prepare = {}, .alongside = {}, .split = GemmSplit::kRows});
+  const Matrix<double> expected =
+      reference_product(Transpose::kYes, Transpose::kNo, dy, x, out, in, batch);
+  for (std::size_t i = 0; i < out; ++i)
+    for (std::size_t j = 0; j < in; ++j)
+      ASSERT_NEAR(split(i, j), expected(i, j), 1e-4 * static_cast<double>(batch)) << i << "," << j;
+}
+
 }  // namespace
 }  // namespace actlab

@@ -226,8 +226,8 @@ void Probes::measure_hidden(std::size_t h, Scratch& scratch) {
 
   // Activations without a dead zone have no dead units by construction (f' may underflow to 0
   // in extreme saturation, which is saturation, not death).
-  std::vector<bool> dead = tap.has_dead_zone ? dead_units(scratch.derivative.view())
-                                             : std::vector<bool>(z.cols, false);
+  std::vector<bool> dead =
+      tap.has_dead_zone ? dead_units(scratch.derivative.view()) : std::vector<bool>(z.cols, false);
   if (tap.dead_at_start.empty()) tap.dead_at_start = dead;
   std::size_t revived = 0, died = 0;
   for (std::size_t j = 0; j < dead.size(); ++j) {
