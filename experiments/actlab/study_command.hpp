@@ -2,7 +2,9 @@
 // `actlab run STUDY.yaml [--jobs N] [--threads K] [--shard i/N] [--resume]`: every cell of a study
 // (a config with a sweep: block, see actlab/experiment/sweep.hpp), each in its own process
 // (`actlab run STUDY.yaml --cell ID --out DIR --resume`), a few at a time, with one progress line
-// for the whole study. Separate processes because OpenBLAS's thread count is process-wide.
+// for the whole study. Separate processes, so that a crash or a bad cell takes down one cell only,
+// and so that each cell's threads (its compute team, OpenBLAS single-threaded inside it) are its
+// own.
 //
 // Finished cells (completed or diverged) are never run again: with --resume they are skipped, and
 // a partial cell continues from its checkpoint. Without --resume a folder that already holds
@@ -14,9 +16,10 @@
 
 namespace actlab::cli {
 
-// How many cells run at once and how many BLAS threads each gets, where not given: one BLAS thread
-// per cell (or the config's `threads`), and as many cells as that leaves cores. Measured on 2 cores
-// (BENCHMARKS.md, "Study parallelism"): 2 cells × 1 thread is fastest, 1 cell × 2 threads slowest.
+// How many cells run at once and how many threads each gets, where not given: one thread per cell
+// (or the config's `threads`), and as many cells as that leaves cores. Measured on 2 cores
+// (BENCHMARKS.md, "Study parallelism"): 2 cells × 1 thread is fastest, 1 cell × 2 threads slowest,
+// with OpenBLAS's threads and again with the compute team.
 struct Parallelism {
   int jobs = 1;
   int threads = 1;

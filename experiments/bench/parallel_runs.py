@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Two training runs at once with one BLAS thread each, or one after the other with two?
+"""Two training runs at once with one thread each, or one after the other with two?
 
     python3 experiments/bench/parallel_runs.py [--rounds 3] [--epochs 1]
 
