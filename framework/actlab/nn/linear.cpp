@@ -54,7 +54,9 @@ void Linear<T>::backward(MatrixView<const T> dy, MatrixView<T> dx) {
   // sums).
   T* db = bias_grad_.data;
   auto sum_bias_gradient = [&](std::size_t part, std::size_t parts) {
-    const auto [begin, end] = part_range(out_, parts, 16, part);
+    // Plain variables, not a structured binding: clang before 16 cannot use one in the omp region.
+    const std::pair<std::size_t, std::size_t> columns = part_range(out_, parts, 16, part);
+    const std::size_t begin = columns.first, end = columns.second;
     std::fill(db + begin, db + end, T{0});
     for (std::size_t r = 0; r < dy.rows; ++r) {
       const T* row = dy.row(r);
