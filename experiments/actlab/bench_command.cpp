@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,38 +45,53 @@ double training_throughput(const ExperimentConfig& config, const DataSplits& dat
   return result.epochs.front().samples_per_second;
 }
 
-// Samples/s of `steps` GEMM-only steps, GEMMs run as `threads` OpenBLAS threads run them (team
-// nullptr) or split between a compute team's members, each calling OpenBLAS single-threaded, as a
-// training step runs them.
+// How a GEMM-only step runs its GEMMs on several threads.
+enum class GemmThreads {
+  kOpenBlas,    // OpenBLAS's own threads
+  kTeamSplit,   // each GEMM cut in blocks between a compute team's members (GemmOnlyStep::run)
+  kTeamByRows,  // each member all GEMMs on its rows (GemmOnlyStep::run_by_rows)
+};
+
+// Samples/s of `steps` GEMM-only steps on `threads` threads, run the given way (members of a team
+// call OpenBLAS single-threaded, as in a training step).
 double gemm_only_throughput(bench::GemmOnlyStep& gemms, std::size_t steps, int threads,
-                            ComputeTeam* team) {
-  set_blas_threads(team != nullptr ? 1 : threads);
-  const ComputeTeam::Scope on_team(team);
-  gemms.run();  // wakes the threads and faults the pages in
+                            GemmThreads how) {
+  std::optional<ComputeTeam> team;
+  if (how != GemmThreads::kOpenBlas) team.emplace(threads);
+  set_blas_threads(team ? 1 : threads);
+  const ComputeTeam::Scope on_team(team ? &*team : nullptr);
+  auto step = [&] {
+    if (how == GemmThreads::kTeamByRows)
+      gemms.run_by_rows();
+    else
+      gemms.run();
+  };
+  step();  // wakes the threads and faults the pages in
   const auto start = std::chrono::steady_clock::now();
   for (std::size_t s = 0; s < steps; ++s)
-    gemms.run();
+    step();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return static_cast<double>(steps * kBatch) / seconds;
 }
 
-// The GEMM-only limit on `threads` threads: the faster of OpenBLAS's own threading and a compute
-// team's split (measured one after the other), so that neither way of running the GEMMs can make
-// the training look closer to its limit than it is.
+// The GEMM-only limit on `threads` threads: the fastest of the three ways to run the GEMMs
+// (measured one after the other), so that no way of running them can make the training look
+// closer to its limit than it is.
 struct GemmOnlyLimit {
-  double openblas_threads = 0, team_split = 0;
-  double best() const { return std::max(openblas_threads, team_split); }
+  double openblas_threads = 0, team_split = 0, team_by_rows = 0;
+  double best() const { return std::max({openblas_threads, team_split, team_by_rows}); }
 };
 GemmOnlyLimit gemm_only_limit(bench::GemmOnlyStep& gemms, std::size_t steps, int threads) {
   GemmOnlyLimit limit;
-  limit.openblas_threads = gemm_only_throughput(gemms, steps, threads, nullptr);
+  limit.openblas_threads = gemm_only_throughput(gemms, steps, threads, GemmThreads::kOpenBlas);
   if (threads == 1) {
-    limit.team_split = limit.openblas_threads;  // the same single-threaded calls
+    // The same single-threaded calls every way.
+    limit.team_split = limit.team_by_rows = limit.openblas_threads;
     return limit;
   }
-  ComputeTeam team(threads);
-  limit.team_split = gemm_only_throughput(gemms, steps, threads, &team);
+  limit.team_split = gemm_only_throughput(gemms, steps, threads, GemmThreads::kTeamSplit);
+  limit.team_by_rows = gemm_only_throughput(gemms, steps, threads, GemmThreads::kTeamByRows);
   return limit;
 }
 
@@ -218,6 +234,7 @@ int bench_command(const BenchOptions& options) {
               {"gemm_only_after", limit_after},
               {"gemm_only_openblas_threads", {before.openblas_threads, after.openblas_threads}},
               {"gemm_only_team_split", {before.team_split, after.team_split}},
+              {"gemm_only_team_by_rows", {before.team_by_rows, after.team_by_rows}},
               {"steady", steady}};
           std::printf("%s\n", j.dump().c_str());
           std::fflush(stdout);
@@ -250,10 +267,10 @@ int bench_command(const BenchOptions& options) {
     }
     std::printf(
         "ratio: training (probes on) / GEMM-only limit (the mean of one measurement before and "
-        "one after the training runs, each the faster of OpenBLAS's own threads and the GEMMs "
-        "split between the trainer's threads); probe cost: extra training time with probes at "
-        "their "
-        "default frequency. Both are medians of the rounds' own ratios over the steady rounds, "
+        "one after the training runs, each the fastest of OpenBLAS's own threads, each GEMM split "
+        "between the threads, and each thread all GEMMs on its rows of the batch); probe cost: "
+        "extra training time with probes at their default frequency. Both are medians of the "
+        "rounds' own ratios over the steady rounds, "
         "those whose two GEMM-only measurements agree within 15 %%. best: the fastest training "
         "run (probes on) / the fastest GEMM-only measurement, over all rounds\n");
     // The GEMM-only limit is the steadiest figure: if it moved, the machine did (other work, or a

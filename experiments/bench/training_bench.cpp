@@ -218,16 +218,22 @@ void probe_measure(benchmark::State& state, const Workload* w) {
     probes.measure(step++, 1);
 }
 
-// The GEMM-only limit, the GEMMs threaded by OpenBLAS (team_split false) or split between a
-// compute team's members as a training step splits them.
-void gemm_only_step(benchmark::State& state, const Workload* w, int threads, bool team_split) {
+// The GEMM-only limit: the GEMMs threaded by OpenBLAS (kOpenBlas), split between a compute team's
+// members as a training step splits them (kTeamSplit), or each member all of them on its own rows
+// of the batch, as a step by rows runs them (kTeamByRows).
+enum class GemmThreads { kOpenBlas, kTeamSplit, kTeamByRows };
+void gemm_only_step(benchmark::State& state, const Workload* w, int threads, GemmThreads how) {
   GemmOnlyStep gemms(layer_widths(*w), kBatch);
   std::optional<ComputeTeam> team;
-  if (team_split) team.emplace(threads);
-  set_blas_threads(team_split ? 1 : threads);
+  if (how != GemmThreads::kOpenBlas) team.emplace(threads);
+  set_blas_threads(team ? 1 : threads);
   const ComputeTeam::Scope on_team(team ? &*team : nullptr);
+
   for (auto _ : state) {
-    gemms.run();
+    if (how == GemmThreads::kTeamByRows)
+      gemms.run_by_rows();
+    else
+      gemms.run();
     benchmark::ClobberMemory();
   }
   per_sample(state, training_flops_per_sample(layer_widths(*w)));
@@ -283,10 +289,13 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(("gradient_square_sum_per_element_double/" + w.name).c_str(),
                                  gradient_square_sum, &w, true);
     benchmark::RegisterBenchmark(("gemm_only_step/" + w.name).c_str(), gemm_only_step, &w, threads,
-                                 false)
+                                 actlab::bench::GemmThreads::kOpenBlas)
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("gemm_only_step_team_split/" + w.name).c_str(), gemm_only_step,
-                                 &w, threads, true)
+                                 &w, threads, actlab::bench::GemmThreads::kTeamSplit)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("gemm_only_step_team_by_rows/" + w.name).c_str(), gemm_only_step,
+                                 &w, threads, actlab::bench::GemmThreads::kTeamByRows)
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("probe_measure/" + w.name).c_str(), probe_measure, &w)
         ->Unit(benchmark::kMillisecond);

@@ -1,5 +1,6 @@
 #include "workloads.hpp"
 
+#include "actlab/core/compute_team.hpp"
 #include "actlab/core/error.hpp"
 #include "actlab/core/gemm.hpp"
 #include "actlab/core/rng.hpp"
@@ -92,6 +93,55 @@ void GemmOnlyStep::run() {
       gemm<float>(Transpose::kNo, Transpose::kNo, 1.0f, output_grads_[l].view(), weights_[l].view(),
                   0.0f, output_grads_[l - 1].view());
   }
+}
+
+void GemmOnlyStep::run_by_rows() {
+  const std::size_t layers = weights_.size();
+  const std::size_t batch = activations_[0].rows();
+  const auto members = static_cast<std::size_t>(current_team_size());
+  if (shares_.size() + 1 < members) shares_.resize(members - 1, weight_grads_);
+  auto run_rows = [&](int member_id) {
+    const auto member = static_cast<std::size_t>(member_id);
+    const auto [first, last] = part_range(batch, members, 1, member);
+    const std::size_t rows = last - first;
+    if (rows == 0) return;
+    for (std::size_t l = 0; l < layers; ++l)
+      gemm<float>(Transpose::kNo, Transpose::kYes, 1.0f,
+                  activations_[l].view().row_range(first, rows), weights_[l].view(), 1.0f,
+                  outputs_[l].view().row_range(first, rows));
+    for (std::size_t l = layers; l-- > 0;) {
+      Matrix<float>& dw = member == 0 ? weight_grads_[l] : shares_[member - 1][l];
+      gemm<float>(Transpose::kYes, Transpose::kNo, 1.0f,
+                  output_grads_[l].view().row_range(first, rows),
+                  activations_[l].view().row_range(first, rows), 0.0f, dw.view());
+      if (l > 0)
+        gemm<float>(Transpose::kNo, Transpose::kNo, 1.0f,
+                    output_grads_[l].view().row_range(first, rows), weights_[l].view(), 0.0f,
+                    output_grads_[l - 1].view().row_range(first, rows));
+    }
+  };
+  if (members == 1) {
+    run_rows(0);
+    return;
+  }
+  current_team()->run(run_rows);
+  // The shares added in one hand-off, each member a part of every weight gradient.
+  auto add_shares = [&](int member_id) {
+    const auto member = static_cast<std::size_t>(member_id);
+    for (std::size_t l = 0; l < layers; ++l) {
+      float* dw = weight_grads_[l].data();
+      const std::pair<std::size_t, std::size_t> part =
+          part_range(weight_grads_[l].size(), members, 16, member);
+      const std::size_t begin = part.first, end = part.second;
+      for (std::size_t other = 1; other < members; ++other) {
+        const float* share = shares_[other - 1][l].data();
+#pragma omp simd
+        for (std::size_t k = begin; k < end; ++k)
+          dw[k] += share[k];
+      }
+    }
+  };
+  current_team()->run(add_shares);
 }
 
 }  // namespace actlab::bench

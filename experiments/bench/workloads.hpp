@@ -46,7 +46,12 @@ double training_flops_per_sample(const std::vector<std::size_t>& widths);
 class GemmOnlyStep {
  public:
   GemmOnlyStep(const std::vector<std::size_t>& widths, std::size_t batch);
+  // The GEMMs as a step splits them between the current team's members (each GEMM cut in blocks).
   void run();
+  // The GEMMs as a step by rows runs them (Sequential::forward_backward_by_rows): each member all
+  // of them on its own rows of the batch, single-threaded, then the members' shares of every weight
+  // gradient added, so that it ends with the same products as run().
+  void run_by_rows();
 
  private:
   std::vector<Matrix<float>>
@@ -56,6 +61,8 @@ class GemmOnlyStep {
   std::vector<Matrix<float>> outputs_;  // outputs_[l]: Z of Linear l, (batch, widths[l+1])
   std::vector<Matrix<float>>
       output_grads_;  // dZ of Linear l (batch, widths[l+1]); dA of l+1 lands here
+  // shares_[p - 1][l]: member p's share of dW_l in run_by_rows (member 0 writes weight_grads_).
+  std::vector<std::vector<Matrix<float>>> shares_;
 };
 
 }  // namespace actlab::bench

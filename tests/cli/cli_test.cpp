@@ -332,6 +332,21 @@ TEST(Cli, BenchBracketsEachRoundWithTwoGemmOnlyMeasurements) {
   for (const char* part :
        {"ratio", "best", "W3   784-(128x10)-10 tanh", "the fastest training run"})
     EXPECT_NE(printed.find(part), std::string::npos) << part << " not in:\n" << printed;
+
+  // On two threads each limit is the fastest of the three ways to run the GEMMs.
+  const fs::path two = dir / "two_threads.jsonl";
+  const pid_t two_pid = spawn(
+      {"bench", "--workloads", "W3", "--steps", "3", "--repeats", "1", "--threads", "2", "--json"},
+      dir / "two_stderr.txt", two);
+  const Outcome two_outcome = wait_for(two_pid, dir / "two_stderr.txt");
+  ASSERT_EQ(two_outcome.exit_code, 0) << two_outcome.log;
+  const auto j = nlohmann::json::parse(read_file(two));
+  for (std::size_t when : {0, 1}) {
+    const double fastest = std::max({j["gemm_only_openblas_threads"][when].get<double>(),
+                                     j["gemm_only_team_split"][when].get<double>(),
+                                     j["gemm_only_team_by_rows"][when].get<double>()});
+    EXPECT_DOUBLE_EQ(j[when == 0 ? "gemm_only_before" : "gemm_only_after"].get<double>(), fastest);
+  }
 }
 
 }  // namespace

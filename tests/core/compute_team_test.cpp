@@ -199,7 +199,7 @@ TEST(TeamGemm, CompanionsSeeEveryBlockOnceBeforeTheProductAndEveryPartOnce) {
       Matrix<int> visits(m, n);
       std::vector<std::atomic<int>> part_calls(4);
       std::atomic<std::size_t> reported_parts{0};
-      auto prepare = [&](const GemmBlock& block) {
+      auto prepare = [&](const MatrixBlock& block) {
         for (std::size_t i = block.row_begin; i < block.row_end; ++i)
           for (std::size_t j = block.col_begin; j < block.col_end; ++j) {
             c(i, j) = 1.0f;  // the product must land on top of this

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include "actlab/core/compute_team.hpp"
 #include "actlab/nn/batch_norm.hpp"
 #include "actlab/nn/linear.hpp"
 #include "actlab/nn/mlp.hpp"
+#include "actlab/nn/softmax_cross_entropy.hpp"
 #include "actlab/optim/optimizer.hpp"
 
 namespace actlab {
@@ -125,6 +127,70 @@ TEST(Sequential, NetworksWithoutStateHaveAnEmptyStateBuffer) {
   EXPECT_TRUE(net.state().empty());
   EXPECT_TRUE(net.state_buffers().empty());
   EXPECT_EQ(net.layer_depth(0), 0u);  // added without a depth
+}
+
+// A step by rows (each team member its own rows through every layer, the members' gradient shares
+// added at the end) computes what forward, the loss and backward compute, up to the order of the
+// sums, and repeats bit for bit; networks with layers that cannot run by rows say so.
+TEST(Sequential, AStepByRowsMatchesForwardLossBackwardAndRepeats) {
+  MlpSpec spec;
+  spec.inputs = 12;
+  spec.hidden = {40, 24};
+  spec.outputs = 5;
+  spec.activation = {"tanh", {}};
+  Sequential<double> network = build_mlp<double>(spec);
+  Rng rng(3);
+  network.initialize(rng);
+  const std::size_t rows = 37;  // does not divide between the members evenly
+  Matrix<double> x(rows, spec.inputs);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x.data()[i] = rng.normal(0.0, 1.0);
+  std::vector<std::int32_t> labels(rows);
+  for (std::size_t r = 0; r < rows; ++r)
+    labels[r] = static_cast<std::int32_t>(r % spec.outputs);
+  ASSERT_TRUE(network.runs_by_rows());
+
+  Matrix<double> dlogits(rows, spec.outputs);
+  const MatrixView<double> logits = network.forward(x.view(), {.training = true});
+  const LossResult whole = softmax_cross_entropy<double>(logits, labels, 0.0, dlogits.view());
+  network.backward(dlogits.view());
+  const std::vector<double> expected(network.gradients().begin(), network.gradients().end());
+
+  for (int members : {1, 2, 3}) {
+    SCOPED_TRACE(testing::Message() << members << " members");
+    ComputeTeam team(members);
+    const ComputeTeam::Scope scope(&team);
+    std::vector<std::vector<double>> runs;
+    for (int repeat = 0; repeat < 2; ++repeat) {
+      std::vector<LossResult> losses(static_cast<std::size_t>(members));
+      network.forward_backward_by_rows(
+          x.view(), dlogits.view(), {.training = true},
+          [&](std::size_t member, std::size_t first, std::size_t last,
+              MatrixView<const double> out) {
+            losses[member] = softmax_cross_entropy<double>(
+                out.row_range(first, last - first),
+                std::span<const std::int32_t>(labels).subspan(first, last - first), 0.0,
+                dlogits.view().row_range(first, last - first), rows);
+          });
+      double loss = 0;
+      std::size_t correct = 0;
+      for (const LossResult& part : losses) {
+        loss += part.loss;
+        correct += part.correct;
+      }
+      EXPECT_NEAR(loss, whole.loss, 1e-12);
+      EXPECT_EQ(correct, whole.correct);
+      runs.emplace_back(network.gradients().begin(), network.gradients().end());
+      for (std::size_t i = 0; i < expected.size(); ++i)
+        ASSERT_NEAR(runs.back()[i], expected[i], 1e-12 * (1 + std::abs(expected[i]))) << i;
+    }
+    EXPECT_EQ(runs[0], runs[1]);
+  }
+
+  EXPECT_FALSE(network_with_state().runs_by_rows());  // batchnorm needs the whole batch
+  MlpSpec prelu = spec;
+  prelu.activation = {"prelu", {}};  // a learnable slope: its gradient is not split by rows
+  EXPECT_FALSE(build_mlp<double>(prelu).runs_by_rows());
 }
 
 }  // namespace

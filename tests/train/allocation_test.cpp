@@ -97,18 +97,21 @@ TEST(TrainingStepAllocations, NoneAfterWarmUpWithoutProbes) {
 // On a compute team of 3 (every pass split, workers woken): still nothing, with and without
 // clipping.
 TEST(TrainingStepAllocations, NoneAfterWarmUpOnAComputeTeam) {
-  for (const ClipMode clip : {ClipMode::kNone, ClipMode::kNorm}) {
-    ExperimentConfig config = tiny_config();
-    config.threads = 3;
-    config.model.hidden = {256, 256};
-    config.model.activation = {"gelu", {}};
-    config.train.batch_size = 64;
-    config.clip.mode = clip;
-    const DataSplits data = load_data(config.data, config.seed);
-    Trainer trainer(config, data);
-    allocations_during_steps(trainer, data.train, 0, 2);  // warm-up: first-use buffers
-    EXPECT_EQ(allocations_during_steps(trainer, data.train, 2, 30), 0u) << clip_mode_name(clip);
-  }
+  // 256 wide: every GEMM split between the threads; 96 wide: steps by rows.
+  for (const std::size_t width : {256, 96})
+    for (const ClipMode clip : {ClipMode::kNone, ClipMode::kNorm}) {
+      ExperimentConfig config = tiny_config();
+      config.threads = 3;
+      config.model.hidden = {width, width};
+      config.model.activation = {"gelu", {}};
+      config.train.batch_size = 64;
+      config.clip.mode = clip;
+      const DataSplits data = load_data(config.data, config.seed);
+      Trainer trainer(config, data);
+      allocations_during_steps(trainer, data.train, 0, 2);  // warm-up: first-use buffers
+      EXPECT_EQ(allocations_during_steps(trainer, data.train, 2, 30), 0u)
+          << clip_mode_name(clip) << ", width " << width;
+    }
 }
 
 // The layers of model.layers: dropout (its mask), batchnorm (running statistics, column sums),

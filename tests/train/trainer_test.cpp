@@ -120,33 +120,42 @@ void wide_enough_to_split(ExperimentConfig& config, int threads) {
   config.train.batch_size = 64;
 }
 
-// On a compute team every pass of a step is split between threads: a given thread count must
-// still give the same bits on every run, and differ from one thread only by float rounding.
+// On a compute team every pass of a step is split between threads, or, for a narrow network, each
+// thread runs its own rows of the batch through the whole network: either way a given thread count
+// must still give the same bits on every run, and differ from one thread only by float rounding.
 TEST(Trainer, OnAComputeTeamRunsRepeatBitForBitAndAgreeWithOneThread) {
-  std::map<int, std::vector<std::vector<nlohmann::json>>> runs;
-  for (const int threads : {1, 2, 2, 3, 3}) {
-    ExperimentConfig config = tiny_config();
-    wide_enough_to_split(config, threads);
-    config.train.epochs = 2;
-    config.probes.every_steps = 4;
-    config.probes.probe_set_size = 200;
-    const DataSplits data = load_data(config.data, config.seed);
-    RunOutput output(
-        fresh_dir("team" + std::to_string(threads) + "_" + std::to_string(runs[threads].size())));
-    Trainer trainer(config, data);
-    ASSERT_EQ(trainer.run(&output).status, RunStatus::kCompleted);
-    runs[threads].push_back(metrics_without_timing(output.path("metrics.jsonl")));
-  }
-  for (const int threads : {2, 3}) {
-    EXPECT_EQ(runs[threads][0], runs[threads][1]) << threads << " threads";
-    const nlohmann::json& one = runs[1][0].front();
-    const nlohmann::json& team = runs[threads][0].front();
-    EXPECT_NEAR(team["train_loss"].get<double>(), one["train_loss"].get<double>(),
-                1e-4 * one["train_loss"].get<double>())
-        << threads << " threads";
-    EXPECT_NEAR(runs[threads][0].back()["test_accuracy"].get<double>(),
-                runs[1][0].back()["test_accuracy"].get<double>(), 0.03)
-        << threads << " threads";
+  for (const std::vector<std::size_t>& hidden :
+       {std::vector<std::size_t>{256, 256}, std::vector<std::size_t>{96, 96, 96}}) {
+    SCOPED_TRACE(testing::Message() << hidden.size() << " hidden layers of " << hidden[0]
+                                    << (hidden[0] <= 128 ? " (steps by rows)" : " (split GEMMs)"));
+    std::map<int, std::vector<std::vector<nlohmann::json>>> runs;
+    for (const int threads : {1, 2, 2, 3, 3}) {
+      ExperimentConfig config = tiny_config();
+      wide_enough_to_split(config, threads);
+      config.model.hidden = hidden;
+      config.model.activation = {"tanh", {}};
+      config.train.epochs = 2;
+      config.probes.every_steps = 4;
+      config.probes.probe_set_size = 200;
+      const DataSplits data = load_data(config.data, config.seed);
+      RunOutput output(fresh_dir("team" + std::to_string(hidden.size()) + "_" +
+                                 std::to_string(threads) + "_" +
+                                 std::to_string(runs[threads].size())));
+      Trainer trainer(config, data);
+      ASSERT_EQ(trainer.run(&output).status, RunStatus::kCompleted);
+      runs[threads].push_back(metrics_without_timing(output.path("metrics.jsonl")));
+    }
+    for (const int threads : {2, 3}) {
+      EXPECT_EQ(runs[threads][0], runs[threads][1]) << threads << " threads";
+      const nlohmann::json& one = runs[1][0].front();
+      const nlohmann::json& team = runs[threads][0].front();
+      EXPECT_NEAR(team["train_loss"].get<double>(), one["train_loss"].get<double>(),
+                  1e-4 * one["train_loss"].get<double>())
+          << threads << " threads";
+      EXPECT_NEAR(runs[threads][0].back()["test_accuracy"].get<double>(),
+                  runs[1][0].back()["test_accuracy"].get<double>(), 0.03)
+          << threads << " threads";
+    }
   }
 }
 

@@ -15,11 +15,6 @@ template <typename T>
 void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<const T> a,
           MatrixView<const T> b, T beta, MatrixView<T> c);
 
-// A block of C: rows [row_begin, row_end) × columns [col_begin, col_end).
-struct GemmBlock {
-  std::size_t row_begin, row_end, col_begin, col_end;
-};
-
 // Work a team member does around its block of a split GEMM, in the same hand-off. Every pass handed
 // to the team costs a wait for its slowest member, and a pass split differently from the GEMM
 // reads what another core just wrote; work done here costs neither.
@@ -35,7 +30,7 @@ struct GemmBlock {
 //     gradient in the cache of the member that computed it.
 enum class GemmSplit { kAuto, kRows, kColumns };
 struct GemmCompanions {
-  FunctionRef<void(const GemmBlock&)> prepare;
+  FunctionRef<void(const MatrixBlock&)> prepare;
   FunctionRef<void(std::size_t part, std::size_t parts)> alongside;
   GemmSplit split = GemmSplit::kAuto;
 };

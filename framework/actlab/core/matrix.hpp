@@ -35,6 +35,11 @@ struct MatrixView {
   operator MatrixView<const T>() const requires(!std::is_const_v<T>) { return {data, rows, cols}; }
 };
 
+// A block of a matrix: rows [row_begin, row_end) × columns [col_begin, col_end).
+struct MatrixBlock {
+  std::size_t row_begin, row_end, col_begin, col_end;
+};
+
 template <typename T>
 class Matrix {
  public:

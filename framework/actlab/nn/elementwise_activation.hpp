@@ -106,6 +106,42 @@ class ElementwiseActivation final : public Layer<T> {
     }
   }
 
+  bool runs_blockwise() const override {
+    return !learnable_;
+  }
+  void begin_blockwise_forward(MatrixView<const T> x, MatrixView<T> y,
+                               const ForwardContext& context) override {
+    x_ = x;
+    y_ = y;
+    blockwise_y_ = y;
+    has_derivative_ = context.training;
+    if (has_derivative_) derivative_.resize(x.rows, x.cols);  // within capacity after a first batch
+  }
+  void forward_block(const MatrixBlock& block) override {
+    const std::size_t cols = x_.cols, length = block.col_end - block.col_begin;
+    for (std::size_t r = block.row_begin; r < block.row_end; ++r) {
+      const std::size_t first = r * cols + block.col_begin;
+      if (has_derivative_) {
+        f_and_derivative(x_.data + first, blockwise_y_.data + first, derivative_.data() + first,
+                         length);
+      } else {
+        const ActivationParams<T> p = params_;
+        const T* __restrict in = x_.data + first;
+        T* __restrict out = blockwise_y_.data + first;
+#pragma omp simd
+        for (std::size_t i = 0; i < length; ++i)
+          out[i] = A::f(in[i], p);
+      }
+    }
+  }
+  void backward_block(MatrixView<const T> dy, MatrixView<T> dx, const MatrixBlock& block) override {
+    const std::size_t cols = dy.cols, length = block.col_end - block.col_begin;
+    for (std::size_t r = block.row_begin; r < block.row_end; ++r) {
+      const std::size_t first = r * cols + block.col_begin;
+      product_with_derivative(dy.data + first, dx.data + first, first, length);
+    }
+  }
+
   bool elementwise_derivative(MatrixView<const T> x, MatrixView<T> y,
                               MatrixView<T> dydx) const override {
     if (!learnable_) {
@@ -133,26 +169,10 @@ class ElementwiseActivation final : public Layer<T> {
   void backward(MatrixView<const T> dy, MatrixView<T> dx) override {
     if (!learnable_) {
       if (dx.data == nullptr) return;
-      const T* __restrict g = dy.data;
-      T* __restrict result = dx.data;
-      const std::size_t n = dy.size();
-      if (has_derivative_) {
-        const T* __restrict d = derivative_.data();
-        parallel_for(n, kElementsPerPart, 16, [&](std::size_t, std::size_t begin, std::size_t end) {
-#pragma omp simd
-          for (std::size_t i = begin; i < end; ++i)
-            result[i] = g[i] * d[i];
-        });
-        return;
-      }
-      const ActivationParams<T> p = params_;
-      const T* __restrict in = x_.data;
-      const T* __restrict out = y_.data;
-      parallel_for(n, kElementsPerPart, 16, [&](std::size_t, std::size_t begin, std::size_t end) {
-#pragma omp simd
-        for (std::size_t i = begin; i < end; ++i)
-          result[i] = g[i] * A::df(in[i], out[i], p);
-      });
+      parallel_for(dy.size(), kElementsPerPart, 16,
+                   [&](std::size_t, std::size_t begin, std::size_t end) {
+                     product_with_derivative(dy.data + begin, dx.data + begin, begin, end - begin);
+                   });
       return;
     }
     if constexpr (HasLearnableParam<A>) {
@@ -206,6 +226,25 @@ class ElementwiseActivation final : public Layer<T> {
     }
   }
 
+  // dx = dy ⊙ f'(x) of n elements starting at flat index `first` of the last forward's x (layers
+  // without a learnable parameter): the kept f'(x) after a training forward, else f' afresh.
+  void product_with_derivative(const T* __restrict dy, T* __restrict dx, std::size_t first,
+                               std::size_t n) const {
+    if (has_derivative_) {
+      const T* __restrict d = derivative_.data() + first;
+#pragma omp simd
+      for (std::size_t i = 0; i < n; ++i)
+        dx[i] = dy[i] * d[i];
+      return;
+    }
+    const ActivationParams<T> p = params_;
+    const T* __restrict in = x_.data + first;
+    const T* __restrict out = y_.data + first;
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i)
+      dx[i] = dy[i] * A::df(in[i], out[i], p);
+  }
+
   std::size_t width_;
   ActivationParams<T> params_{};
   bool learnable_ = false;
@@ -214,6 +253,7 @@ class ElementwiseActivation final : public Layer<T> {
   MatrixView<T> value_, grad_;
   MatrixView<const T> x_;
   MatrixView<const T> y_;
+  MatrixView<T> blockwise_y_;  // y of begin_blockwise_forward, written by forward_block
   Matrix<T> scratch_;     // (1, width): dx of a first layer, computed alongside dθ and dropped
   Matrix<T> derivative_;  // (batch, width): f'(x) of the last training forward
   bool has_derivative_ = false;

@@ -60,6 +60,21 @@ class Layer {
   // beta = 0 zeroes inside BLAS, on all of BLAS's threads, instead of a serial pass beforehand).
   virtual bool overwrites_gradients() const { return false; }
 
+  // Blockwise running, for elementwise layers: in a data-parallel step (Sequential::
+  // forward_backward_by_rows) every member of the team runs its own rows of the batch through the
+  // network, so a layer's work on a block of rows must not touch its state.
+  //   runs_blockwise(): whether the layer can (an activation without a learnable parameter).
+  //   begin_blockwise_forward(x, y, context): everything forward() does but the elementwise work
+  //     (on the calling thread, before the members start); then forward_block(block) computes y
+  //     from x on one block, any blocks in any order, side by side.
+  //   backward_block(dy, dx, block): dx from dy on one block, after a forward of either kind.
+  virtual bool runs_blockwise() const { return false; }
+  virtual void begin_blockwise_forward(MatrixView<const T> /*x*/, MatrixView<T> /*y*/,
+                                       const ForwardContext& /*context*/) {}
+  virtual void forward_block(const MatrixBlock& /*block*/) {}
+  virtual void backward_block(MatrixView<const T> /*dy*/, MatrixView<T> /*dx*/,
+                              const MatrixBlock& /*block*/) {}
+
   // For elementwise activations only: writes y = f(x) and f'(x) and returns true, changing no
   // state of the layer. Probes use it to find dead and saturated units. Other layers return false.
   virtual bool elementwise_derivative(MatrixView<const T> /*x*/, MatrixView<T> /*y*/,

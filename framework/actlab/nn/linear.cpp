@@ -37,7 +37,7 @@ void Linear<T>::forward(MatrixView<const T> x, MatrixView<T> y, const ForwardCon
   x_ = x;
   // Broadcasting b into y first lets the GEMM add x Wᵀ on top (beta = 1): one pass instead of two.
   // Each member broadcasts into its own block of y just before computing it, while it is in cache.
-  auto broadcast_bias = [&](const GemmBlock& block) {
+  auto broadcast_bias = [&](const MatrixBlock& block) {
     for (std::size_t r = block.row_begin; r < block.row_end; ++r)
       std::copy(bias_.data + block.col_begin, bias_.data + block.col_end,
                 y.row(r) + block.col_begin);
@@ -68,6 +68,36 @@ void Linear<T>::backward(MatrixView<const T> dy, MatrixView<T> dx) {
   gemm<T>(Transpose::kYes, Transpose::kNo, T{1}, dy, x_, T{0}, weight_grad_,
           {.prepare = {}, .alongside = sum_bias_gradient, .split = GemmSplit::kRows});
   if (dx.data != nullptr) gemm<T>(Transpose::kNo, Transpose::kNo, T{1}, dy, weight_, T{0}, dx);
+}
+
+template <typename T>
+void Linear<T>::forward_rows(MatrixView<const T> x, MatrixView<T> y, std::size_t first,
+                             std::size_t last) const {
+  const MatrixView<T> rows = y.row_range(first, last - first);
+  for (std::size_t r = 0; r < rows.rows; ++r)
+    std::copy(bias_.data, bias_.data + out_, rows.row(r));
+  gemm<T>(Transpose::kNo, Transpose::kYes, T{1}, x.row_range(first, last - first), weight_, T{1},
+          rows);
+}
+
+template <typename T>
+void Linear<T>::backward_rows(MatrixView<const T> dy, MatrixView<const T> x, MatrixView<T> dx,
+                              MatrixView<T> weight_grad, MatrixView<T> bias_grad, std::size_t first,
+                              std::size_t last) const {
+  const MatrixView<const T> dy_rows = dy.row_range(first, last - first);
+  gemm<T>(Transpose::kYes, Transpose::kNo, T{1}, dy_rows, x.row_range(first, last - first), T{0},
+          weight_grad);
+  T* db = bias_grad.data;
+  std::fill(db, db + out_, T{0});
+  for (std::size_t r = 0; r < dy_rows.rows; ++r) {
+    const T* row = dy_rows.row(r);
+#pragma omp simd
+    for (std::size_t j = 0; j < out_; ++j)
+      db[j] += row[j];
+  }
+  if (dx.data != nullptr)
+    gemm<T>(Transpose::kNo, Transpose::kNo, T{1}, dy_rows, weight_, T{0},
+            dx.row_range(first, last - first));
 }
 
 template class Linear<float>;

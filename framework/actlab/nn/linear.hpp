@@ -22,6 +22,19 @@ class Linear final : public Layer<T> {
   void backward(MatrixView<const T> dy, MatrixView<T> dx) override;
   bool overwrites_gradients() const override { return true; }
 
+  // One team member's share of a data-parallel step (Sequential::forward_backward_by_rows): rows
+  // [first, last) of the batch, on the calling thread, touching no state of the layer.
+  // forward_rows: those rows of y = x Wᵀ + b. backward_rows: those rows of dx = dy W (skipped when
+  // dx is empty), and the contribution of those rows to dW and db, written (not added) to
+  // weight_grad and bias_grad, shaped as this layer's gradients: the member's own partial buffers.
+  void forward_rows(MatrixView<const T> x, MatrixView<T> y, std::size_t first,
+                    std::size_t last) const;
+  void backward_rows(MatrixView<const T> dy, MatrixView<const T> x, MatrixView<T> dx,
+                     MatrixView<T> weight_grad, MatrixView<T> bias_grad, std::size_t first,
+                     std::size_t last) const;
+  // Records x as the input of the last forward, as forward() does, for a step run by rows.
+  void begin_rows(MatrixView<const T> x) { x_ = x; }
+
   MatrixView<T> weight() const { return weight_; }  // (out, in)
   MatrixView<T> bias() const { return bias_; }      // (1, out)
   MatrixView<T> weight_grad() const { return weight_grad_; }

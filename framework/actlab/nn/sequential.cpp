@@ -1,7 +1,11 @@
 #include "actlab/nn/sequential.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <stdexcept>
+
+#include "actlab/core/compute_team.hpp"
+#include "actlab/nn/linear.hpp"
 
 namespace actlab {
 
@@ -122,6 +126,92 @@ void Sequential<T>::backward(MatrixView<const T> doutput) {
   last.resize(rows, doutput.cols);
   if (last.data() != doutput.data)
     std::copy(doutput.data, doutput.data + doutput.size(), last.data());
+}
+
+template <typename T>
+bool Sequential<T>::runs_by_rows() const {
+  if (layers_.empty()) return false;
+  for (const auto& layer : layers_)
+    if (!layer->runs_blockwise() && dynamic_cast<const Linear<T>*>(layer.get()) == nullptr)
+      return false;
+  return true;
+}
+
+template <typename T>
+void Sequential<T>::forward_backward_by_rows(
+    MatrixView<const T> x, MatrixView<const T> doutput, const ForwardContext& context,
+    FunctionRef<void(std::size_t member, std::size_t first, std::size_t last,
+                     MatrixView<const T> logits)>
+        loss) {
+  assert(runs_by_rows());
+  if (x.rows > batch_ || outputs_.size() != layers_.size()) plan(x.rows);
+  input_ = x;
+  const std::size_t rows = x.rows;
+  const auto members = static_cast<std::size_t>(current_team_size());
+  if (partial_grads_.size() + 1 < members) partial_grads_.resize(members - 1, grads_);
+
+  // Everything that changes a layer's state, on this thread before the members start.
+  auto input_of = [&](std::size_t i) {
+    return i == 0 ? x : MatrixView<const T>(outputs_[i - 1].view());
+  };
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    outputs_[i].resize(rows, layers_[i]->output_size());  // within capacity: no allocation
+    output_grads_[i].resize(rows, layers_[i]->output_size());
+    if (auto* linear = dynamic_cast<Linear<T>*>(layers_[i].get()))
+      linear->begin_rows(input_of(i));
+    else
+      layers_[i]->begin_blockwise_forward(input_of(i), outputs_[i].view(), context);
+  }
+
+  auto run_rows = [&](int member_id) {
+    const auto member = static_cast<std::size_t>(member_id);
+    const std::pair<std::size_t, std::size_t> range = part_range(rows, members, 1, member);
+    const std::size_t first = range.first, last = range.second;
+    if (first == last) return;
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+      if (const auto* linear = dynamic_cast<const Linear<T>*>(layers_[i].get()))
+        linear->forward_rows(input_of(i), outputs_[i].view(), first, last);
+      else
+        layers_[i]->forward_block({first, last, 0, outputs_[i].cols()});
+    }
+    loss(member, first, last, outputs_.back().view());
+    std::copy(doutput.row(first), doutput.row(last), output_grads_.back().view().row(first));
+    // A member's share of a gradient sits where the gradient sits in grads_, in its own buffer.
+    auto share = [&](MatrixView<T> grad) -> MatrixView<T> {
+      if (member == 0) return grad;
+      T* const base = partial_grads_[member - 1].data();
+      return {base + (grad.data - grads_.data()), grad.rows, grad.cols};
+    };
+    for (std::size_t i = layers_.size(); i-- > 0;) {
+      const MatrixView<const T> dy = output_grads_[i].view();
+      const MatrixView<T> dx = i > 0 ? output_grads_[i - 1].view() : MatrixView<T>{};
+      if (const auto* linear = dynamic_cast<const Linear<T>*>(layers_[i].get())) {
+        linear->backward_rows(dy, input_of(i), dx, share(linear->weight_grad()),
+                              share(linear->bias_grad()), first, last);
+      } else if (dx.data != nullptr) {
+        layers_[i]->backward_block(dy, dx, {first, last, 0, dx.cols});
+      }
+    }
+  };
+  if (members == 1)
+    run_rows(0);
+  else
+    current_team()->run(run_rows);
+
+  // The members' shares added to member 0's, in member order, the buffer cut between the members.
+  T* const grads = grads_.data();
+  parallel_for(grads_.size(), kElementsPerPart, 16,
+               [&](std::size_t, std::size_t begin, std::size_t end) {
+                 for (std::size_t member = 1; member < members; ++member) {
+                   if (part_range(rows, members, 1, member).second ==
+                       part_range(rows, members, 1, member).first)
+                     continue;  // no rows: its buffer holds nothing of this step
+                   const T* share = partial_grads_[member - 1].data();
+#pragma omp simd
+                   for (std::size_t k = begin; k < end; ++k)
+                     grads[k] += share[k];
+                 }
+               });
 }
 
 template <typename T>

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "actlab/core/function_ref.hpp"
 #include "actlab/nn/layer.hpp"
 
 namespace actlab {
@@ -60,6 +61,19 @@ class Sequential {
   // Back-propagates dL/d output through every layer, setting the parameter gradients: call
   // zero_grad() first, for the layers that accumulate theirs.
   void backward(MatrixView<const T> doutput);
+  // A data-parallel training step, for networks of Linear layers and blockwise activations only
+  // (runs_by_rows): the batch's rows are cut between the current team's members, and each runs its
+  // rows forward through every layer, then loss(member, first, last, logits) (which must write rows
+  // [first, last) of doutput, dL/d logits), then backward through every layer, with no hand-off
+  // between layers. Each member writes its rows' share of the weight and bias gradients to a buffer
+  // of its own; at the end they are added up in member order. Same results as forward(), the loss,
+  // then backward(), up to the order of the sums. loss must not throw (it runs on team members).
+  bool runs_by_rows() const;
+  void forward_backward_by_rows(MatrixView<const T> x, MatrixView<const T> doutput,
+                                const ForwardContext& context,
+                                FunctionRef<void(std::size_t member, std::size_t first,
+                                                 std::size_t last, MatrixView<const T> logits)>
+                                    loss);
   // Zeroes the gradients that backward() adds to; those it overwrites (Layer::
   // overwrites_gradients) are left as they are.
   void zero_grad();
@@ -101,7 +115,10 @@ class Sequential {
   std::vector<std::size_t> depths_;      // depths_[i]: see add()
   std::vector<Matrix<T>> outputs_;       // outputs_[i]: (batch, layer i output)
   std::vector<Matrix<T>> output_grads_;  // output_grads_[i]: dL/d outputs_[i]
-  MatrixView<const T> input_;            // the x of the last forward
+  // partial_grads_[p - 1]: member p's share of the gradients in a step by rows, laid out as
+  // grads_ (member 0 writes grads_ itself). Allocated by the first such step.
+  std::vector<Matrix<T>> partial_grads_;
+  MatrixView<const T> input_;  // the x of the last forward
   std::size_t batch_ = 0;
   bool finalized_ = false;
 };

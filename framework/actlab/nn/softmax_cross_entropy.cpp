@@ -13,10 +13,17 @@ namespace actlab {
 template <typename T>
 LossResult softmax_cross_entropy(MatrixView<const T> logits, std::span<const std::int32_t> labels,
                                  double label_smoothing, MatrixView<T> dlogits) {
+  return softmax_cross_entropy(logits, labels, label_smoothing, dlogits, logits.rows);
+}
+
+template <typename T>
+LossResult softmax_cross_entropy(MatrixView<const T> logits, std::span<const std::int32_t> labels,
+                                 double label_smoothing, MatrixView<T> dlogits,
+                                 std::size_t batch_rows) {
   assert(labels.size() == logits.rows);
   const std::size_t classes = logits.cols;
   const double smooth = label_smoothing / static_cast<double>(classes);
-  const double scale = 1.0 / static_cast<double>(logits.rows);
+  const double scale = 1.0 / static_cast<double>(batch_rows);
   LossResult result;
   double total = 0;
   for (std::size_t r = 0; r < logits.rows; ++r) {
@@ -57,8 +64,14 @@ LossResult softmax_cross_entropy(MatrixView<const T> logits, std::span<const std
 template LossResult softmax_cross_entropy<float>(MatrixView<const float>,
                                                  std::span<const std::int32_t>, double,
                                                  MatrixView<float>);
+template LossResult softmax_cross_entropy<float>(MatrixView<const float>,
+                                                 std::span<const std::int32_t>, double,
+                                                 MatrixView<float>, std::size_t);
 template LossResult softmax_cross_entropy<double>(MatrixView<const double>,
                                                   std::span<const std::int32_t>, double,
                                                   MatrixView<double>);
+template LossResult softmax_cross_entropy<double>(MatrixView<const double>,
+                                                  std::span<const std::int32_t>, double,
+                                                  MatrixView<double>, std::size_t);
 
 }  // namespace actlab

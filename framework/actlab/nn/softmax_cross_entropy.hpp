@@ -20,5 +20,11 @@ struct LossResult {
 template <typename T>
 LossResult softmax_cross_entropy(MatrixView<const T> logits, std::span<const std::int32_t> labels,
                                  double label_smoothing, MatrixView<T> dlogits);
+// The same for some rows of a batch of batch_rows rows: loss and gradient are divided by
+// batch_rows, so that the results of all the batch's row ranges add up to the whole batch's.
+template <typename T>
+LossResult softmax_cross_entropy(MatrixView<const T> logits, std::span<const std::int32_t> labels,
+                                 double label_smoothing, MatrixView<T> dlogits,
+                                 std::size_t batch_rows);
 
 }  // namespace actlab

@@ -62,6 +62,19 @@ LossResult output_loss(MatrixView<const float> logits, std::span<const std::int3
   return softmax_cross_entropy<float>(logits, labels, label_smoothing, dlogits);
 }
 
+// Steps by rows (Sequential::forward_backward_by_rows) for networks no wider than this. Measured on
+// 2 threads (BENCHMARKS.md): W3 (128 wide) trained 6-9 % faster by rows than with every GEMM split
+// between the threads, W1 (256 wide) 11-15 % slower; narrow layers make small GEMMs, whose split
+// costs more than the weight gradients' shares cost to add.
+constexpr std::size_t kWidestByRows = 128;
+
+std::size_t widest_layer(const Sequential<float>& network) {
+  std::size_t widest = 0;
+  for (std::size_t i = 0; i < network.layer_count(); ++i)
+    widest = std::max(widest, network.layer(i).output_size());
+  return widest;
+}
+
 // decision_grid.csv: 200 × 200 cells, fine enough for smooth region borders in the report.
 constexpr std::size_t kDecisionGridResolution = 200;
 // BatchNorm, as PyTorch's, cannot train on a batch of one row; say so before training starts
@@ -263,6 +276,9 @@ Trainer::Trainer(const ExperimentConfig& config, const DataSplits& data)
   tensor_norms_.resize(network_.named_parameters().size());
   tensor_square_sums_.resize(network_.named_parameters().size());
   part_sums_.resize(network_.named_parameters().size() * static_cast<std::size_t>(team_.size()));
+  row_losses_.resize(static_cast<std::size_t>(team_.size()));
+  runs_by_rows_ = network_.runs_by_rows() && network_.output_size() > 1 &&
+                  widest_layer(network_) <= kWidestByRows;
   for (const auto& p : network_.named_parameters())
     tensor_grads_.emplace_back(p.grad.data, p.grad.size());
 }
@@ -461,15 +477,38 @@ StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size
   gather_batch(data_.train, indices, data_.normalizer, x, labels);
 
   network_.zero_grad();
-  MatrixView<float> logits = network_.forward(x, {.training = true, .rng = &layer_rng_});
   MatrixView<float> dlogits = dlogits_.view().row_range(0, rows);
-  const LossResult loss = output_loss(logits, labels, config_.train.label_smoothing, dlogits);
+  const bool by_rows = runs_by_rows_ && current_team_size() > 1;
+  LossResult loss;
+  if (by_rows) {
+    // Forward, loss and backward in one pass, each member with its own rows (Sequential::
+    // forward_backward_by_rows); the members' losses added in member order.
+    std::fill(row_losses_.begin(), row_losses_.end(), LossResult{});
+    network_.forward_backward_by_rows(
+        x, dlogits, {.training = true, .rng = &layer_rng_},
+        [&](std::size_t member, std::size_t first, std::size_t last,
+            MatrixView<const float> logits) {
+          row_losses_[member] = softmax_cross_entropy<float>(
+              logits.row_range(first, last - first), labels.subspan(first, last - first),
+              config_.train.label_smoothing, dlogits.row_range(first, last - first), rows);
+        });
+    for (const LossResult& part : row_losses_) {
+      loss.loss += part.loss;
+      loss.correct += part.correct;
+    }
+  } else {
+    MatrixView<float> logits = network_.forward(x, {.training = true, .rng = &layer_rng_});
+    loss = output_loss(logits, labels, config_.train.label_smoothing, dlogits);
+  }
+  auto backward = [&] {
+    if (!by_rows) network_.backward(dlogits);
+  };
 
   StepResult result;
   result.loss = loss.loss;
   result.correct = loss.correct;
   if (!std::isfinite(loss.loss)) {
-    network_.backward(dlogits);
+    backward();
     result.grad_norm = gradient_norms();
     result.finite = false;
     return result;
@@ -485,7 +524,7 @@ StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size
     // right after its own backward, while its gradients are in cache, was measured too: about 1 %
     // faster on one thread but slower on two, probably because half of each fresh gradient is
     // then in the other core's cache; BENCHMARKS.md.)
-    network_.backward(dlogits);
+    backward();
     if (!update_tensors(lr)) {
       result.grad_norm = kNaN;  // not summed to the end: the run stops here
       result.finite = false;
@@ -498,7 +537,7 @@ StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size
     }
     optimizer_->finish_step();
   } else {
-    network_.backward(dlogits);
+    backward();
     result.grad_norm = gradient_norms();
     if (!std::isfinite(result.grad_norm)) {
       result.finite = false;

@@ -15,6 +15,7 @@
 #include "actlab/core/compute_team.hpp"
 #include "actlab/data/dataset.hpp"
 #include "actlab/nn/sequential.hpp"
+#include "actlab/nn/softmax_cross_entropy.hpp"
 #include "actlab/optim/optimizer.hpp"
 #include "actlab/optim/schedule.hpp"
 #include "actlab/probes/probes.hpp"
@@ -161,6 +162,11 @@ class Trainer {
   std::vector<std::span<float>> tensor_grads_;  // the same gradients, for per-tensor clipping
   std::vector<double> tensor_square_sums_;      // Σ g² of each named parameter, this step
   std::vector<double> part_sums_;  // one Σ g² per tensor and team member (square_sum: per member)
+  // Whether steps on a team run by rows (Sequential::forward_backward_by_rows): for networks of
+  // Linear layers and activations without parameters, a softmax output and no layer wider than
+  // kWidestByRows. row_losses_: one loss result per team member.
+  bool runs_by_rows_ = false;
+  std::vector<LossResult> row_losses_;
 };
 
 }  // namespace actlab
