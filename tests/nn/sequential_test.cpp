@@ -172,6 +172,8 @@ TEST(Sequential, AStepByRowsMatchesForwardLossBackwardAndRepeats) {
                 std::span<const std::int32_t>(labels).subspan(first, last - first), 0.0,
                 dlogits.view().row_range(first, last - first), rows);
           });
+      network.add_gradient_shares();
+      EXPECT_TRUE(network.take_gradient_shares().empty());  // added: none left to take
       double loss = 0;
       std::size_t correct = 0;
       for (const LossResult& part : losses) {

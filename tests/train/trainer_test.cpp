@@ -163,10 +163,15 @@ TEST(Trainer, OnAComputeTeamRunsRepeatBitForBitAndAgreeWithOneThread) {
 // clipping it takes the norms first and then steps. The two paths must
 // give the same numbers, so clipping by a norm that is never reached must change nothing: the
 // same metrics, probe table and parameters, bit for bit.
+// With 3 threads both ways a team runs: prelu's learnable slope keeps every GEMM split; with tanh
+// and 96-wide layers the steps run by rows, and the update adds the threads' gradient shares
+// itself.
 TEST(Trainer, NormsSummedDuringTheUpdateEqualNormsThenStep) {
-  for (const int threads : {1, 3})
+  for (const int threads : {1, 3, -3})
     for (const char* optimizer : {"sgd", "adamw"}) {
-      SCOPED_TRACE(testing::Message() << threads << " threads");
+      const bool by_rows = threads < 0;
+      SCOPED_TRACE(testing::Message()
+                   << std::abs(threads) << " threads" << (by_rows ? ", by rows" : ""));
       std::vector<std::vector<nlohmann::json>> metrics;
       std::vector<std::string> probe_tables;
       std::vector<std::vector<float>> parameters;
@@ -177,7 +182,11 @@ TEST(Trainer, NormsSummedDuringTheUpdateEqualNormsThenStep) {
         config.optimizer.momentum = optimizer == std::string("sgd") ? 0.9 : 0.0;
         config.model.activation = {"prelu", {}};  // a layer with parameters of its own
         config.train.epochs = 2;
-        if (threads > 1) wide_enough_to_split(config, threads);
+        if (std::abs(threads) > 1) wide_enough_to_split(config, std::abs(threads));
+        if (by_rows) {
+          config.model.activation = {"tanh", {}};
+          config.model.hidden = {96, 96};
+        }
         config.probes.every_steps = 3;
         config.probes.probe_set_size = 200;
         if (clip) {
@@ -186,7 +195,7 @@ TEST(Trainer, NormsSummedDuringTheUpdateEqualNormsThenStep) {
         }
         const DataSplits data = load_data(config.data, config.seed);
         RunOutput output(fresh_dir(std::string("fused_") + optimizer + (clip ? "_clip" : "") +
-                                   std::to_string(threads)));
+                                   (by_rows ? "_rows" : "") + std::to_string(std::abs(threads))));
         Trainer trainer(config, data);
         ASSERT_EQ(trainer.run(&output).status, RunStatus::kCompleted);
         metrics.push_back(metrics_without_timing(output.path("metrics.jsonl")));

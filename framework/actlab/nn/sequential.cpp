@@ -148,7 +148,10 @@ void Sequential<T>::forward_backward_by_rows(
   input_ = x;
   const std::size_t rows = x.rows;
   const auto members = static_cast<std::size_t>(current_team_size());
-  if (partial_grads_.size() + 1 < members) partial_grads_.resize(members - 1, grads_);
+  if (partial_grads_.size() + 1 < members) {
+    partial_grads_.resize(members - 1, grads_);
+    shares_.reserve(members - 1);
+  }
 
   // Everything that changes a layer's state, on this thread before the members start.
   auto input_of = [&](std::size_t i) {
@@ -198,18 +201,34 @@ void Sequential<T>::forward_backward_by_rows(
   else
     current_team()->run(run_rows);
 
-  // The members' shares added to member 0's, in member order, the buffer cut between the members.
+  shares_.clear();  // within capacity after the first step
+  for (std::size_t member = 1; member < members; ++member) {
+    const std::pair<std::size_t, std::size_t> range = part_range(rows, members, 1, member);
+    if (range.first < range.second)
+      shares_.emplace_back(partial_grads_[member - 1].data(), grads_.size());
+  }
+  shares_pending_ = shares_.size();
+}
+
+template <typename T>
+std::span<const std::span<const T>> Sequential<T>::take_gradient_shares() {
+  const std::span<const std::span<const T>> pending(shares_.data(), shares_pending_);
+  shares_pending_ = 0;
+  return pending;
+}
+
+template <typename T>
+void Sequential<T>::add_gradient_shares() {
+  const std::span<const std::span<const T>> shares = take_gradient_shares();
+  if (shares.empty()) return;
   T* const grads = grads_.data();
   parallel_for(grads_.size(), kElementsPerPart, 16,
                [&](std::size_t, std::size_t begin, std::size_t end) {
-                 for (std::size_t member = 1; member < members; ++member) {
-                   if (part_range(rows, members, 1, member).second ==
-                       part_range(rows, members, 1, member).first)
-                     continue;  // no rows: its buffer holds nothing of this step
-                   const T* share = partial_grads_[member - 1].data();
+                 for (const std::span<const T> share : shares) {
+                   const T* from = share.data();
 #pragma omp simd
                    for (std::size_t k = begin; k < end; ++k)
-                     grads[k] += share[k];
+                     grads[k] += from[k];
                  }
                });
 }

@@ -65,8 +65,10 @@ class Sequential {
   // (runs_by_rows): the batch's rows are cut between the current team's members, and each runs its
   // rows forward through every layer, then loss(member, first, last, logits) (which must write rows
   // [first, last) of doutput, dL/d logits), then backward through every layer, with no hand-off
-  // between layers. Each member writes its rows' share of the weight and bias gradients to a buffer
-  // of its own; at the end they are added up in member order. Same results as forward(), the loss,
+  // between layers. Member 0 writes its rows' share of the weight and bias gradients to the
+  // gradients, every other member to a buffer of its own: the gradients are complete only once
+  // the shares are added, by add_gradient_shares() or by the caller itself piece by piece
+  // (take_gradient_shares(), as the trainer's update does). Same results as forward(), the loss,
   // then backward(), up to the order of the sums. loss must not throw (it runs on team members).
   bool runs_by_rows() const;
   void forward_backward_by_rows(MatrixView<const T> x, MatrixView<const T> doutput,
@@ -74,6 +76,13 @@ class Sequential {
                                 FunctionRef<void(std::size_t member, std::size_t first,
                                                  std::size_t last, MatrixView<const T> logits)>
                                     loss);
+  // The other members' shares of the last step by rows, laid out as gradients(), in member order
+  // (members that had no rows left out), for the caller to add itself: they count as added, and a
+  // second call returns none. The spans stay valid until the next step by rows.
+  std::span<const std::span<const T>> take_gradient_shares();
+  // gradients() += every share not yet taken, in member order, the buffer cut between the team's
+  // members.
+  void add_gradient_shares();
   // Zeroes the gradients that backward() adds to; those it overwrites (Layer::
   // overwrites_gradients) are left as they are.
   void zero_grad();
@@ -118,7 +127,9 @@ class Sequential {
   // partial_grads_[p - 1]: member p's share of the gradients in a step by rows, laid out as
   // grads_ (member 0 writes grads_ itself). Allocated by the first such step.
   std::vector<Matrix<T>> partial_grads_;
-  MatrixView<const T> input_;  // the x of the last forward
+  std::vector<std::span<const T>> shares_;  // of the last step by rows; see take_gradient_shares()
+  std::size_t shares_pending_ = 0;          // how many of them are not yet taken
+  MatrixView<const T> input_;               // the x of the last forward
   std::size_t batch_ = 0;
   bool finalized_ = false;
 };

@@ -418,6 +418,7 @@ bool Trainer::update_tensors(double lr) {
   const auto& named = network_.named_parameters();
   const auto members = static_cast<std::size_t>(current_team_size());
   const float* const first_param = network_.parameters().data();
+  const std::span<const std::span<const float>> shares = network_.take_gradient_shares();
   // Every tensor is cut as square_sum cuts it; all the tensors' parts are handed out in one pass.
   // A tensor too small to cut goes whole to one member, taking turns, so that the biases do not
   // all land on member 0.
@@ -435,12 +436,20 @@ bool Trainer::update_tensors(double lr) {
       } else if (member >= parts) {
         continue;
       }
-      const auto [begin, end] = part_range(n, parts, kPiece, part);
+      const std::pair<std::size_t, std::size_t> range = part_range(n, parts, kPiece, part);
+      const std::size_t begin = range.first, end = range.second;
       const auto offset = static_cast<std::size_t>(p.value.data - first_param);
       SumOfSquares sum;
       for (std::size_t piece = begin; piece < end; piece += kPiece) {
         const std::size_t size = std::min(kPiece, end - piece);
-        sum.add({p.grad.data + piece, size});
+        float* const grad = p.grad.data + piece;
+        for (const std::span<const float> share : shares) {
+          const float* const from = share.data() + offset + piece;
+#pragma omp simd
+          for (std::size_t k = 0; k < size; ++k)
+            grad[k] += from[k];
+        }
+        sum.add({grad, size});
         if (!std::isfinite(sum.total())) break;
         optimizer_->update({p.value.data + piece, size}, {p.grad.data + piece, size},
                            offset + piece, lr);
@@ -500,8 +509,12 @@ StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size
     MatrixView<float> logits = network_.forward(x, {.training = true, .rng = &layer_rng_});
     loss = output_loss(logits, labels, config_.train.label_smoothing, dlogits);
   }
+  // The gradients complete: backward, or after a step by rows the other members' shares added.
   auto backward = [&] {
-    if (!by_rows) network_.backward(dlogits);
+    if (by_rows)
+      network_.add_gradient_shares();
+    else
+      network_.backward(dlogits);
   };
 
   StepResult result;
@@ -524,7 +537,9 @@ StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size
     // right after its own backward, while its gradients are in cache, was measured too: about 1 %
     // faster on one thread but slower on two, probably because half of each fresh gradient is
     // then in the other core's cache; BENCHMARKS.md.)
-    backward();
+    // After a step by rows the update adds the other members' shares to each piece itself, just
+    // before summing and using it (one pass over the gradients instead of two).
+    if (!by_rows) network_.backward(dlogits);
     if (!update_tensors(lr)) {
       result.grad_norm = kNaN;  // not summed to the end: the run stops here
       result.finite = false;
