@@ -99,21 +99,9 @@ void team_gemm(Transpose ta, Transpose tb, T alpha, MatrixView<const T> a, Matri
 
 template <>
 void gemm<float>(Transpose ta, Transpose tb, float alpha, MatrixView<const float> a,
-                 MatrixView<const float> b, float beta, MatrixView<float> c) {
-  team_gemm(ta, tb, alpha, a, b, beta, c, {});
-}
-
-template <>
-void gemm<float>(Transpose ta, Transpose tb, float alpha, MatrixView<const float> a,
                  MatrixView<const float> b, float beta, MatrixView<float> c,
                  const GemmCompanions& companions) {
   team_gemm(ta, tb, alpha, a, b, beta, c, companions);
-}
-
-template <>
-void gemm<double>(Transpose ta, Transpose tb, double alpha, MatrixView<const double> a,
-                  MatrixView<const double> b, double beta, MatrixView<double> c) {
-  team_gemm(ta, tb, alpha, a, b, beta, c, {});
 }
 
 template <>

@@ -10,11 +10,6 @@ namespace actlab {
 
 enum class Transpose { kNo, kYes };
 
-// C = alpha * op(A) * op(B) + beta * C, all row-major.
-template <typename T>
-void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<const T> a,
-          MatrixView<const T> b, T beta, MatrixView<T> c);
-
 // Work a team member does around its block of a split GEMM, in the same hand-off. Every pass handed
 // to the team costs a wait for its slowest member, and a pass split differently from the GEMM
 // reads what another core just wrote; work done here costs neither.
@@ -25,9 +20,8 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
 //     calling thread, when the GEMM is not split.
 //   split: which of C's dimensions the members divide between them. kAuto divides the longer one
 //     (each member then packs all of the operand along the shorter one, the smaller copy).
-//     Linear divides a weight gradient's rows, its output units: measured 3-10 % faster on the
-//     workloads (BENCHMARKS.md), as the optimizer's update then finds each row band of the
-//     gradient in the cache of the member that computed it.
+//     Linear divides a weight gradient's rows, its output units: training measured 2-8 % faster
+//     on the workloads than with kAuto (BENCHMARKS.md, "GEMM companions").
 enum class GemmSplit { kAuto, kRows, kColumns };
 struct GemmCompanions {
   FunctionRef<void(const MatrixBlock&)> prepare;
@@ -35,9 +29,11 @@ struct GemmCompanions {
   GemmSplit split = GemmSplit::kAuto;
 };
 
+// C = alpha * op(A) * op(B) + beta * C, all row-major; on the current compute team (if any) C is
+// cut in blocks between its members, with `companions` run around each block.
 template <typename T>
 void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<const T> a,
-          MatrixView<const T> b, T beta, MatrixView<T> c, const GemmCompanions& companions);
+          MatrixView<const T> b, T beta, MatrixView<T> c, const GemmCompanions& companions = {});
 
 // Threads OpenBLAS may use; 0 means all available cores.
 void set_blas_threads(int threads);

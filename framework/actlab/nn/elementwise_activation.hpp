@@ -59,15 +59,12 @@ class ElementwiseActivation final : public Layer<T> {
     y_ = y;
     has_derivative_ = false;
     if (!learnable_) {
-      const ActivationParams<T> p = params_;
       const T* __restrict in = x.data;
       T* __restrict out = y.data;
       const std::size_t n = x.size();
       if (!context.training) {
         parallel_for(n, kElementsPerPart, 16, [&](std::size_t, std::size_t begin, std::size_t end) {
-#pragma omp simd
-          for (std::size_t i = begin; i < end; ++i)
-            out[i] = A::f(in[i], p);
+          f_only(in + begin, out + begin, end - begin);
         });
         return;
       }
@@ -125,12 +122,7 @@ class ElementwiseActivation final : public Layer<T> {
         f_and_derivative(x_.data + first, blockwise_y_.data + first, derivative_.data() + first,
                          length);
       } else {
-        const ActivationParams<T> p = params_;
-        const T* __restrict in = x_.data + first;
-        T* __restrict out = blockwise_y_.data + first;
-#pragma omp simd
-        for (std::size_t i = 0; i < length; ++i)
-          out[i] = A::f(in[i], p);
+        f_only(x_.data + first, blockwise_y_.data + first, length);
       }
     }
   }
@@ -211,6 +203,14 @@ class ElementwiseActivation final : public Layer<T> {
   }
 
  private:
+  // y = f(x) of n elements (an evaluation forward, activations without a learnable parameter).
+  void f_only(const T* __restrict x, T* __restrict y, std::size_t n) const {
+    const ActivationParams<T> p = params_;
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i)
+      y[i] = A::f(x[i], p);
+  }
+
   // y = f(x) and d = f'(x) of n elements in one pass (activations without a learnable parameter).
   void f_and_derivative(const T* __restrict x, T* __restrict y, T* __restrict d,
                         std::size_t n) const {

@@ -6,6 +6,29 @@
 #include "actlab/core/gemm.hpp"
 
 namespace actlab {
+namespace {
+
+// b into the given block of y (every row of the block gets b's columns of the block).
+template <typename T>
+void broadcast_bias(MatrixView<const T> bias, MatrixView<T> y, const MatrixBlock& block) {
+  for (std::size_t r = block.row_begin; r < block.row_end; ++r)
+    std::copy(bias.data + block.col_begin, bias.data + block.col_end, y.row(r) + block.col_begin);
+}
+
+// db[j] = Σ_rows dy[r][j] for the columns [begin, end), each summed in row order.
+template <typename T>
+void sum_columns(MatrixView<const T> dy, T* db, std::size_t begin, std::size_t end) {
+  std::fill(db + begin, db + end, T{0});
+  for (std::size_t r = 0; r < dy.rows; ++r) {
+    const T* row = dy.row(r);
+#pragma omp simd
+    for (std::size_t j = begin; j < end; ++j)
+      db[j] += row[j];
+  }
+}
+
+}  // namespace
+
 template <typename T>
 Linear<T>::Linear(std::size_t in, std::size_t out, InitializerSpec init, double bias_init)
     : in_(in), out_(out), init_(init), bias_init_(bias_init) {}
@@ -37,13 +60,9 @@ void Linear<T>::forward(MatrixView<const T> x, MatrixView<T> y, const ForwardCon
   x_ = x;
   // Broadcasting b into y first lets the GEMM add x Wᵀ on top (beta = 1): one pass instead of two.
   // Each member broadcasts into its own block of y just before computing it, while it is in cache.
-  auto broadcast_bias = [&](const MatrixBlock& block) {
-    for (std::size_t r = block.row_begin; r < block.row_end; ++r)
-      std::copy(bias_.data + block.col_begin, bias_.data + block.col_end,
-                y.row(r) + block.col_begin);
-  };
+  auto prepare = [&](const MatrixBlock& block) { broadcast_bias<T>(bias_, y, block); };
   gemm<T>(Transpose::kNo, Transpose::kYes, T{1}, x, weight_, T{1}, y,
-          {.prepare = broadcast_bias, .alongside = {}, .split = GemmSplit::kAuto});
+          {.prepare = prepare, .alongside = {}, .split = GemmSplit::kAuto});
 }
 
 // dy: (batch, out)  dW = dyᵀ x  db = Σ_rows dy  dx = dy W: (batch, in)
@@ -52,18 +71,9 @@ void Linear<T>::backward(MatrixView<const T> dy, MatrixView<T> dx) {
   // db's column sums, the columns cut as dW's rows are (both are the output units), each part
   // summed by the member that computed those rows of dW, in row order (so any cut gives the same
   // sums).
-  T* db = bias_grad_.data;
   auto sum_bias_gradient = [&](std::size_t part, std::size_t parts) {
-    // Plain variables, not a structured binding: clang before 16 cannot use one in the omp region.
     const std::pair<std::size_t, std::size_t> columns = part_range(out_, parts, 16, part);
-    const std::size_t begin = columns.first, end = columns.second;
-    std::fill(db + begin, db + end, T{0});
-    for (std::size_t r = 0; r < dy.rows; ++r) {
-      const T* row = dy.row(r);
-#pragma omp simd
-      for (std::size_t j = begin; j < end; ++j)
-        db[j] += row[j];
-    }
+    sum_columns<T>(dy, bias_grad_.data, columns.first, columns.second);
   };
   gemm<T>(Transpose::kYes, Transpose::kNo, T{1}, dy, x_, T{0}, weight_grad_,
           {.prepare = {}, .alongside = sum_bias_gradient, .split = GemmSplit::kRows});
@@ -73,11 +83,9 @@ void Linear<T>::backward(MatrixView<const T> dy, MatrixView<T> dx) {
 template <typename T>
 void Linear<T>::forward_rows(MatrixView<const T> x, MatrixView<T> y, std::size_t first,
                              std::size_t last) const {
-  const MatrixView<T> rows = y.row_range(first, last - first);
-  for (std::size_t r = 0; r < rows.rows; ++r)
-    std::copy(bias_.data, bias_.data + out_, rows.row(r));
+  broadcast_bias<T>(bias_, y, {first, last, 0, out_});
   gemm<T>(Transpose::kNo, Transpose::kYes, T{1}, x.row_range(first, last - first), weight_, T{1},
-          rows);
+          y.row_range(first, last - first));
 }
 
 template <typename T>
@@ -87,14 +95,7 @@ void Linear<T>::backward_rows(MatrixView<const T> dy, MatrixView<const T> x, Mat
   const MatrixView<const T> dy_rows = dy.row_range(first, last - first);
   gemm<T>(Transpose::kYes, Transpose::kNo, T{1}, dy_rows, x.row_range(first, last - first), T{0},
           weight_grad);
-  T* db = bias_grad.data;
-  std::fill(db, db + out_, T{0});
-  for (std::size_t r = 0; r < dy_rows.rows; ++r) {
-    const T* row = dy_rows.row(r);
-#pragma omp simd
-    for (std::size_t j = 0; j < out_; ++j)
-      db[j] += row[j];
-  }
+  sum_columns<T>(dy_rows, bias_grad.data, 0, out_);
   if (dx.data != nullptr)
     gemm<T>(Transpose::kNo, Transpose::kNo, T{1}, dy_rows, weight_, T{0},
             dx.row_range(first, last - first));
