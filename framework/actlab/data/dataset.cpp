@@ -9,6 +9,7 @@
 #include <span>
 
 #include "actlab/core/error.hpp"
+#include "actlab/core/huge_pages.hpp"
 #include "actlab/core/rng.hpp"
 #include "actlab/core/text.hpp"
 #include "actlab/data/idx.hpp"
@@ -78,7 +79,11 @@ Dataset select(const Dataset& pool, std::vector<std::uint32_t> indices, std::str
   data.name = std::move(name);
   data.features = pool.features;
   data.classes = pool.classes;
-  data.pixels.resize(indices.size() * data.features);
+  // The training set's rows are gathered in random order: 2 MB pages spare a TLB miss per row.
+  const std::size_t bytes = indices.size() * data.features;
+  data.pixels.reserve(bytes);
+  advise_huge_pages(data.pixels.data(), bytes);  // before resize() first writes the pages
+  data.pixels.resize(bytes);
   data.labels.resize(indices.size());
   for (std::size_t i = 0; i < indices.size(); ++i) {
     const std::uint8_t* source = pool.pixels.data() + indices[i] * data.features;
