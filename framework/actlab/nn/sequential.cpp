@@ -34,9 +34,11 @@ void Sequential<T>::finalize() {
 
   named_.clear();
   accumulated_grads_.clear();
+  linear_.clear();
   std::size_t offset = 0;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     const std::size_t first = offset;
+    linear_.push_back(dynamic_cast<Linear<T>*>(layers_[i].get()));
     std::vector<MatrixView<T>> values, grads;
     for (const auto& shape : layers_[i]->parameter_shapes()) {
       MatrixView<T> value{params_.data() + offset, shape.rows, shape.cols};
@@ -160,7 +162,7 @@ void Sequential<T>::forward_backward_by_rows(
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     outputs_[i].resize(rows, layers_[i]->output_size());  // within capacity: no allocation
     output_grads_[i].resize(rows, layers_[i]->output_size());
-    if (auto* linear = dynamic_cast<Linear<T>*>(layers_[i].get()))
+    if (Linear<T>* linear = linear_[i])
       linear->begin_rows(input_of(i));
     else
       layers_[i]->begin_blockwise_forward(input_of(i), outputs_[i].view(), context);
@@ -172,7 +174,7 @@ void Sequential<T>::forward_backward_by_rows(
     const std::size_t first = range.first, last = range.second;
     if (first == last) return;
     for (std::size_t i = 0; i < layers_.size(); ++i) {
-      if (const auto* linear = dynamic_cast<const Linear<T>*>(layers_[i].get()))
+      if (const Linear<T>* linear = linear_[i])
         linear->forward_rows(input_of(i), outputs_[i].view(), first, last);
       else
         layers_[i]->forward_block({first, last, 0, outputs_[i].cols()});
@@ -188,7 +190,7 @@ void Sequential<T>::forward_backward_by_rows(
     for (std::size_t i = layers_.size(); i-- > 0;) {
       const MatrixView<const T> dy = output_grads_[i].view();
       const MatrixView<T> dx = i > 0 ? output_grads_[i - 1].view() : MatrixView<T>{};
-      if (const auto* linear = dynamic_cast<const Linear<T>*>(layers_[i].get())) {
+      if (const Linear<T>* linear = linear_[i]) {
         linear->backward_rows(dy, input_of(i), dx, share(linear->weight_grad()),
                               share(linear->bias_grad()), first, last);
       } else if (dx.data != nullptr) {

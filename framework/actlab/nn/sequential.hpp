@@ -19,6 +19,9 @@
 namespace actlab {
 
 template <typename T>
+class Linear;
+
+template <typename T>
 struct NamedParameter {
   std::string name;         // "<layer index>.<layer kind>.<tensor>", e.g. "0.linear.weight"
   std::size_t layer_index;  // position in the network
@@ -121,7 +124,10 @@ class Sequential {
   std::vector<std::span<T>> accumulated_grads_;  // what zero_grad() zeroes, one span per layer
   Matrix<T> state_;                              // (1, total state count)
   std::vector<NamedState<T>> named_state_;
-  std::vector<std::size_t> depths_;      // depths_[i]: see add()
+  std::vector<std::size_t> depths_;  // depths_[i]: see add()
+  // linear_[i]: layer i if it is a Linear layer (a step by rows calls its row-wise methods), else
+  // null; set by finalize(), so that a step looks no layer's type up.
+  std::vector<Linear<T>*> linear_;
   std::vector<Matrix<T>> outputs_;       // outputs_[i]: (batch, layer i output)
   std::vector<Matrix<T>> output_grads_;  // output_grads_[i]: dL/d outputs_[i]
   // partial_grads_[p - 1]: member p's share of the gradients in a step by rows, laid out as
