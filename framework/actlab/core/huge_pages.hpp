@@ -1,8 +1,9 @@
 #pragma once
 // Transparent huge pages for buffers read at scattered places. A training batch gathers 128 rows
-// from all over the 47 MB training set; with 4 KB pages nearly every row is a TLB miss, and in a
-// virtual machine each miss is a two-level page walk that itself misses the caches (measured:
-// the gather of a W2 step took 42-54 µs with 2 MB pages against 74-94 µs without, BENCHMARKS.md).
+// from all over the training set (43 MB of Fashion-MNIST); with 4 KB pages nearly every row is a
+// TLB miss, and in a virtual machine each miss is a two-level page walk that itself misses the
+// caches (measured on 2 threads: a step's gather took 48-51 µs with 2 MB pages against 79-86 µs
+// without, W1 and W2 averaged; BENCHMARKS.md, "the data sets in huge pages").
 #include <cstddef>
 
 namespace actlab {
