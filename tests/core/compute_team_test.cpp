@@ -242,5 +242,53 @@ TEST(TeamGemm, AWeightGradientSplitByRowsMatchesTheReference) {
       ASSERT_NEAR(split(i, j), expected(i, j), 1e-4 * static_cast<double>(batch)) << i << "," << j;
 }
 
+// Which dimension of C a team divides, seen from the blocks prepare() is handed: kAuto divides the
+// longer side, but the rows of a product with a short inner dimension (an output layer's input
+// gradient, k = its 10 classes); a requested side too short to give each member a part (a weight
+// gradient's 10 rows) gives way to the other.
+TEST(TeamGemm, SplitsTheSideThatSuitsTheShape) {
+  struct Case {
+    std::size_t m, n, k;
+    GemmSplit split;
+    bool columns;  // expected
+  };
+  Rng rng(17);
+  for (const Case& s :
+       {Case{128, 256, 256, GemmSplit::kAuto, true}, Case{256, 128, 256, GemmSplit::kAuto, false},
+        Case{128, 256, 10, GemmSplit::kAuto, false}, Case{10, 256, 128, GemmSplit::kRows, true},
+        Case{256, 784, 128, GemmSplit::kRows, false},
+        Case{128, 10, 784, GemmSplit::kColumns, false}}) {
+    SCOPED_TRACE(testing::Message()
+                 << s.m << "x" << s.n << "x" << s.k << " split " << static_cast<int>(s.split));
+    const Matrix<float> a = random_matrix(s.m, s.k, rng);
+    const Matrix<float> b = random_matrix(s.k, s.n, rng);
+    Matrix<float> c(s.m, s.n);
+    ComputeTeam team(2);
+    const ComputeTeam::Scope scope(&team);
+    std::vector<MatrixBlock> blocks(2);
+    std::atomic<int> count{0};
+    auto prepare = [&](const MatrixBlock& block) {
+      blocks[static_cast<std::size_t>(count++)] = block;
+    };
+    gemm<float>(Transpose::kNo, Transpose::kNo, 1.0f, a.view(), b.view(), 0.0f, c.view(),
+                {.prepare = prepare, .alongside = {}, .split = s.split});
+    ASSERT_EQ(count.load(), 2);
+    for (const MatrixBlock& block : blocks) {
+      if (s.columns) {
+        EXPECT_EQ(block.row_begin, 0u);
+        EXPECT_EQ(block.row_end, s.m);
+      } else {
+        EXPECT_EQ(block.col_begin, 0u);
+        EXPECT_EQ(block.col_end, s.n);
+      }
+    }
+    const Matrix<double> expected =
+        reference_product(Transpose::kNo, Transpose::kNo, a, b, s.m, s.n, s.k);
+    for (std::size_t i = 0; i < s.m; ++i)
+      for (std::size_t j = 0; j < s.n; ++j)
+        ASSERT_NEAR(c(i, j), expected(i, j), 1e-4 * static_cast<double>(s.k)) << i << "," << j;
+  }
+}
+
 }  // namespace
 }  // namespace actlab

@@ -50,6 +50,30 @@ constexpr std::size_t kMinSplitMultiplyAdds = std::size_t{1} << 18;
 // Parts of a split GEMM are multiples of this many rows or columns of C, so that OpenBLAS's
 // micro-kernels (16 wide for AVX-512 sgemm) see whole tiles.
 constexpr std::size_t kSplitAlign = 16;
+// Below this inner dimension a product makes few multiply-adds per element of C, and writing C
+// dominates. Two members writing interleaved column blocks of the same rows then took about three
+// times as long as two writing their own rows: W1's input gradient at its output layer, 128 × 256
+// × 10, 26 µs by columns against 8 µs by rows (AMD EPYC Zen 5, 2 threads; BENCHMARKS.md). With
+// longer inner dimensions rows still won alone (128 × 256 × 128: 51 against 67 µs), but training
+// with every product split by rows was slower, so only the short ones are split by rows.
+constexpr std::size_t kShortInner = 32;
+
+// Whether a team divides C's columns (else its rows) between `members`.
+bool splits_columns(GemmSplit split, std::size_t m, std::size_t n, std::size_t k,
+                    std::size_t members) {
+  // Splitting C's columns makes every member pack all of op(A) (m × k) and splitting its rows all
+  // of op(B) (k × n): kAuto splits the side that copies less, unless C's writing dominates.
+  bool columns =
+      split == GemmSplit::kAuto ? m <= n && k >= kShortInner : split == GemmSplit::kColumns;
+  // A side that cannot give every member a whole tile (a weight gradient's 10 rows, one per
+  // class) would leave members idle: the other side is cut instead, if it can be.
+  auto parts = [&](std::size_t extent) {
+    return std::min(members, (extent + kSplitAlign - 1) / kSplitAlign);
+  };
+  if (parts(columns ? n : m) < members && parts(columns ? m : n) > parts(columns ? n : m))
+    columns = !columns;
+  return columns;
+}
 
 template <typename T>
 void team_gemm(Transpose ta, Transpose tb, T alpha, MatrixView<const T> a, MatrixView<const T> b,
@@ -66,10 +90,8 @@ void team_gemm(Transpose ta, Transpose tb, T alpha, MatrixView<const T> a, Matri
     if (companions.alongside) companions.alongside(0, 1);
     return;
   }
-  // Each member computes a block of C. Splitting C's columns makes every member pack all of op(A)
-  // (m × k) and splitting its rows all of op(B) (k × n): kAuto splits the side that copies less.
-  const bool split_columns =
-      companions.split == GemmSplit::kAuto ? m <= n : companions.split == GemmSplit::kColumns;
+  // Each member computes a block of C.
+  const bool split_columns = splits_columns(companions.split, m, n, k, members);
   const std::size_t extent = split_columns ? n : m;
   const std::size_t parts = std::min(members, (extent + kSplitAlign - 1) / kSplitAlign);
   auto task = [&](int member) {
@@ -78,13 +100,14 @@ void team_gemm(Transpose ta, Transpose tb, T alpha, MatrixView<const T> a, Matri
     const auto [begin, end] = part_range(extent, parts, kSplitAlign, part);
     if (begin < end) {
       const auto size = static_cast<int>(end - begin);
+      const MatrixBlock block =
+          split_columns ? MatrixBlock{0, m, begin, end} : MatrixBlock{begin, end, 0, n};
+      if (companions.prepare) companions.prepare(block);
       if (split_columns) {
-        if (companions.prepare) companions.prepare({0, m, begin, end});
         const T* b_part = tb == Transpose::kYes ? b.row(begin) : b.data + begin;
         blas_gemm(ta, tb, static_cast<int>(m), size, static_cast<int>(k), alpha, a.data, lda,
                   b_part, ldb, beta, c.data + begin, ldc);
       } else {
-        if (companions.prepare) companions.prepare({begin, end, 0, n});
         const T* a_part = ta == Transpose::kYes ? a.data + begin : a.row(begin);
         blas_gemm(ta, tb, size, static_cast<int>(n), static_cast<int>(k), alpha, a_part, lda,
                   b.data, ldb, beta, c.row(begin), ldc);

@@ -19,9 +19,11 @@ enum class Transpose { kNo, kYes };
 //     (Linear sums its bias gradient's columns next to its weight gradient); parts is 1, on the
 //     calling thread, when the GEMM is not split.
 //   split: which of C's dimensions the members divide between them. kAuto divides the longer one
-//     (each member then packs all of the operand along the shorter one, the smaller copy).
-//     Linear divides a weight gradient's rows, its output units: training measured 2-8 % faster
-//     on the workloads than with kAuto (BENCHMARKS.md, "GEMM companions").
+//     (each member then packs all of the operand along the shorter one, the smaller copy), but
+//     the rows when the inner dimension is short (see gemm.cpp). Linear divides a weight
+//     gradient's rows, its output units: training measured 2-8 % faster on the workloads than
+//     with kAuto (BENCHMARKS.md, "GEMM companions"). A side too short to give every member a part
+//     of whole tiles (a weight gradient's 10 rows, one per class) gives way to the other.
 enum class GemmSplit { kAuto, kRows, kColumns };
 struct GemmCompanions {
   FunctionRef<void(const MatrixBlock&)> prepare;
