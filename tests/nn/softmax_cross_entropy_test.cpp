@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "actlab/core/compute_team.hpp"
 #include "actlab/core/rng.hpp"
 #include "support/golden.hpp"
 
@@ -148,6 +149,35 @@ TEST(SoftmaxCrossEntropy, CountsRowsWhoseFirstMaximumIsTheLabel) {
   Matrix<float> dlogits(5, 3);
   EXPECT_EQ(softmax_cross_entropy<float>(logits.view(), labels, 0.0, dlogits.view()).loss,
             result.loss);
+}
+
+// On a compute team the rows are split between the members: every row's gradient is the same bit
+// for bit, the count the same, the loss the same up to the order of the parts' sums, and the same
+// bit for bit every time on a team of that size.
+TEST(SoftmaxCrossEntropy, OnATeamSplitsTheRowsAndGivesTheSameResults) {
+  const std::size_t batch = 128, classes = 10;
+  Rng rng(23);
+  Matrix<float> logits(batch, classes);
+  for (std::size_t i = 0; i < logits.size(); ++i)
+    logits.data()[i] = static_cast<float>(rng.uniform(-4.0, 4.0));
+  std::vector<std::int32_t> labels(batch);
+  for (std::size_t r = 0; r < batch; ++r)
+    labels[r] = static_cast<std::int32_t>(rng.below(classes));
+  Matrix<float> alone(batch, classes), on_team(batch, classes), again(batch, classes);
+  const LossResult expected =
+      softmax_cross_entropy<float>(logits.view(), labels, 0.1, alone.view());
+  ComputeTeam team(3);
+  const ComputeTeam::Scope scope(&team);
+  const LossResult split = softmax_cross_entropy<float>(logits.view(), labels, 0.1, on_team.view());
+  const LossResult repeated =
+      softmax_cross_entropy<float>(logits.view(), labels, 0.1, again.view());
+  EXPECT_EQ(std::vector<float>(alone.data(), alone.data() + alone.size()),
+            std::vector<float>(on_team.data(), on_team.data() + on_team.size()));
+  EXPECT_EQ(split.correct, expected.correct);
+  EXPECT_NEAR(split.loss, expected.loss, 1e-14);
+  EXPECT_EQ(repeated.loss, split.loss);
+  EXPECT_EQ(std::vector<float>(again.data(), again.data() + again.size()),
+            std::vector<float>(on_team.data(), on_team.data() + on_team.size()));
 }
 
 // Central differences of the mean loss in float64 against the analytic dloss/dlogits.
