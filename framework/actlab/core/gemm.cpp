@@ -58,6 +58,11 @@ constexpr std::size_t kSplitAlign = 16;
 // with every product split by rows was slower, so only the short ones are split by rows.
 constexpr std::size_t kShortInner = 32;
 
+// How many parts of whole tiles an extent of C gives `members`.
+std::size_t tile_parts(std::size_t extent, std::size_t members) {
+  return std::min(members, (extent + kSplitAlign - 1) / kSplitAlign);
+}
+
 // Whether a team divides C's columns (else its rows) between `members`.
 bool splits_columns(GemmSplit split, std::size_t m, std::size_t n, std::size_t k,
                     std::size_t members) {
@@ -67,10 +72,8 @@ bool splits_columns(GemmSplit split, std::size_t m, std::size_t n, std::size_t k
       split == GemmSplit::kAuto ? m <= n && k >= kShortInner : split == GemmSplit::kColumns;
   // A side that cannot give every member a whole tile (a weight gradient's 10 rows, one per
   // class) would leave members idle: the other side is cut instead, if it can be.
-  auto parts = [&](std::size_t extent) {
-    return std::min(members, (extent + kSplitAlign - 1) / kSplitAlign);
-  };
-  if (parts(columns ? n : m) < members && parts(columns ? m : n) > parts(columns ? n : m))
+  const std::size_t split_parts = tile_parts(columns ? n : m, members);
+  if (split_parts < members && tile_parts(columns ? m : n, members) > split_parts)
     columns = !columns;
   return columns;
 }
@@ -93,7 +96,7 @@ void team_gemm(Transpose ta, Transpose tb, T alpha, MatrixView<const T> a, Matri
   // Each member computes a block of C.
   const bool split_columns = splits_columns(companions.split, m, n, k, members);
   const std::size_t extent = split_columns ? n : m;
-  const std::size_t parts = std::min(members, (extent + kSplitAlign - 1) / kSplitAlign);
+  const std::size_t parts = tile_parts(extent, members);
   auto task = [&](int member) {
     const auto part = static_cast<std::size_t>(member);
     if (part >= parts) return;
