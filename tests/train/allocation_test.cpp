@@ -1,11 +1,16 @@
 // A training step allocates nothing once warmed up: every buffer is planned per model and batch
 // size. This program counts calls to operator new (support/allocation_tracker.cpp replaces it here
 // only) across many real Trainer steps, for every optimizer and clipping mode and for activations
-// with and without learnable parameters, noise or gates.
+// with and without learnable parameters, noise or gates; and, alone, an activation's training
+// forward and a first probe measurement.
 #include <gtest/gtest.h>
 
 #include <numeric>
 
+#include "actlab/core/compute_team.hpp"
+#include "actlab/nn/activation.hpp"
+#include "actlab/nn/mlp.hpp"
+#include "actlab/probes/probes.hpp"
 #include "actlab/train/trainer.hpp"
 #include "support/allocation_tracker.hpp"
 #include "support/golden.hpp"
@@ -143,6 +148,70 @@ TEST(TrainingStepAllocations, WithProbesOnlyProbeStepsAllocate) {
   // The probe step appends its rows to the probe table (and so does allocate: the counter works).
   EXPECT_GT(allocations_during_steps(trainer, data.train, 100, 101), 0u);
   EXPECT_EQ(allocations_during_steps(trainer, data.train, 101, 200), 0u);
+}
+
+// A training forward keeps f' only where it costs a transcendental: ReLU's or tanh's is recomputed
+// in backward from the kept x and y (the same values, bit for bit), GELU's is kept.
+TEST(ActivationAllocations, ACheapDerivativeIsRecomputedNotKept) {
+  constexpr std::size_t kRows = 64, kWidth = 96;
+  for (const auto& [name, keeps] : {std::pair{"relu", false},
+                                    {"tanh", false},
+                                    {"sigmoid", false},
+                                    {"hardswish", false},
+                                    {"gelu", true},
+                                    {"elu", true}}) {
+    SCOPED_TRACE(name);
+    const std::unique_ptr<Layer<float>> layer = make_activation_layer<float>({name, {}}, kWidth);
+    Matrix<float> x(kRows, kWidth), y(kRows, kWidth), dy(kRows, kWidth), dx(kRows, kWidth);
+    Rng rng(7);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      x.data()[i] = static_cast<float>(rng.uniform(-4.0, 4.0));
+      dy.data()[i] = static_cast<float>(rng.uniform(-1.0, 1.0));
+    }
+    test::reset_largest_allocation();
+    layer->forward(x.view(), y.view(), {.training = true, .rng = &rng});
+    if (keeps)
+      EXPECT_GE(test::largest_allocation(), kRows * kWidth * sizeof(float));
+    else
+      EXPECT_EQ(test::largest_allocation(), 0u);
+    layer->backward(dy.view(), dx.view());
+    Matrix<float> values(kRows, kWidth), slopes(kRows, kWidth);
+    ASSERT_TRUE(layer->elementwise_derivative(x.view(), values.view(), slopes.view()));
+    if (keeps) continue;  // a kept f' comes from another loop, which may contract differently
+    for (std::size_t i = 0; i < x.size(); ++i)
+      ASSERT_EQ(dx.data()[i], dy.data()[i] * slopes.data()[i]) << "element " << i;
+  }
+}
+
+// A probe measurement's buffers are made with the probes, for the team that will measure: the
+// first measurement allocates nothing of the size of a layer's values on the probe set (a few
+// small vectors and its table rows only).
+TEST(ProbeMeasurementAllocations, TheFirstFindsItsBuffersMade) {
+  ExperimentConfig config = tiny_config();
+  const DataSplits data = load_data(config.data, config.seed);
+  constexpr std::size_t kProbeSet = 400, kWidth = 64;
+  for (const char* activation : {"relu", "gelu", "tanh"})
+    for (const int members : {1, 2}) {
+      MlpSpec spec;
+      spec.inputs = data.train.features;
+      spec.hidden = {kWidth, kWidth};
+      spec.outputs = data.train.classes;
+      spec.activation = {activation, {}};
+      Sequential<float> network = build_mlp<float>(spec);
+      Rng rng(1);
+      network.initialize(rng);
+      network.plan(kProbeSet);
+      ProbeConfig probe_config;
+      probe_config.probe_set_size = kProbeSet;
+      Probes probes(probe_config, network, data.train, data.normalizer, 1, "allocation",
+                    static_cast<std::size_t>(members));
+      ComputeTeam team(members);
+      const ComputeTeam::Scope on_team(&team);
+      test::reset_largest_allocation();
+      probes.measure(0, 0);
+      EXPECT_LT(test::largest_allocation(), kProbeSet * kWidth * sizeof(float) / 8)
+          << activation << ", " << members << " members";
+    }
 }
 
 }  // namespace

@@ -12,6 +12,9 @@
 // alpha, elu'(0) = alpha, relu6'(6) = 0, hardswish'(3) = 3/2; each rule says which).
 // Derivatives from y (sigmoid, tanh) cost no transcendental; where y rounds to ±1 they return
 // exactly 0, which is within float32's resolution of the true slope (< 6e-8 there).
+// `cheap_derivative = true`: f' is a few arithmetic operations on x or y, cheaper to recompute in
+// backward from the kept x and y than to store in forward and read back (a training forward then
+// writes y alone; elementwise_activation.hpp). Leave it out where f' calls a transcendental.
 // Products with x are formed last (x · (small factor)), so that x near ±FLT_MAX meets a factor that
 // is already 0 instead of an intermediate inf (no 0·inf).
 // Rules are branch-free where they can be, so that the loops vectorise: both sides of a `?:` are
@@ -71,6 +74,7 @@ struct Identity {
   static constexpr std::string_view name = "identity";
   static constexpr std::string_view formula = "x";
   static constexpr std::string_view derivative = "1";
+  static constexpr bool cheap_derivative = true;
   static constexpr NoParams params{};
   static constexpr ActivationProperties properties{
       .output_range = "(-inf, inf)", .monotonic = true, .smooth = true, .zero_centred = true};
@@ -88,6 +92,7 @@ struct Sigmoid {
   static constexpr std::string_view name = "sigmoid";
   static constexpr std::string_view formula = "σ(x) = 1 / (1 + exp(-x))";
   static constexpr std::string_view derivative = "y (1 - y)";
+  static constexpr bool cheap_derivative = true;
   static constexpr NoParams params{};
   static constexpr ActivationProperties properties{.output_range = "(0, 1)",
                                                    .monotonic = true,
@@ -108,6 +113,7 @@ struct Tanh {
   static constexpr std::string_view name = "tanh";
   static constexpr std::string_view formula = "tanh(x)";
   static constexpr std::string_view derivative = "1 - y²";
+  static constexpr bool cheap_derivative = true;
   static constexpr NoParams params{};
   static constexpr ActivationProperties properties{.output_range = "(-1, 1)",
                                                    .monotonic = true,
@@ -128,6 +134,7 @@ struct Relu {
   static constexpr std::string_view name = "relu";
   static constexpr std::string_view formula = "max(0, x)";
   static constexpr std::string_view derivative = "1 if x > 0 else 0";
+  static constexpr bool cheap_derivative = true;
   static constexpr NoParams params{};
   static constexpr ActivationProperties properties{.output_range = "[0, inf)",
                                                    .monotonic = true,
@@ -149,6 +156,7 @@ struct LeakyRelu {
   static constexpr std::string_view name = "leaky_relu";
   static constexpr std::string_view formula = "x if x > 0 else alpha x";
   static constexpr std::string_view derivative = "1 if x > 0 else alpha";
+  static constexpr bool cheap_derivative = true;
   static constexpr std::array<ActivationParamSpec, 1> params{
       {{.name = "alpha", .default_value = 0.01, .min = 0, .max = 1, .meaning = "negative slope"}}};
   static constexpr ActivationProperties properties{
@@ -441,6 +449,7 @@ struct Hardswish {
   static constexpr std::string_view name = "hardswish";
   static constexpr std::string_view formula = "x min(max(x + 3, 0), 6) / 6";
   static constexpr std::string_view derivative = "0 if x < -3, x/3 + 1/2 if x <= 3, else 1";
+  static constexpr bool cheap_derivative = true;
   static constexpr NoParams params{};
   static constexpr ActivationProperties properties{.output_range = "[-0.375, inf)",
                                                    .monotonic = false,
@@ -465,6 +474,7 @@ struct Hardsigmoid {
   static constexpr std::string_view name = "hardsigmoid";
   static constexpr std::string_view formula = "min(max(x + 3, 0), 6) / 6";
   static constexpr std::string_view derivative = "1/6 if -3 < x < 3 else 0";
+  static constexpr bool cheap_derivative = true;
   static constexpr NoParams params{};
   static constexpr ActivationProperties properties{.output_range = "[0, 1]",
                                                    .monotonic = true,
@@ -486,6 +496,7 @@ struct Relu6 {
   static constexpr std::string_view name = "relu6";
   static constexpr std::string_view formula = "min(max(x, 0), 6)";
   static constexpr std::string_view derivative = "1 if 0 < x < 6 else 0";
+  static constexpr bool cheap_derivative = true;
   static constexpr NoParams params{};
   static constexpr ActivationProperties properties{.output_range = "[0, 6]",
                                                    .monotonic = true,
@@ -508,6 +519,7 @@ struct Hardtanh {
   static constexpr std::string_view name = "hardtanh";
   static constexpr std::string_view formula = "min(max(x, -1), 1)";
   static constexpr std::string_view derivative = "1 if -1 < x < 1 else 0";
+  static constexpr bool cheap_derivative = true;
   static constexpr NoParams params{};
   static constexpr ActivationProperties properties{.output_range = "[-1, 1]",
                                                    .monotonic = true,
@@ -601,6 +613,7 @@ struct Softsign {
   static constexpr std::string_view name = "softsign";
   static constexpr std::string_view formula = "x / (1 + |x|)";
   static constexpr std::string_view derivative = "1 / (1 + |x|)²";
+  static constexpr bool cheap_derivative = true;
   static constexpr NoParams params{};
   static constexpr ActivationProperties properties{.output_range = "(-1, 1)",
                                                    .monotonic = true,

@@ -16,6 +16,12 @@ concept HasLearnableParam = requires {
   A::learnable;
 };
 
+// f' recomputed in backward from the kept x and y instead of kept (activation_functions.hpp).
+template <typename A>
+concept HasCheapDerivative = requires {
+  requires A::cheap_derivative;
+};
+
 template <typename T, typename A>
 class ElementwiseActivation final : public Layer<T> {
  public:
@@ -53,7 +59,9 @@ class ElementwiseActivation final : public Layer<T> {
 
   // x, y: (batch, width). In training, f'(x) is computed in the same pass and kept for backward:
   // the rules then share their work (GELU's erfc, ELU's exp are evaluated once for f and f'), and
-  // backward becomes a product.
+  // backward becomes a product. A cheap f' (ReLU's, tanh's) is not kept: backward recomputes it
+  // from x and y, which it reads in place of the kept f', and the forward writes one matrix
+  // instead of two.
   void forward(MatrixView<const T> x, MatrixView<T> y, const ForwardContext& context) override {
     x_ = x;
     y_ = y;
@@ -62,7 +70,7 @@ class ElementwiseActivation final : public Layer<T> {
       const T* __restrict in = x.data;
       T* __restrict out = y.data;
       const std::size_t n = x.size();
-      if (!context.training) {
+      if (!context.training || HasCheapDerivative<A>) {
         parallel_for(n, kElementsPerPart, 16, [&](std::size_t, std::size_t begin, std::size_t end) {
           f_only(in + begin, out + begin, end - begin);
         });
@@ -111,7 +119,7 @@ class ElementwiseActivation final : public Layer<T> {
     x_ = x;
     y_ = y;
     blockwise_y_ = y;
-    has_derivative_ = context.training;
+    has_derivative_ = context.training && !HasCheapDerivative<A>;
     if (has_derivative_) derivative_.resize(x.rows, x.cols);  // within capacity after a first batch
   }
   void forward_block(const MatrixBlock& block) override {
@@ -227,7 +235,8 @@ class ElementwiseActivation final : public Layer<T> {
   }
 
   // dx = dy ⊙ f'(x) of n elements starting at flat index `first` of the last forward's x (layers
-  // without a learnable parameter): the kept f'(x) after a training forward, else f' afresh.
+  // without a learnable parameter): the kept f'(x) after a training forward, else f' afresh (the
+  // same rule on the same x and y: the same values as kept ones).
   void product_with_derivative(const T* __restrict dy, T* __restrict dx, std::size_t first,
                                std::size_t n) const {
     if (has_derivative_) {

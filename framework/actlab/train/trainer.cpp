@@ -265,7 +265,8 @@ Trainer::Trainer(const ExperimentConfig& config, const DataSplits& data)
   Rng init_rng = Rng::stream(config.seed, kInitStream);
   network_.initialize(init_rng);
   if (config.probes.enabled)
-    probes_.emplace(config.probes, network_, data.train, data.normalizer, config.seed, config.name);
+    probes_.emplace(config.probes, network_, data.train, data.normalizer, config.seed, config.name,
+                    static_cast<std::size_t>(team_.size()));
   network_.plan(std::max({batch_size_, config.train.eval_batch_size,
                           config.probes.enabled ? config.probes.probe_set_size : 0}));
   x_.resize(std::max(batch_size_, config.train.eval_batch_size), data.train.features);
