@@ -313,8 +313,9 @@ void Probes::after_update(std::size_t step, std::size_t epoch) {
     const auto& w = named[linear_[l].weight_param];
     const float* before = weights_before_.data() + (w.value.data - base);
     double delta = 0, norm = 0;
-    // Vectorised: as a scalar loop (a chain of dependent additions) this took most of the 0.4-0.6
-    // ms (W1) and 1.3-2.0 ms (W2) a probe step spent after its update; now 0.06-0.18 and 0.24-0.58.
+    // Vectorised: as a scalar loop (a chain of dependent additions) this took most of the
+    // 0.35-0.60 ms (W1) and 1.2-2.0 ms (W2) a probe step spent after its update; now 0.06-0.19
+    // and 0.24-0.64.
 #pragma omp simd reduction(+ : delta, norm)
     for (std::size_t i = 0; i < w.value.size(); ++i) {
       const double d = static_cast<double>(w.value.data[i]) - before[i];
