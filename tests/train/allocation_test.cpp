@@ -184,10 +184,10 @@ TEST(ActivationAllocations, ACheapDerivativeIsRecomputedNotKept) {
     } else if (kAlignedNewTracked) {
       EXPECT_GE(test::largest_allocation(), kRows * kWidth * sizeof(float));
     }
+    if (keeps) continue;  // a kept f' comes from another loop, which may contract differently
     layer->backward(dy.view(), dx.view());
     Matrix<float> values(kRows, kWidth), slopes(kRows, kWidth);
     ASSERT_TRUE(layer->elementwise_derivative(x.view(), values.view(), slopes.view()));
-    if (keeps) continue;  // a kept f' comes from another loop, which may contract differently
     for (std::size_t i = 0; i < x.size(); ++i)
       ASSERT_EQ(dx.data()[i], dy.data()[i] * slopes.data()[i]) << "element " << i;
   }
