@@ -8,7 +8,8 @@ python3-torch`). This script installs nothing. It runs with whichever `python3` 
 PATH; call /usr/bin/python3 explicitly where another Python (pyenv, a venv) shadows Debian's.
 
 Each round runs, for every workload in turn, `actlab bench --workloads W --repeats 1 --json` (which
-trains one epoch-sized run after a warm-up run, then times the GEMM-only limit) and then the same
+makes a warm-up round, then trains two epochs of the given steps and times the second, as PyTorch's
+side below is timed after untimed warm-up steps, then times the GEMM-only limit) and then the same
 training in PyTorch in this process, so that load from other programs hits both alike. Both sides
 train on the same Fashion-MNIST images (stored as bytes, converted to float per batch), with batch
 128, SGD (lr 0.05, momentum 0.9), He-normal weights, zero biases, the same number of steps and the

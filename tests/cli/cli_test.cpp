@@ -291,8 +291,8 @@ TEST(Cli, ProbeInitTabulatesEverySeed) {
     EXPECT_NE(printed.find(part), std::string::npos) << part << " not in:\n" << printed;
 }
 
-// actlab bench on Debian's Fashion-MNIST (which CI installs), a few steps: one JSON line per
-// measured round, whose GEMM-only limit is the mean of the measurements before and after the
+// actlab bench on Debian's Fashion-MNIST (which CI installs), a few steps an epoch: one JSON line
+// per measured round, whose GEMM-only limit is the mean of the measurements before and after the
 // training runs, and which is steady when those two agree within 15 %.
 TEST(Cli, BenchBracketsEachRoundWithTwoGemmOnlyMeasurements) {
   const fs::path dir = scratch("bench");
@@ -318,6 +318,9 @@ TEST(Cli, BenchBracketsEachRoundWithTwoGemmOnlyMeasurements) {
     EXPECT_EQ(j["steady"].get<bool>(), std::max(before, after) <= 1.15 * std::min(before, after));
     EXPECT_GT(j["samples_per_second"].get<double>(), 0);
     EXPECT_GT(j["samples_per_second_no_probes"].get<double>(), 0);
+    // Each run trains two epochs and is timed on the second; the first is reported beside it.
+    EXPECT_GT(j["first_epoch_samples_per_second"].get<double>(), 0);
+    EXPECT_GT(j["first_epoch_samples_per_second_no_probes"].get<double>(), 0);
   }
   EXPECT_EQ(rounds, 2u);
 
