@@ -260,9 +260,8 @@ int bench_command(const BenchOptions& options) {
 
     std::printf(
         "actlab bench: Fashion-MNIST, batch %zu, SGD momentum 0.9, %d thread%s, "
-        "%zu steps per epoch, the second of two measured, median of %zu rounds; load average %.2f "
-        "at the start, %.2f at the "
-        "end\n",
+        "%zu steps per epoch, the second of two measured, median of %zu rounds; load average "
+        "%.2f at the start, %.2f at the end\n",
         kBatch, threads, threads == 1 ? "" : "s", steps, options.repeats, load_at_start,
         load_average());
     std::printf("%-4s %-26s %12s %9s %12s %9s %7s %7s %12s %10s %7s\n", "", "network", "samples/s",
@@ -283,13 +282,12 @@ int bench_command(const BenchOptions& options) {
     std::printf(
         "ratio: training (probes on; the second epoch of each run, the first warms up as the "
         "GEMM-only limit's untimed first step does) / GEMM-only limit (the mean of one measurement "
-        "before and "
-        "one after the training runs, each the fastest of OpenBLAS's own threads, each GEMM split "
-        "between the threads, and each thread all GEMMs on its rows of the batch); probe cost: "
-        "extra training time with probes at their default frequency. Both are medians of the "
-        "rounds' own ratios over the steady rounds, "
-        "those whose two GEMM-only measurements agree within 15 %%. best: the fastest training "
-        "run (probes on) / the fastest GEMM-only measurement, over all rounds\n");
+        "before and one after the training runs, each the fastest of OpenBLAS's own threads, each "
+        "GEMM split between the threads, and each thread all GEMMs on its rows of the batch); "
+        "probe cost: extra training time with probes at their default frequency. Both are medians "
+        "of the rounds' own ratios over the steady rounds, those whose two GEMM-only measurements "
+        "agree within 15 %%. best: the fastest training run (probes on) / the fastest GEMM-only "
+        "measurement, over all rounds\n");
     // The GEMM-only limit is the steadiest figure: if it moved, the machine did (other work, or a
     // virtual CPU that is not always all there; BENCHMARKS.md), and the medians mix two speeds.
     for (std::size_t i = 0; i < workloads.size(); ++i) {
