@@ -17,6 +17,7 @@
 #include "actlab/core/error.hpp"
 #include "actlab/core/gemm.hpp"
 #include "actlab/train/trainer.hpp"
+#include "core_speed.hpp"
 #include "run_command.hpp"
 #include "workloads.hpp"
 
@@ -28,6 +29,8 @@ using bench::kBatch;
 // A round is steady when its two GEMM-only measurements, one before and one after its training
 // runs, are within this factor of each other: the machine ran at one speed throughout.
 constexpr double kSteadySpread = 1.15;
+// Cores whose single-threaded SGEMM rates differ by more than this are reported as uneven.
+constexpr double kEvenCores = 0.95;
 
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
@@ -202,6 +205,10 @@ int bench_command(const BenchOptions& options) {
     data.test = {};
     const std::size_t steps = (data.train.size() + kBatch - 1) / kBatch;
 
+    // Each core's own speed, measured before anything else runs: a slow core slows every split
+    // pass, the limit's included (core_speed.hpp).
+    const std::vector<double> core_gflops = bench::core_sgemm_gflops();
+
     // Training logs one line per epoch; only problems matter here.
     const double load_at_start = load_average();
     const auto log_level = spdlog::get_level();
@@ -249,7 +256,8 @@ int bench_command(const BenchOptions& options) {
               {"gemm_only_openblas_threads", {before.openblas_threads, after.openblas_threads}},
               {"gemm_only_team_split", {before.team_split, after.team_split}},
               {"gemm_only_team_by_rows", {before.team_by_rows, after.team_by_rows}},
-              {"steady", steady}};
+              {"steady", steady},
+              {"core_sgemm_gflops", core_gflops}};
           std::printf("%s\n", j.dump().c_str());
           std::fflush(stdout);
         }
@@ -264,6 +272,18 @@ int bench_command(const BenchOptions& options) {
         "%.2f at the start, %.2f at the end\n",
         kBatch, threads, threads == 1 ? "" : "s", steps, options.repeats, load_at_start,
         load_average());
+    std::printf("cores: single-threaded SGEMM");
+    for (std::size_t core = 0; core < core_gflops.size(); ++core)
+      std::printf("%s %.1f", core == 0 ? "" : ",", core_gflops[core]);
+    std::printf(" GFLOP/s\n");
+    if (!core_gflops.empty()) {
+      const auto [slowest, fastest] = std::minmax_element(core_gflops.begin(), core_gflops.end());
+      if (*slowest < kEvenCores * *fastest)
+        std::printf(
+            "note: the slowest core ran at %.0f %% of the fastest; every pass split evenly between "
+            "the threads (the GEMM-only limit's too) waits for the slower one\n",
+            100 * *slowest / *fastest);
+    }
     std::printf("%-4s %-26s %12s %9s %12s %9s %7s %7s %12s %10s %7s\n", "", "network", "samples/s",
                 "GFLOP/s", "GEMM-only", "GFLOP/s", "ratio", "best", "no probes", "probe cost",
                 "steady");

@@ -321,6 +321,11 @@ TEST(Cli, BenchBracketsEachRoundWithTwoGemmOnlyMeasurements) {
     // Each run trains two epochs and is timed on the second; the first is reported beside it.
     EXPECT_GT(j["first_epoch_samples_per_second"].get<double>(), 0);
     EXPECT_GT(j["first_epoch_samples_per_second_no_probes"].get<double>(), 0);
+    // Each core's single-threaded SGEMM rate, measured once before the rounds.
+    ASSERT_TRUE(j["core_sgemm_gflops"].is_array());
+    ASSERT_FALSE(j["core_sgemm_gflops"].empty());
+    for (const auto& gflops : j["core_sgemm_gflops"])
+      EXPECT_GT(gflops.get<double>(), 0);
   }
   EXPECT_EQ(rounds, 2u);
 
@@ -332,8 +337,8 @@ TEST(Cli, BenchBracketsEachRoundWithTwoGemmOnlyMeasurements) {
   const Outcome table_outcome = wait_for(table_pid, dir / "table_stderr.txt");
   ASSERT_EQ(table_outcome.exit_code, 0) << table_outcome.log;
   const std::string printed = read_file(table);
-  for (const char* part :
-       {"ratio", "best", "W3   784-(128x10)-10 tanh", "the fastest training run"})
+  for (const char* part : {"ratio", "best", "W3   784-(128x10)-10 tanh", "the fastest training run",
+                           "cores: single-threaded SGEMM"})
     EXPECT_NE(printed.find(part), std::string::npos) << part << " not in:\n" << printed;
 
   // On two threads each limit is the fastest of the three ways to run the GEMMs.
