@@ -8,8 +8,11 @@
 #include <csignal>
 #include <cstring>
 #include <iostream>
+#include <string>
 
 #include "activations_command.hpp"
+#include "actlab/core/blas_kernels.hpp"
+#include "actlab/core/build_info.hpp"
 #include "actlab/experiment/sweep.hpp"
 #include "bench_command.hpp"
 #include "merge_command.hpp"
@@ -47,10 +50,15 @@ int main(int argc, char** argv) {
   // Human log lines go to stderr (stdout stays free for tables a user may pipe).
   spdlog::set_default_logger(spdlog::stderr_color_mt("actlab"));
   spdlog::set_pattern("%^[%H:%M:%S %l]%$ %v");
+  actlab::restart_with_better_openblas_kernels(argv);
 
   CLI::App app{"actlab: train MLPs and measure what activation functions do to training"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "actlab " ACTLAB_VERSION);
+  app.set_version_flag("--version", [] {
+    return "actlab " ACTLAB_VERSION " (commit " + std::string(actlab::git_commit()) + ")\n" +
+           actlab::library_versions() +
+           "\nOpenBLAS kernels: " + std::string(actlab::openblas_kernels());
+  });
 
   actlab::cli::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand(

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "actlab/core/blas_kernels.hpp"
 #include "actlab/core/matrix.hpp"
 #include "actlab/core/rng.hpp"
 #include "actlab/nn/activation.hpp"
@@ -114,6 +115,7 @@ void scalar_backward(benchmark::State& state, const ScalarBaseline& baseline) {
 }  // namespace actlab::bench
 
 int main(int argc, char** argv) {
+  actlab::restart_with_better_openblas_kernels(argv);
   using namespace actlab;
   for (const std::string& name : activation_names()) {
     benchmark::RegisterBenchmark(("forward/" + name).c_str(), bench::layer_forward, name)

@@ -20,6 +20,12 @@ whether actlab's round was steady (its GEMM-only limit, measured before and afte
 not move by more than 15 %: the machine kept one speed). Then per workload: the median of each
 side, and the median and the lowest of the rounds' own ratios (a ratio of two medians could pair a
 fast round of one side with a slow round of the other).
+
+Both sides run the same OpenBLAS kernels: PyTorch's matrix products go to Debian's OpenBLAS too,
+and where that library does not know the CPU it falls back to its slowest kernels ("Prescott"),
+which actlab replaces (it starts again with OPENBLAS_CORETYPE set). Unless OPENBLAS_CORETYPE is
+set already, this script asks `actlab --version` which kernels actlab runs and starts itself again
+with them.
 """
 import argparse
 import gzip
@@ -105,6 +111,15 @@ def actlab_measurement(binary, workload, steps, threads, data):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def actlab_openblas_kernels(binary):
+    """The OpenBLAS kernel set actlab runs on this machine ("SkylakeX", ...)."""
+    out = subprocess.run([binary, "--version"], check=True, capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if line.startswith("OpenBLAS kernels: "):
+            return line.split(": ", 1)[1].strip()
+    sys.exit(f"{binary} --version does not name its OpenBLAS kernels")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -115,10 +130,16 @@ def main():
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     args = parser.parse_args()
 
+    if "OPENBLAS_CORETYPE" not in os.environ:
+        # OpenBLAS chose its kernels when torch was imported; only a new start changes them.
+        os.environ["OPENBLAS_CORETYPE"] = actlab_openblas_kernels(args.actlab)
+        os.execv(sys.executable, [sys.executable] + sys.argv)
+
     torch.set_num_threads(args.threads)
     images, labels = load_fashion_mnist(args.data)
     images, labels = images[: args.steps * BATCH], labels[: args.steps * BATCH]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; actlab {args.actlab}; "
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, OpenBLAS kernels "
+          f"{os.environ['OPENBLAS_CORETYPE']}; actlab {args.actlab}; "
           f"{args.steps} steps of batch {BATCH}; {args.rounds} rounds", flush=True)
 
     results = {w: {"actlab": [], "gemm_only": [], "pytorch": [], "ratio": []}

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "actlab/core/blas_kernels.hpp"
 #include "actlab/core/compute_team.hpp"
 #include "actlab/core/gemm.hpp"
 #include "actlab/core/rng.hpp"
@@ -243,6 +244,7 @@ void gemm_only_step(benchmark::State& state, const Workload* w, int threads, Gem
 }  // namespace actlab::bench
 
 int main(int argc, char** argv) {
+  actlab::restart_with_better_openblas_kernels(argv);
   using namespace actlab;
   using namespace actlab::bench;
   int threads = 1;

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actlab/core/blas_kernels.hpp"
 #include "support/golden.hpp"
 
 extern char** environ;
@@ -47,7 +48,7 @@ std::string read_file(const fs::path& file) {
 
 // Starts actlab with `args`, stderr to a file (and stdout to `out`); returns its pid.
 pid_t spawn(const std::vector<std::string>& args, const fs::path& log,
-            const fs::path& out = "/dev/null") {
+            const fs::path& out = "/dev/null", char* const* env = environ) {
   std::vector<std::string> argv_storage = {ACTLAB_BINARY};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -59,7 +60,7 @@ pid_t spawn(const std::vector<std::string>& args, const fs::path& log,
   posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = 0;
-  EXPECT_EQ(posix_spawn(&pid, ACTLAB_BINARY, &actions, nullptr, argv.data(), environ), 0);
+  EXPECT_EQ(posix_spawn(&pid, ACTLAB_BINARY, &actions, nullptr, argv.data(), env), 0);
   posix_spawn_file_actions_destroy(&actions);
   return pid;
 }
@@ -289,6 +290,48 @@ TEST(Cli, ProbeInitTabulatesEverySeed) {
   for (const char* part :
        {"3 networks (seeds 1..3)", "grad_norm_weight", "dead_fraction", "initial test loss"})
     EXPECT_NE(printed.find(part), std::string::npos) << part << " not in:\n" << printed;
+}
+
+// The environment of this test with OPENBLAS_CORETYPE removed, or set to `coretype`.
+std::vector<char*> environment_with_coretype(std::vector<std::string>& storage,
+                                             const std::string& coretype) {
+  for (char** variable = environ; *variable != nullptr; ++variable)
+    if (std::string_view(*variable).rfind("OPENBLAS_CORETYPE=", 0) != 0)
+      storage.emplace_back(*variable);
+  if (!coretype.empty()) storage.push_back("OPENBLAS_CORETYPE=" + coretype);
+  std::vector<char*> env;
+  for (std::string& variable : storage)
+    env.push_back(variable.data());
+  env.push_back(nullptr);
+  return env;
+}
+
+// Where OpenBLAS falls back to kernels older than the CPU (Debian's 0.3.21 on CPUs newer than it),
+// actlab starts again with the better ones; a kernel set the user chose stays.
+TEST(Cli, RunsOpenBlasKernelsThatUseTheCpusVectors) {
+  const fs::path dir = scratch("kernels");
+  std::vector<std::string> storage;
+  std::vector<char*> env = environment_with_coretype(storage, "");
+  const Outcome outcome =
+      wait_for(spawn({"--version"}, dir / "stderr.txt", dir / "version.txt", env.data()),
+               dir / "stderr.txt");
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.log;
+  const std::string version = read_file(dir / "version.txt");
+  const std::string label = "OpenBLAS kernels: ";
+  const std::size_t at = version.find(label);
+  ASSERT_NE(at, std::string::npos) << version;
+  const std::string kernels =
+      version.substr(at + label.size(), version.find('\n', at) - at - label.size());
+  EXPECT_EQ(better_openblas_coretype(kernels, this_cpu_vector_support()), std::nullopt)
+      << kernels << "; stderr: " << outcome.log;
+
+  std::vector<std::string> chosen_storage;
+  std::vector<char*> chosen = environment_with_coretype(chosen_storage, "Prescott");
+  const Outcome kept =
+      wait_for(spawn({"--version"}, dir / "stderr2.txt", dir / "version2.txt", chosen.data()),
+               dir / "stderr2.txt");
+  ASSERT_EQ(kept.exit_code, 0) << kept.log;
+  EXPECT_EQ(kept.log.find("starting again"), std::string::npos) << kept.log;
 }
 
 // actlab bench on Debian's Fashion-MNIST (which CI installs), a few steps an epoch: one JSON line

@@ -18,8 +18,8 @@ std::string library_versions() {
 #elif defined(__GNUC__)
   out += "gcc " __VERSION__;
 #endif
-  out += "; OpenBLAS ";
-  out += openblas_get_config();
+  out += "; ";
+  out += openblas_get_config();  // "OpenBLAS 0.3.21 ... DYNAMIC_ARCH ... SkylakeX ..."
   out += "; spdlog " + std::to_string(SPDLOG_VER_MAJOR) + "." + std::to_string(SPDLOG_VER_MINOR) +
          "." + std::to_string(SPDLOG_VER_PATCH);
   out += "; yaml-cpp " ACTLAB_YAML_CPP_VERSION;
