@@ -46,6 +46,9 @@ class Optimizer {
   // gradient for the norms while it is in cache. Throws std::invalid_argument for a slice outside
   // the buffer.
   void update(std::span<float> params, std::span<const float> grads, std::size_t offset, double lr);
+  // Prefetches the optimizer state that update() of the parameters at [offset, offset + size) will
+  // read and write (core/prefetch.hpp). Changes no value.
+  virtual void prefetch_state(std::size_t offset, std::size_t size) const = 0;
   // Ends a step made of update() calls.
   void finish_step() { ++steps_; }
   // Everything a checkpoint must save, besides steps(), to resume bit-identically: the named state
