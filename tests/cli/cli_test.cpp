@@ -292,9 +292,15 @@ TEST(Cli, ProbeInitTabulatesEverySeed) {
     EXPECT_NE(printed.find(part), std::string::npos) << part << " not in:\n" << printed;
 }
 
-// The environment of this test with OPENBLAS_CORETYPE removed, or set to `coretype`.
-std::vector<char*> environment_with_coretype(std::vector<std::string>& storage,
-                                             const std::string& coretype) {
+struct Printed {
+  Outcome outcome;
+  std::string out;  // stdout
+};
+
+// `actlab --version` with this test's environment, OPENBLAS_CORETYPE removed from it or, if
+// `coretype` is not empty, set to `coretype`.
+Printed version_with_coretype(const std::string& coretype) {
+  std::vector<std::string> storage;
   for (char** variable = environ; *variable != nullptr; ++variable)
     if (std::string_view(*variable).rfind("OPENBLAS_CORETYPE=", 0) != 0)
       storage.emplace_back(*variable);
@@ -303,35 +309,30 @@ std::vector<char*> environment_with_coretype(std::vector<std::string>& storage,
   for (std::string& variable : storage)
     env.push_back(variable.data());
   env.push_back(nullptr);
-  return env;
+  const fs::path dir = scratch("version_" + coretype);
+  Printed printed;
+  printed.outcome = wait_for(
+      spawn({"--version"}, dir / "stderr.txt", dir / "stdout.txt", env.data()), dir / "stderr.txt");
+  printed.out = read_file(dir / "stdout.txt");
+  return printed;
 }
 
 // Where OpenBLAS falls back to kernels older than the CPU (Debian's 0.3.21 on CPUs newer than it),
 // actlab starts again with the better ones; a kernel set the user chose stays.
 TEST(Cli, RunsOpenBlasKernelsThatUseTheCpusVectors) {
-  const fs::path dir = scratch("kernels");
-  std::vector<std::string> storage;
-  std::vector<char*> env = environment_with_coretype(storage, "");
-  const Outcome outcome =
-      wait_for(spawn({"--version"}, dir / "stderr.txt", dir / "version.txt", env.data()),
-               dir / "stderr.txt");
-  ASSERT_EQ(outcome.exit_code, 0) << outcome.log;
-  const std::string version = read_file(dir / "version.txt");
+  const Printed automatic = version_with_coretype("");
+  ASSERT_EQ(automatic.outcome.exit_code, 0) << automatic.outcome.log;
   const std::string label = "OpenBLAS kernels: ";
-  const std::size_t at = version.find(label);
-  ASSERT_NE(at, std::string::npos) << version;
-  const std::string kernels =
-      version.substr(at + label.size(), version.find('\n', at) - at - label.size());
+  const std::size_t at = automatic.out.find(label);
+  ASSERT_NE(at, std::string::npos) << automatic.out;
+  const std::size_t begin = at + label.size();
+  const std::string kernels = automatic.out.substr(begin, automatic.out.find('\n', at) - begin);
   EXPECT_EQ(better_openblas_coretype(kernels, this_cpu_vector_support()), std::nullopt)
-      << kernels << "; stderr: " << outcome.log;
+      << kernels << "; stderr: " << automatic.outcome.log;
 
-  std::vector<std::string> chosen_storage;
-  std::vector<char*> chosen = environment_with_coretype(chosen_storage, "Prescott");
-  const Outcome kept =
-      wait_for(spawn({"--version"}, dir / "stderr2.txt", dir / "version2.txt", chosen.data()),
-               dir / "stderr2.txt");
-  ASSERT_EQ(kept.exit_code, 0) << kept.log;
-  EXPECT_EQ(kept.log.find("starting again"), std::string::npos) << kept.log;
+  const Printed chosen = version_with_coretype("Prescott");
+  ASSERT_EQ(chosen.outcome.exit_code, 0) << chosen.outcome.log;
+  EXPECT_EQ(chosen.outcome.log.find("starting again"), std::string::npos) << chosen.outcome.log;
 }
 
 // actlab bench on Debian's Fashion-MNIST (which CI installs), a few steps an epoch: one JSON line
