@@ -176,6 +176,19 @@ TEST(Cli, GoodRunLeavesEveryOutputFile) {
   EXPECT_NE(read_file(dir / "out" / "log.txt").find("epoch 2/2"), std::string::npos);
 }
 
+// Without a validation set the log lines say so, instead of a NaN loss and accuracy.
+TEST(Cli, RunWithoutValidationSetSaysSo) {
+  const fs::path dir = scratch("no_validation");
+  const auto config = write(dir, "c.yaml", tiny_yaml());
+  const Outcome outcome = run({"run", config, "--set", "data.validation_size=0", "--set",
+                               "train.epochs=1", "--out", (dir / "out").string()},
+                              "no_validation");
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.log;
+  EXPECT_NE(outcome.log.find("epoch 1/1 · train loss"), std::string::npos) << outcome.log;
+  EXPECT_NE(outcome.log.find("no validation set"), std::string::npos) << outcome.log;
+  EXPECT_EQ(outcome.log.find("val loss nan"), std::string::npos) << outcome.log;
+}
+
 TEST(Cli, DivergedRunExitsWithOneAndRecordsTheStep) {
   const fs::path dir = scratch("diverged");
   const auto config = write(dir, "c.yaml", tiny_yaml());

@@ -63,6 +63,13 @@ LossResult output_loss(MatrixView<const float> logits, std::span<const std::int3
   return softmax_cross_entropy<float>(logits, labels, label_smoothing, dlogits);
 }
 
+// The validation part of a log line; a run without a validation set (data.validation_size: 0)
+// says so instead of printing its NaN loss and accuracy.
+std::string validation_summary(const Dataset& validation, const Evaluation& result) {
+  if (validation.size() == 0) return "no validation set";
+  return fmt::format("val loss {:.4f} acc {:.4f}", result.loss, result.accuracy);
+}
+
 // Steps by rows (Sequential::forward_backward_by_rows) for networks no wider than this. Measured on
 // 2 threads (BENCHMARKS.md): W3 (128 wide) trained 6-9 % faster by rows than with every GEMM split
 // between the threads, W1 (256 wide) 11-15 % slower; narrow layers make small GEMMs, whose split
@@ -356,10 +363,10 @@ RunResult Trainer::run_initial(RunOutput* output) {
     metrics.activation_parameters.emplace_back(p.name, sum / static_cast<double>(p.value.size()));
   }
   spdlog::info(
-      "initial network · first batch loss {:.4f} · val loss {:.4f} acc {:.4f} · test loss "
-      "{:.4f} acc {:.4f} · |g| {:.3g}",
-      metrics.train_loss, metrics.validation.loss, metrics.validation.accuracy, metrics.test.loss,
-      metrics.test.accuracy, metrics.grad_norm_mean);
+      "initial network · first batch loss {:.4f} · {} · test loss {:.4f} acc {:.4f} · |g| "
+      "{:.3g}",
+      metrics.train_loss, validation_summary(data_.validation, metrics.validation),
+      metrics.test.loss, metrics.test.accuracy, metrics.grad_norm_mean);
   if (output != nullptr) output->append_metrics(metrics.to_json());
   result.initial = std::move(metrics);
   result.seconds = seconds_since(start);
@@ -695,10 +702,10 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
     for (const auto& [name, value] : metrics.activation_parameters)
       extra += " · " + name + " " + std::to_string(value);
     spdlog::info(
-        "epoch {}/{} · train loss {:.4f} acc {:.4f} · val loss {:.4f} acc {:.4f} · test acc {:.4f} "
+        "epoch {}/{} · train loss {:.4f} acc {:.4f} · {} · test acc {:.4f} "
         "· lr {:.3g} · |g| {:.3g} · {:.1f}s, {:.0f} samples/s{}",
         epoch, config_.train.epochs, metrics.train_loss, metrics.train_accuracy,
-        metrics.validation.loss, metrics.validation.accuracy, metrics.test.accuracy,
+        validation_summary(data_.validation, metrics.validation), metrics.test.accuracy,
         metrics.learning_rate, metrics.grad_norm_mean, metrics.seconds, metrics.samples_per_second,
         extra);
     stop_early = early_stopping_.update(epoch, metrics.validation.loss);
