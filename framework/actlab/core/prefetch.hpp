@@ -2,9 +2,10 @@
 // Asking the caches for data a loop will read and write soon.
 //
 // The optimizer's update streams the parameters and its own state (SGD's momentum, Adam's moments)
-// from L3 or memory, and between two of its slices the trainer adds the gradient shares and sums
-// the gradient: the hardware prefetcher, which follows one access pattern at a time, starts each
-// slice's streams cold. Asked for at the start of a slice, they arrive while the shares are added.
+// from L3 or memory, one slice at a time, and before each slice the trainer adds the gradient
+// shares and sums the gradient, which reads other arrays. Without a request, the update's first
+// reads of every slice wait for memory (perf: most of the update's time on the load of the
+// momentum buffer); asked for at the start of a slice, the lines arrive while the shares are added.
 #include <cstddef>
 
 namespace actlab {
