@@ -34,12 +34,5 @@ TEST(OpenBlasKernels, NamesTheLoadedKernelSet) {
   EXPECT_NE(openblas_kernels(), "unknown");
 }
 
-TEST(CpuVectorSupport, Avx512ImpliesAvx2) {
-  const CpuVectorSupport cpu = this_cpu_vector_support();
-  if (cpu.avx512) {
-    EXPECT_TRUE(cpu.avx2_fma);
-  }
-}
-
 }  // namespace
 }  // namespace actlab
