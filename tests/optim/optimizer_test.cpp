@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <new>
 #include <span>
 #include <stdexcept>
@@ -438,6 +439,35 @@ TEST_P(EveryOptimizer, UpdateRejectsASliceOutsideTheBuffer) {
 INSTANTIATE_TEST_SUITE_P(Optimizers, EveryOptimizer,
                          ::testing::Values(sgd(), sgd(0.9), sgd(0.9, 0, true), adam("adam"),
                                            adam("adamw"), adabelief()));
+
+// A unit whose gradient stays zero (a dead ReLU) decays its optimizer state into the subnormal
+// range, where it would stay (0.9 · 4·2⁻¹⁴⁹ rounds back to 4·2⁻¹⁴⁹) and make every update of it a
+// slow microcode assist. The update flushes such state to zero (core/subnormals.hpp) and leaves the
+// parameters where the subnormal steps would have left them, and the thread's mode as it was.
+TEST(Optimizer, FlushesSubnormalStateToZeroWithoutMovingTheParameters) {
+  const float tiny = 4 * std::numeric_limits<float>::denorm_min();
+  for (const OptimizerConfig& config : {sgd(0.9), adam("adam"), adam("adamw"), adabelief()}) {
+    SCOPED_TRACE(config.name);
+    auto optimizer = make_optimizer(config, 3);
+    std::vector<float> p{0.5f, -0.25f, 0.75f};
+    optimizer->step(p, std::vector<float>{0.1f, 0.0f, -0.2f}, 0.01);
+    for (const auto& [name, buffer] : optimizer->state_buffers())
+      std::fill(buffer.begin(), buffer.end(), name == "exp_avg" ? -tiny : tiny);
+    const std::vector<float> before = p;
+    optimizer->step(p, std::vector<float>(3, 0.0f), 0.01);
+    for (const auto& [name, buffer] : optimizer->state_buffers())
+      for (const float value : buffer) {
+        // AdaBelief adds eps (1e-16) to its variance every step.
+        EXPECT_EQ(value, name == "exp_avg_var" ? 1e-16f : 0.0f) << name;
+      }
+    if (config.name != "adamw") {
+      EXPECT_EQ(p, before);  // adamw decays p by 1 - lr·wd
+    }
+  }
+  volatile float smallest = std::numeric_limits<float>::min(), half = 0.5f;
+  volatile float product = smallest * half;  // computed at run time, in the thread's mode
+  EXPECT_EQ(std::fpclassify(product), FP_SUBNORMAL);
+}
 
 TEST(Optimizer, NamesAndStateBuffers) {
   EXPECT_EQ(optimizer_names(), (std::vector<std::string>{"sgd", "adam", "adamw", "adabelief"}));

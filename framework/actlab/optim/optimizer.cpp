@@ -6,6 +6,7 @@
 #include <string>
 
 #include "actlab/core/error.hpp"
+#include "actlab/core/subnormals.hpp"
 #include "actlab/core/text.hpp"
 #include "actlab/optim/adabelief.hpp"
 #include "actlab/optim/adam.hpp"
@@ -38,6 +39,7 @@ void Optimizer::step(std::span<float> params, std::span<const float> grads, doub
   if (params.size() != parameter_count_ || grads.size() != parameter_count_)
     throw std::invalid_argument(std::string(name()) +
                                 " step: params and grads must hold the parameter count");
+  const FlushSubnormalsToZero flush;  // core/subnormals.hpp: update_slice is virtual, opaque here
   update_slice(params.data(), grads.data(), 0, parameter_count_, lr);
   finish_step();
 }
@@ -48,6 +50,7 @@ void Optimizer::update(std::span<float> params, std::span<const float> grads, st
       params.size() > parameter_count_ - offset)
     throw std::invalid_argument(std::string(name()) +
                                 " update: the slice must lie inside the parameter buffer");
+  const FlushSubnormalsToZero flush;
   update_slice(params.data(), grads.data(), offset, params.size(), lr);
 }
 
