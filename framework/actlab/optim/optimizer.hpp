@@ -1,6 +1,8 @@
 #pragma once
 // Optimizers with torch.optim (1.13) semantics and defaults, on one flat parameter buffer and one
 // flat gradient buffer: each update is a single loop over floats and knows nothing about layers.
+// Updates run with subnormal numbers flushed to zero (core/subnormals.hpp): a dead unit's decaying
+// state becomes 0 instead of lingering as a subnormal that makes every update of it slow.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
