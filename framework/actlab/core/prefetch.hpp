@@ -5,7 +5,7 @@
 // from L3 or memory, one slice at a time, and after a step by rows the trainer first adds the
 // members' gradient shares to each slice, which reads other arrays. Asked for at the start of a
 // slice, the update's lines arrive while the shares are added instead of after (W3, 2 threads:
-// 8-10 % faster a step).
+// 9-12 % faster a step; BENCHMARKS.md).
 #include <cstddef>
 
 namespace actlab {

@@ -453,9 +453,9 @@ bool Trainer::update_tensors(double lr) {
         const std::size_t size = std::min(kPiece, end - piece);
         float* const grad = p.grad.data + piece;
         // The update below streams this piece's parameters and optimizer state from L3 or memory:
-        // asked for now, they arrive while the shares are added (W3 on two threads 8-10 % faster a
+        // asked for now, they arrive while the shares are added (W3 on two threads 9-12 % faster a
         // step; BENCHMARKS.md). Without shares to add (a step not run by rows) nothing would hide
-        // the wait, and the requests only cost time (W2 1 % slower with them).
+        // the wait, and the requests only cost time (W2 1-2 % slower with them).
         if (!shares.empty()) {
           prefetch_for_update(p.value.data + piece, size);
           optimizer_->prefetch_state(offset + piece, size);
