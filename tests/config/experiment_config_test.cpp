@@ -71,7 +71,6 @@ clip:
   EXPECT_TRUE(std::isinf(c.clip.norm_type));
   EXPECT_EQ(c.data.dataset, "fashion-mnist");
   EXPECT_EQ(c.train.eval_batch_size, 2048u);
-  EXPECT_TRUE(c.train.flush_subnormals);
 }
 
 TEST(ExperimentConfig, ResolvedConfigRoundTrips) {
@@ -86,10 +85,8 @@ TEST(ExperimentConfig, ResolvedConfigRoundTrips) {
 TEST(ExperimentConfig, OverridesReplaceAndCreateKeys) {
   const auto path = write_config("name: o\noptimizer: {learning_rate: 0.1}\n");
   const ExperimentConfig c =
-      load_config(path, {"optimizer.learning_rate=0.5", "model.hidden=[3, 4]", "train.epochs=2",
-                         "train.flush_subnormals=false"});
+      load_config(path, {"optimizer.learning_rate=0.5", "model.hidden=[3, 4]", "train.epochs=2"});
   EXPECT_DOUBLE_EQ(c.optimizer.learning_rate, 0.5);
-  EXPECT_FALSE(c.train.flush_subnormals);
   EXPECT_EQ(c.model.hidden, (std::vector<std::size_t>{3, 4}));
   EXPECT_EQ(c.train.epochs, 2u);
 }

@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <cmath>
 #include <set>
 #include <thread>
 #include <vector>
@@ -15,7 +14,6 @@
 #include "actlab/core/gemm.hpp"
 #include "actlab/core/matrix.hpp"
 #include "actlab/core/rng.hpp"
-#include "support/subnormal_products.hpp"
 
 namespace actlab {
 namespace {
@@ -57,32 +55,6 @@ TEST(ComputeTeam, RunsTheTaskOnceOnEveryMemberEachOnItsOwnThread) {
     }
   }
 }
-
-#if defined(__x86_64__) || defined(__SSE2__) || defined(__aarch64__)
-// A team that flushes subnormals does so on every member: the workers, and the caller while a
-// Scope makes the team current (inside a task and between tasks); a team that does not keeps them.
-TEST(ComputeTeam, MembersComputeInTheTeamsSubnormalMode) {
-  for (bool flush : {true, false}) {
-    SCOPED_TRACE(flush ? "flushing team" : "team keeping subnormals");
-    ComputeTeam team(3, flush);
-    EXPECT_EQ(team.flushes_subnormals(), flush);
-    std::vector<float> products(3, -1.0f);
-    auto task = [&](int member) {
-      products[static_cast<std::size_t>(member)] = test::half_of_smallest_normal();
-    };
-    {
-      const ComputeTeam::Scope on_team(&team);
-      for (int round = 0; round < 3; ++round) {
-        team.run(task);
-        for (const float product : products)
-          EXPECT_EQ(product == 0.0f, flush) << product;
-        EXPECT_EQ(test::half_of_smallest_normal() == 0.0f, flush);
-      }
-    }
-    EXPECT_EQ(std::fpclassify(test::half_of_smallest_normal()), FP_SUBNORMAL);  // restored
-  }
-}
-#endif
 
 TEST(ComputeTeam, WakesMembersThatFellAsleep) {
   ComputeTeam team(3);

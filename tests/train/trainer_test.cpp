@@ -75,43 +75,6 @@ TEST(Trainer, LossFallsAndTheModelLearnsTheTinyDataSet) {
   EXPECT_EQ(result.steps, 4 * steps_per_epoch);
 }
 
-// train.flush_subnormals: a run computes with subnormal numbers flushed to zero (the default), on
-// every thread of its team, or keeps them. With weights of 1e-20, 1e-20 and 1e-4 the products in
-// the output layer are about 1e-41, below the smallest normal float (1.2e-38).
-TEST(Trainer, FlushSubnormalsDecidesWhetherSubnormalProductsSurvive) {
-  for (int threads : {1, 2})
-    for (bool flush : {true, false}) {
-      SCOPED_TRACE(testing::Message() << threads << " threads, flush_subnormals " << flush);
-      ExperimentConfig config = tiny_config();
-      config.threads = threads;
-      config.train.flush_subnormals = flush;
-      config.model.activation = {"identity", {}};
-      config.probes.enabled = false;
-      const DataSplits data = load_data(config.data, config.seed);
-      Trainer trainer(config, data);
-      Sequential<float>& network = trainer.network();
-      std::size_t linear = 0;
-      for (const auto& p : network.named_parameters()) {
-        const float weight = linear == 2 ? 1e-4f : 1e-20f;
-        for (std::size_t i = 0; i < p.value.size(); ++i)
-          p.value.data[i] = p.tensor == "weight" ? weight : 0.0f;
-        if (p.tensor == "bias") ++linear;
-      }
-      trainer.evaluate(data.test);
-      const MatrixView<const float> logits = network.layer_output(network.layer_count() - 1);
-      std::size_t subnormal = 0, zero = 0;
-      for (std::size_t i = 0; i < logits.size(); ++i) {
-        subnormal += std::fpclassify(logits.data[i]) == FP_SUBNORMAL;
-        zero += logits.data[i] == 0.0f;
-      }
-      if (flush) {
-        EXPECT_EQ(zero, logits.size());
-      } else {
-        EXPECT_GT(subnormal, logits.size() / 2);
-      }
-    }
-}
-
 TEST(Trainer, SameConfigSeedAndThreadsGiveBitIdenticalMetrics) {
   const ExperimentConfig config = tiny_config();
   const DataSplits data = load_data(config.data, config.seed);

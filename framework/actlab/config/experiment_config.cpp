@@ -543,7 +543,6 @@ ExperimentConfig parse_config(const YAML::Node& root_node, const std::string& so
   train.require("label_smoothing",
                 config.train.label_smoothing >= 0 && config.train.label_smoothing < 1, "in [0, 1)");
   config.train.eval_batch_size = positive_size(train, "eval_batch_size", 2048, 1);
-  config.train.flush_subnormals = train.boolean("flush_subnormals", config.train.flush_subnormals);
   YamlSection early = train.section("early_stopping");
   EarlyStoppingConfig& stopping = config.train.early_stopping;
   stopping.patience = positive_size(early, "patience", 0, 0);
@@ -768,7 +767,6 @@ YAML::Node to_yaml(const ExperimentConfig& c) {
   train["batch_size"] = c.train.batch_size;
   train["label_smoothing"] = c.train.label_smoothing;
   train["eval_batch_size"] = c.train.eval_batch_size;
-  train["flush_subnormals"] = c.train.flush_subnormals;
   YAML::Node early;
   early["patience"] = c.train.early_stopping.patience;
   early["min_delta"] = c.train.early_stopping.min_delta;

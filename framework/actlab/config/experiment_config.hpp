@@ -45,9 +45,6 @@ struct TrainConfig {
   std::size_t batch_size = 128;
   double label_smoothing = 0.0;
   std::size_t eval_batch_size = 2048;  // evaluation only: as large as memory comfortably allows
-  // Compute with subnormal numbers (below 2⁻¹²⁶ ≈ 1.2e-38) flushed to zero, as TensorFlow and XLA
-  // do by default and torch.set_flush_denormal(True) does; false keeps them, as PyTorch's default.
-  bool flush_subnormals = true;
   EarlyStoppingConfig early_stopping;  // on the validation loss; off unless patience > 0
 };
 

@@ -24,8 +24,7 @@ inline void cpu_relax() {
 
 }  // namespace
 
-ComputeTeam::ComputeTeam(int size, bool flush_subnormals)
-    : size_(size), flush_subnormals_(flush_subnormals) {
+ComputeTeam::ComputeTeam(int size) : size_(size) {
   if (size < 1) throw std::invalid_argument("ComputeTeam: size must be at least 1");
   workers_.reserve(static_cast<std::size_t>(size - 1));
   for (int member = 1; member < size; ++member)
@@ -62,9 +61,6 @@ void ComputeTeam::dispatch(TaskFunction function, void* task) {
 }
 
 void ComputeTeam::work(int member) {
-  // This thread computes only for this team: its mode holds until it ends.
-  std::optional<FlushSubnormalsToZero> flush;
-  if (flush_subnormals_) flush.emplace();
   // The generation at construction, not whatever it is by the time this thread starts: a run()
   // may already have been dispatched.
   std::uint32_t seen = 0;
@@ -92,7 +88,6 @@ void ComputeTeam::work(int member) {
 
 ComputeTeam::Scope::Scope(ComputeTeam* team) : previous_(current) {
   current = team;
-  if (team != nullptr && team->flush_subnormals_) flush_.emplace();
 }
 
 ComputeTeam::Scope::~Scope() {

@@ -15,21 +15,12 @@
 // task, everything runs on the calling thread. A given team size always splits a pass the same way,
 // so results are reproducible for a given thread count (not across thread counts: a GEMM split in
 // two blocks its sums differently).
-//
-// A team can compute with subnormal numbers flushed to zero (core/subnormals.hpp): its workers for
-// their whole life, the caller while a Scope makes the team current. The mode is the team's, not a
-// kernel's, because a subnormal slows every pass that reads it, and most of them are OpenBLAS's: a
-// GELU network's few subnormal activations and gradients (a few dozen of a layer's 65,536 values)
-// made late W2 steps 13 % to 2× slower, nearly all of it in the GEMMs (BENCHMARKS.md).
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include "actlab/core/subnormals.hpp"
 
 namespace actlab {
 
@@ -39,15 +30,13 @@ inline constexpr std::size_t kElementsPerPart = 8192;
 
 class ComputeTeam {
  public:
-  // A team of `size` members (at least 1): the caller and size - 1 worker threads; with
-  // flush_subnormals, computing with subnormal numbers flushed to zero (see above).
-  explicit ComputeTeam(int size, bool flush_subnormals = false);
+  // A team of `size` members (at least 1): the caller and size - 1 worker threads.
+  explicit ComputeTeam(int size);
   ~ComputeTeam();
   ComputeTeam(const ComputeTeam&) = delete;
   ComputeTeam& operator=(const ComputeTeam&) = delete;
 
   int size() const { return size_; }
-  bool flushes_subnormals() const { return flush_subnormals_; }
 
   // Runs task(member) once for every member, member 0 on the calling thread, and returns when all
   // have finished. A task must not throw (it runs under noexcept). Allocates nothing.
@@ -56,8 +45,7 @@ class ComputeTeam {
     dispatch([](void* t, int member) noexcept { (*static_cast<Task*>(t))(member); }, &task);
   }
 
-  // Makes `team` the calling thread's current team until the Scope ends (nullptr: none), and the
-  // calling thread compute in the team's floating-point mode meanwhile (nullptr: as it was).
+  // Makes `team` the calling thread's current team until the Scope ends (nullptr: none).
   class Scope {
    public:
     explicit Scope(ComputeTeam* team);
@@ -67,7 +55,6 @@ class ComputeTeam {
 
    private:
     ComputeTeam* previous_;
-    std::optional<FlushSubnormalsToZero> flush_;
   };
 
  private:
@@ -76,7 +63,6 @@ class ComputeTeam {
   void work(int member);
 
   int size_;
-  bool flush_subnormals_;
   TaskFunction function_ = nullptr;
   void* task_ = nullptr;
   // Bumped once per run(); workers wait for it to change, spinning for a while, then asleep.

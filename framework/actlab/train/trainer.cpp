@@ -259,7 +259,7 @@ nlohmann::json RunResult::summary() const {
 Trainer::Trainer(const ExperimentConfig& config, const DataSplits& data)
     : config_(config),
       data_(data),
-      team_(config.threads > 0 ? config.threads : available_cores(), config.train.flush_subnormals),
+      team_(config.threads > 0 ? config.threads : available_cores()),
       network_(build_mlp<float>(mlp_spec(config, data))),
       optimizer_(make_optimizer(config.optimizer, network_.parameters().size())),
       layer_rng_(Rng::stream(config.seed, kLayerStream)),

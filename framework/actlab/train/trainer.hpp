@@ -140,8 +140,7 @@ class Trainer {
   ExperimentConfig config_;
   const DataSplits& data_;
   // config.threads members (all cores for 0): every step and evaluation runs on it, OpenBLAS
-  // single-threaded inside each member, subnormals flushed to zero unless
-  // config.train.flush_subnormals is false (compute_team.hpp).
+  // single-threaded inside each member (compute_team.hpp).
   ComputeTeam team_;
   Sequential<float> network_;
   std::unique_ptr<Optimizer> optimizer_;
