@@ -47,6 +47,34 @@ TEST(SumOfSquares, ABlockThatOverflowsInFloatIsSummedInDouble) {
   EXPECT_NEAR(got, static_cast<double>(reference(x)), 1e-9 * got);
 }
 
+// A vanishing gradient's norm: squares of 1e-21 are subnormal floats (about 1e-42, three
+// significant digits) and those of 1e-25 are below the smallest one (1.4e-45), so a float block
+// would read them with a few digits or as 0. Such blocks are summed again in double: every
+// magnitude gets the bound of normal ones, also beside a normal block.
+TEST(SumOfSquares, BlocksWhoseSquaresUnderflowInFloatAreSummedInDouble) {
+  for (const float magnitude : {1e-14f, 1e-17f, 1e-21f, 1e-25f, 1e-35f}) {
+    Rng rng(12);
+    for (std::size_t n : {256u, 1000u, 16384u}) {
+      std::vector<float> x(n);
+      for (float& v : x)
+        v = magnitude * static_cast<float>(rng.uniform(0.5, 2.0));
+      const double tiny = static_cast<double>(reference(x));
+      EXPECT_NEAR(sum_of_squares(x), tiny, 1e-6 * tiny) << magnitude << ", n = " << n;
+      x[n - 1] = 1.0f;  // a normal value in the last block or tail, tiny values before it
+      const std::vector<float> before_last_block(x.begin(), x.begin() + (n - 1) / 256 * 256);
+      const double want = static_cast<double>(reference(x));
+      const double got = sum_of_squares(x);
+      EXPECT_NEAR(got, want, 1e-6 * want) << magnitude << ", n = " << n;
+      if (!before_last_block.empty()) {
+        const double tiny_part = static_cast<double>(reference(before_last_block));
+        EXPECT_NEAR(sum_of_squares(before_last_block), tiny_part, 1e-6 * tiny_part);
+      }
+    }
+  }
+  const std::vector<float> zeros(1000, 0.0f);
+  EXPECT_EQ(sum_of_squares(zeros), 0.0);
+}
+
 TEST(SumOfSquares, NanAndInfinityPropagate) {
   std::vector<float> x(600, 1.0f);
   x[400] = std::numeric_limits<float>::infinity();
