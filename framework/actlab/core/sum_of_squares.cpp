@@ -17,9 +17,9 @@ double double_sum_of_squares(const T* x, std::size_t n) {
 
 // The smallest float block sum taken as it is. Squares below 2⁻¹²⁶ are subnormal floats, with fewer
 // significant bits the smaller they are, and those below 2⁻¹⁵⁰ round to 0: a block's 256 squares
-// lose at most 256 · 2⁻¹²⁶ = 2⁻¹¹⁸ to underflow (even with subnormals flushed), 2⁻²⁴ of any sum from
-// 2⁻⁹⁴ (5e-29) up. A smaller block, values of about 4e-16 and less (a vanishing gradient, or a dead
-// unit's zeros), is summed again in double, where such squares are exact.
+// lose at most 256 · 2⁻¹²⁶ = 2⁻¹¹⁸ to underflow (even with subnormals flushed), 2⁻²⁴ of any sum
+// from 2⁻⁹⁴ (5e-29) up. A smaller block, values of about 4e-16 and less (a vanishing gradient, or a
+// dead unit's zeros), is summed again in double, where such squares are exact.
 constexpr float kSmallestFloatBlock = 0x1p-94f;
 
 }  // namespace
