@@ -12,25 +12,35 @@
 namespace actlab {
 namespace {
 
-RunResult train_deep(const std::string& activation, Initializer init) {
+// `depth` hidden layers of 128 units on a 6,000-example subset of Fashion-MNIST, SGD lr 0.05.
+ExperimentConfig deep_config(const std::string& activation, Initializer init, std::size_t depth) {
   ExperimentConfig c;
-  c.name = "deep_" + activation;
+  c.name = "deep_" + activation + "_" + std::to_string(depth);
   c.seed = 1;
   c.threads = 1;
   c.data.dataset = "fashion-mnist";
   c.data.validation_size = 500;
   c.data.train_subset = 6000;
   c.data.test_subset = 2000;
-  c.model.hidden = std::vector<std::size_t>(10, 128);
+  c.model.hidden = std::vector<std::size_t>(depth, 128);
   c.model.activation = {activation, {}};
   c.model.init = {init};
   c.optimizer.learning_rate = 0.05;
+  c.probes.probe_set_size = 256;
+  return c;
+}
+
+RunResult run(const ExperimentConfig& config) {
+  const DataSplits data = load_data(config.data, config.seed);
+  Trainer trainer(config, data);
+  return trainer.run();
+}
+
+RunResult train_deep(const std::string& activation, Initializer init) {
+  ExperimentConfig c = deep_config(activation, init, 10);
   c.train.epochs = 2;
   c.probes.every_steps = 10;
-  c.probes.probe_set_size = 256;
-  const DataSplits data = load_data(c.data, c.seed);
-  Trainer trainer(c, data);
-  return trainer.run();
+  return run(c);
 }
 
 TEST(DeepNetworks, SigmoidGradientsVanishWhileReluTrains) {
@@ -59,21 +69,9 @@ TEST(DeepNetworks, SigmoidGradientsVanishWhileReluTrains) {
 TEST(DeepNetworks, NormsOfGradientsFarBelowFloatSquaresAreMeasured) {
   if (!std::filesystem::exists(std::string(kFashionMnistFolder)))
     GTEST_SKIP() << "Fashion-MNIST is not installed (bash data/setup.sh installs it)";
-  ExperimentConfig c;
-  c.name = "deep_sigmoid_40";
-  c.threads = 1;
-  c.data.dataset = "fashion-mnist";
-  c.data.validation_size = 0;
-  c.data.train_subset = 2000;
-  c.data.test_subset = 500;
-  c.model.hidden = std::vector<std::size_t>(40, 128);
-  c.model.activation = {"sigmoid", {}};
-  c.model.init = {Initializer::kStandard};
+  ExperimentConfig c = deep_config("sigmoid", Initializer::kStandard, 40);
   c.train.epochs = 0;  // the initial network: step-0 probes and the first batch's gradient
-  c.probes.probe_set_size = 256;
-  const DataSplits data = load_data(c.data, c.seed);
-  Trainer trainer(c, data);
-  const RunResult result = trainer.run();
+  const RunResult result = run(c);
   ASSERT_TRUE(result.initial && result.initial->probes);
   const std::vector<double>& norms = result.initial->probes->grad_norm_by_layer;
   ASSERT_EQ(norms.size(), 41u);
