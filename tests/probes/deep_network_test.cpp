@@ -65,7 +65,7 @@ TEST(DeepNetworks, SigmoidGradientsVanishWhileReluTrains) {
 // Deeper, the first layers' gradients fall below what float squares can hold (about 1e-23): the
 // initial 40 × 128 sigmoid network with the "standard" initialisation. Every layer's norm is still
 // measured, shrinking towards the input by orders of magnitude (it read 0 for layers 1-16 when the
-// squares were summed in float), so the vanishing ratio and the slope are finite.
+// squares were summed in float, so the vanishing ratio read 0 and the slope skipped those layers).
 TEST(DeepNetworks, NormsOfGradientsFarBelowFloatSquaresAreMeasured) {
   if (!std::filesystem::exists(std::string(kFashionMnistFolder)))
     GTEST_SKIP() << "Fashion-MNIST is not installed (bash data/setup.sh installs it)";
