@@ -1,7 +1,9 @@
 #include "actlab/core/sum_of_squares.hpp"
 
+#include <bit>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 
 namespace actlab {
 namespace {
@@ -22,6 +24,18 @@ double double_sum_of_squares(const T* x, std::size_t n) {
 // dead unit's zeros), is summed again in double, where such squares are exact.
 constexpr float kSmallestFloatBlock = 0x1p-94f;
 
+// Whether all n values are ±0. A dead unit's gradient is exactly zero, and its blocks are common
+// (half of a layer in a dead-ReLU study): testing them costs a fraction of summing them in double,
+// which made such a gradient's sum nearly twice as slow. A block of tiny values whose squares all
+// round to 0 fails the test and is summed in double.
+bool all_zero(const float* x, std::size_t n) {
+  std::uint32_t magnitude_bits = 0;
+#pragma omp simd reduction(| : magnitude_bits)
+  for (std::size_t i = 0; i < n; ++i)
+    magnitude_bits |= std::bit_cast<std::uint32_t>(x[i]) & 0x7fffffffu;
+  return magnitude_bits == 0;
+}
+
 }  // namespace
 
 void SumOfSquares::add(std::span<const float> piece) {
@@ -36,8 +50,10 @@ void SumOfSquares::add(std::span<const float> piece) {
     for (std::size_t k = 0; k < kBlock; ++k)
       block += data[i + k] * data[i + k];
     // Written so that NaN, too, takes the double sum (and propagates).
-    const bool exact_enough = block >= kSmallestFloatBlock && std::isfinite(block);
-    sum += exact_enough ? static_cast<double>(block) : double_sum_of_squares(data + i, kBlock);
+    if (block >= kSmallestFloatBlock && std::isfinite(block))
+      sum += static_cast<double>(block);
+    else if (!(block == 0 && all_zero(data + i, kBlock)))
+      sum += double_sum_of_squares(data + i, kBlock);
   }
   total_ = sum + double_sum_of_squares(data + i, n - i);
 }
