@@ -20,12 +20,12 @@ double double_sum_of_squares(const T* x, std::size_t n) {
 // The smallest float block sum taken as it is. Squares below 2⁻¹²⁶ are subnormal floats, with fewer
 // significant bits the smaller they are, and those below 2⁻¹⁵⁰ round to 0: a block's 256 squares
 // lose at most 256 · 2⁻¹²⁶ = 2⁻¹¹⁸ to underflow (even with subnormals flushed), 2⁻²⁴ of any sum
-// from 2⁻⁹⁴ (5e-29) up. A smaller block, values of about 4e-16 and less (a vanishing gradient, or a
-// dead unit's zeros), is summed again in double, where such squares are exact.
+// from 2⁻⁹⁴ (5e-29) up. A smaller block, values of about 4e-16 and less (a vanishing gradient), is
+// summed again in double, where such squares are exact; unless it is all zeros (see all_zero).
 constexpr float kSmallestFloatBlock = 0x1p-94f;
 
 // Whether all n values are ±0. A dead unit's gradient is exactly zero, and its blocks are common
-// (half of a layer in a dead-ReLU study): testing them costs a fraction of summing them in double,
+// (a layer with many dead ReLU units): testing them costs a fraction of summing them in double,
 // which made such a gradient's sum nearly twice as slow. A block of tiny values whose squares all
 // round to 0 fails the test and is summed in double.
 bool all_zero(const float* x, std::size_t n) {
