@@ -1,10 +1,12 @@
 // The compute team: every part of a pass runs exactly once, on the members it is meant for, nested
-// work stays on its thread, sleeping members wake up; and a GEMM split between the members gives
+// work stays on its thread, sleeping members wake up, idle work is done once and whole before
+// finish_idle_work returns; and a GEMM split between the members gives
 // the product (to float rounding), the same bits on every call.
 #include "actlab/core/compute_team.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <set>
@@ -65,6 +67,66 @@ TEST(ComputeTeam, WakesMembersThatFellAsleep) {
     auto task = [&](int) { calls.fetch_add(1); };
     team.run(task);
     EXPECT_EQ(calls.load(), 3);
+  }
+}
+
+// Postings of different sizes (none included), with passes run in between whose members take
+// units while they wait: each unit runs exactly once, and its write is seen after finish.
+TEST(ComputeTeamIdleWork, EveryUnitRunsOnceAndIsDoneWhenFinishReturns) {
+  for (int size : {1, 2, 3}) {
+    ComputeTeam team(size);
+    std::vector<int> runs(1000);
+    for (std::size_t posting = 0; posting < 60; ++posting) {
+      const std::size_t units = posting % 7 == 0 ? 0 : 1 + posting * 131 % runs.size();
+      std::fill(runs.begin(), runs.end(), 0);
+      auto body = [&](std::size_t unit) { ++runs[unit]; };  // a unit is run by one thread
+      team.post_idle_work(body, units);
+      for (std::size_t pass = 0; pass < posting % 4; ++pass) {
+        std::atomic<int> calls{0};
+        auto task = [&](int) { calls.fetch_add(1); };
+        team.run(task);
+        ASSERT_EQ(calls.load(), size);
+      }
+      team.finish_idle_work();
+      for (std::size_t unit = 0; unit < runs.size(); ++unit)
+        ASSERT_EQ(runs[unit], unit < units ? 1 : 0) << "size " << size << ", posting " << posting
+                                                    << " of " << units << " units, unit " << unit;
+    }
+  }
+}
+
+// While member 0 is busy on its own (a step's serial work), a worker that finished its part takes
+// the idle units; member 0 waiting for a slow worker takes them too. (A worker spinning when the
+// work is posted may take one unit before it sees the pass: each takes 50 µs.)
+TEST(ComputeTeamIdleWork, MembersThatWaitTakeTheUnits) {
+  constexpr std::size_t kUnits = 64;
+  ComputeTeam team(2);
+  for (const int busy : {0, 1}) {
+    std::vector<std::thread::id> ran_on(kUnits);
+    std::atomic<std::size_t> done{0};
+    auto body = [&](std::size_t unit) {
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+      ran_on[unit] = std::this_thread::get_id();
+      done.fetch_add(1);
+    };
+    team.post_idle_work(body, kUnits);
+    // The busy member works until the other has done every unit (or 10 s have passed).
+    auto task = [&,
+                 until = std::chrono::steady_clock::now() + std::chrono::seconds(10)](int member) {
+      if (member != busy) return;
+      while (done.load() < kUnits && std::chrono::steady_clock::now() < until)
+        std::this_thread::yield();
+    };
+    team.run(task);
+    EXPECT_EQ(done.load(), kUnits) << "member " << busy << " busy";
+    team.finish_idle_work();
+    const auto on_caller = static_cast<std::size_t>(
+        std::count(ran_on.begin(), ran_on.end(), std::this_thread::get_id()));
+    if (busy == 0) {
+      EXPECT_EQ(on_caller, 0u);
+    } else {
+      EXPECT_GE(on_caller, kUnits - 1);
+    }
   }
 }
 

@@ -51,7 +51,9 @@ ExperimentConfig tiny_config() {
   return c;
 }
 
-// Runs steps [first, last) on consecutive batches of the training set; returns the allocations.
+// Runs steps [first, last) on consecutive batches of the training set, each step given the next
+// batch as Trainer::run gives it (on a team, gathered in the members' idle time); returns the
+// allocations.
 std::size_t allocations_during_steps(Trainer& trainer, const Dataset& train, std::size_t first,
                                      std::size_t last) {
   std::vector<std::uint32_t> indices(train.size());
@@ -61,8 +63,9 @@ std::size_t allocations_during_steps(Trainer& trainer, const Dataset& train, std
   test::reset_allocation_count();
   for (std::size_t step = first; step < last; ++step) {
     const std::size_t b = step % batches;
-    const StepResult result =
-        trainer.train_step({indices.data() + b * batch, batch}, step, 1, 0.01);
+    const std::size_t next = (step + 1) % batches;
+    const StepResult result = trainer.train_step({indices.data() + b * batch, batch}, step, 1, 0.01,
+                                                 {indices.data() + next * batch, batch});
     if (!result.finite) ADD_FAILURE() << "step " << step << " diverged";
   }
   return test::allocation_count();

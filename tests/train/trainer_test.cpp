@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "actlab/core/error.hpp"
+#include "actlab/data/batch.hpp"
 #include "actlab/train/checkpoint.hpp"
 #include "actlab/train/run_output.hpp"
 #include "support/golden.hpp"
@@ -156,6 +157,36 @@ TEST(Trainer, OnAComputeTeamRunsRepeatBitForBitAndAgreeWithOneThread) {
                   runs[1][0].back()["test_accuracy"].get<double>(), 0.03)
           << threads << " threads";
     }
+  }
+}
+
+// A step given the next step's rows (as Trainer::run gives them) has them gathered by the team's
+// members in their idle time; the results are those of steps that gather their own batch, bit for
+// bit, also when the rows given are not the ones the next step asks for.
+TEST(Trainer, BatchesGatheredAheadTrainAsBatchesGatheredByTheStep) {
+  for (const int threads : {1, 2, 3}) {
+    ExperimentConfig config = tiny_config();
+    wide_enough_to_split(config, threads);
+    const DataSplits data = load_data(config.data, config.seed);
+    Trainer ahead(config, data), by_step(config, data);
+    std::vector<std::uint32_t> order(data.train.size());
+    epoch_order(order.size(), 5, 1, order);
+    const std::size_t batch = config.train.batch_size;
+    const auto rows = [&](std::size_t b) {
+      return std::span<const std::uint32_t>(order.data() + b % (order.size() / batch) * batch,
+                                            batch);
+    };
+    for (std::size_t step = 0; step < 40; ++step) {
+      // Every fifth step is told a batch that the next step does not use.
+      const std::span<const std::uint32_t> next = rows(step % 5 == 4 ? step + 7 : step + 1);
+      const StepResult a = ahead.train_step(rows(step), step, 1, 0.05, next);
+      const StepResult b = by_step.train_step(rows(step), step, 1, 0.05);
+      ASSERT_EQ(a.loss, b.loss) << threads << " threads, step " << step;
+      ASSERT_EQ(a.grad_norm, b.grad_norm) << threads << " threads, step " << step;
+    }
+    const std::span<const float> pa = ahead.network().parameters();
+    const std::span<const float> pb = by_step.network().parameters();
+    EXPECT_TRUE(std::equal(pa.begin(), pa.end(), pb.begin(), pb.end())) << threads << " threads";
   }
 }
 

@@ -57,6 +57,57 @@ void ComputeTeam::dispatch(TaskFunction function, void* task) {
   }
   const int workers = size_ - 1;
   while (finished_.load(std::memory_order_acquire) != workers)
+    if (!run_idle_unit()) cpu_relax();
+}
+
+namespace {
+constexpr std::uint64_t kUnitBits = 0xffffffffU;
+constexpr std::uint64_t kClosed = kUnitBits;  // more than any posting's units: none can be taken
+}  // namespace
+
+void ComputeTeam::post_idle(UnitFunction function, void* body, std::size_t units) {
+  finish_idle_work();
+  if (units >= kClosed) throw std::invalid_argument("ComputeTeam: idle work of 2^32 units or more");
+  // Closed first: from here on a member holding a word of the last posting fails to take a unit
+  // with it, and one that reads the new unit count (acquire) also sees the word closed.
+  const std::uint64_t posting = (idle_next_.load(std::memory_order_relaxed) >> 32) + 1;
+  idle_next_.store(posting << 32 | kClosed, std::memory_order_relaxed);
+  idle_function_.store(function, std::memory_order_relaxed);
+  idle_body_.store(body, std::memory_order_relaxed);
+  idle_done_.store(0, std::memory_order_relaxed);
+  idle_units_.store(units, std::memory_order_release);
+  idle_next_.store(posting << 32, std::memory_order_release);
+}
+
+bool ComputeTeam::run_idle_unit() {
+  std::uint64_t next = idle_next_.load(std::memory_order_acquire);
+  for (;;) {
+    if ((next & kUnitBits) >= idle_units_.load(std::memory_order_acquire)) return false;
+    if (idle_next_.compare_exchange_weak(next, next + 1, std::memory_order_acq_rel,
+                                         std::memory_order_acquire))
+      break;
+  }
+  // The unit is ours, of the posting whose fields are read here: the next posting comes only
+  // after every unit of this one is done.
+  {
+    Scope alone(nullptr);
+    idle_function_.load(std::memory_order_relaxed)(idle_body_.load(std::memory_order_relaxed),
+                                                   next & kUnitBits);
+  }
+  idle_done_.fetch_add(1, std::memory_order_release);
+  return true;
+}
+
+void ComputeTeam::finish_idle_work() {
+  const std::size_t units = idle_units_.load(std::memory_order_relaxed);
+  if ((idle_next_.load(std::memory_order_relaxed) & kUnitBits) < units) {
+    auto task = [this](int) {
+      while (run_idle_unit()) {
+      }
+    };
+    run(task);
+  }
+  while (idle_done_.load(std::memory_order_acquire) != units)
     cpu_relax();
 }
 
@@ -69,7 +120,7 @@ void ComputeTeam::work(int member) {
     if (now == seen) {
       const auto deadline = std::chrono::steady_clock::now() + kSpinTime;
       for (unsigned spin = 1; now == seen; ++spin) {
-        cpu_relax();
+        if (!run_idle_unit()) cpu_relax();
         now = generation_.load(std::memory_order_acquire);
         if (now == seen && spin % 1024 == 0 && std::chrono::steady_clock::now() > deadline) {
           sleeping_.fetch_add(1);

@@ -45,6 +45,20 @@ class ComputeTeam {
     dispatch([](void* t, int member) noexcept { (*static_cast<Task*>(t))(member); }, &task);
   }
 
+  // Work for members that would otherwise wait: `units` independent calls body(unit), taken one at
+  // a time by whichever member is idle (a worker between passes, member 0 waiting for the workers
+  // at a pass's end). Nothing may depend on which member runs a unit: the result must be the same.
+  // At most one posting at a time; finish_idle_work() before the next and before anything reads
+  // what the units write. body runs outside the team (its loops on its own thread) and must
+  // outlive the posting.
+  template <typename Body>
+  void post_idle_work(Body& body, std::size_t units) {
+    post_idle([](void* b, std::size_t unit) noexcept { (*static_cast<Body*>(b))(unit); }, &body,
+              units);
+  }
+  // Runs the units not yet taken (split among the members) and waits for those that were.
+  void finish_idle_work();
+
   // Makes `team` the calling thread's current team until the Scope ends (nullptr: none).
   class Scope {
    public:
@@ -59,8 +73,12 @@ class ComputeTeam {
 
  private:
   using TaskFunction = void (*)(void*, int) noexcept;
+  using UnitFunction = void (*)(void*, std::size_t) noexcept;
   void dispatch(TaskFunction function, void* task);
   void work(int member);
+  void post_idle(UnitFunction function, void* body, std::size_t units);
+  // Takes and runs one unit of the idle work; false if none was left.
+  bool run_idle_unit();
 
   int size_;
   TaskFunction function_ = nullptr;
@@ -71,6 +89,14 @@ class ComputeTeam {
   std::atomic<int> finished_{0};  // workers done with the current generation
   std::atomic<bool> stopping_{false};
   std::vector<std::jthread> workers_;
+  // The idle work: posting number (high 32 bits) and next unit (low 32 bits) in one word, so that a
+  // member holding a stale view of an earlier posting cannot take a unit of the next one
+  // (post_idle says how a posting is opened).
+  std::atomic<std::uint64_t> idle_next_{0};
+  std::atomic<std::uint64_t> idle_done_{0};
+  std::atomic<UnitFunction> idle_function_{nullptr};
+  std::atomic<void*> idle_body_{nullptr};
+  std::atomic<std::size_t> idle_units_{0};
 };
 
 // The calling thread's team, or nullptr (outside a Scope, or inside a team's task).

@@ -19,10 +19,8 @@ constexpr std::uint64_t kEpochOrderStream = 0x65706f6368;
 
 }  // namespace
 
-// x: (batch, features)  labels: (batch)  indices: (batch)
-void gather_batch(const Dataset& data, std::span<const std::uint32_t> indices,
-                  const Normalizer& normalizer, MatrixView<float> x,
-                  std::span<std::int32_t> labels) {
+void check_batch(const Dataset& data, std::span<const std::uint32_t> indices,
+                 MatrixView<const float> x, std::span<const std::int32_t> labels) {
   if (x.rows != indices.size() || x.cols != data.features || labels.size() != indices.size())
     throw std::invalid_argument("gather_batch: " + std::to_string(indices.size()) +
                                 " indices, x is " + std::to_string(x.rows) + "×" +
@@ -32,32 +30,45 @@ void gather_batch(const Dataset& data, std::span<const std::uint32_t> indices,
     if (example >= data.size())
       throw std::invalid_argument("gather_batch: index " + std::to_string(example) + " outside " +
                                   data.name + " (" + std::to_string(data.size()) + " examples)");
+}
+
+void gather_rows(const Dataset& data, std::span<const std::uint32_t> indices,
+                 const Normalizer& normalizer, MatrixView<float> x, std::span<std::int32_t> labels,
+                 std::size_t begin, std::size_t end) noexcept {
   const float scale = normalizer.scale;
   const float shift = normalizer.shift;
+  // Rows are scattered through the data set: a few rows ahead are requested while this one is
+  // converted, so that their cache misses overlap instead of coming one row at a time.
+  constexpr std::size_t kRowsAhead = 4;
+  constexpr std::size_t kCacheLine = 64;
+  auto request = [&](std::size_t r) {
+    const std::uint8_t* row = data.pixels.data() + std::size_t{indices[r]} * data.features;
+    for (std::size_t offset = 0; offset < data.features; offset += kCacheLine)
+      __builtin_prefetch(row + offset, 0, 3);
+  };
+  for (std::size_t r = begin; r < std::min(end, begin + kRowsAhead); ++r)
+    request(r);
+  for (std::size_t r = begin; r < end; ++r) {
+    if (r + kRowsAhead < end) request(r + kRowsAhead);
+    const std::size_t example = indices[r];
+    const std::uint8_t* in = data.pixels.data() + example * data.features;
+    float* out = x.row(r);
+    // Vectorises to byte→int→float conversions and one multiply-add per element.
+#pragma omp simd
+    for (std::size_t j = 0; j < data.features; ++j)
+      out[j] = multiply_add(static_cast<float>(in[j]), scale, shift);
+    labels[r] = data.labels[example];
+  }
+}
+
+// x: (batch, features)  labels: (batch)  indices: (batch)
+void gather_batch(const Dataset& data, std::span<const std::uint32_t> indices,
+                  const Normalizer& normalizer, MatrixView<float> x,
+                  std::span<std::int32_t> labels) {
+  check_batch(data, indices, x, labels);
   // Rows split between the compute team's members, 16 rows (12.5k pixels of MNIST) at least each.
   parallel_for(indices.size(), 16, 1, [&](std::size_t, std::size_t begin, std::size_t end) {
-    // Rows are scattered through the data set: a few rows ahead are requested while this one is
-    // converted, so that their cache misses overlap instead of coming one row at a time.
-    constexpr std::size_t kRowsAhead = 4;
-    constexpr std::size_t kCacheLine = 64;
-    auto request = [&](std::size_t r) {
-      const std::uint8_t* row = data.pixels.data() + std::size_t{indices[r]} * data.features;
-      for (std::size_t offset = 0; offset < data.features; offset += kCacheLine)
-        __builtin_prefetch(row + offset, 0, 3);
-    };
-    for (std::size_t r = begin; r < std::min(end, begin + kRowsAhead); ++r)
-      request(r);
-    for (std::size_t r = begin; r < end; ++r) {
-      if (r + kRowsAhead < end) request(r + kRowsAhead);
-      const std::size_t example = indices[r];
-      const std::uint8_t* in = data.pixels.data() + example * data.features;
-      float* out = x.row(r);
-      // Vectorises to byte→int→float conversions and one multiply-add per element.
-#pragma omp simd
-      for (std::size_t j = 0; j < data.features; ++j)
-        out[j] = multiply_add(static_cast<float>(in[j]), scale, shift);
-      labels[r] = data.labels[example];
-    }
+    gather_rows(data, indices, normalizer, x, labels, begin, end);
   });
 }
 

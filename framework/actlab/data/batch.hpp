@@ -16,6 +16,15 @@ void gather_batch(const Dataset& data, std::span<const std::uint32_t> indices,
                   const Normalizer& normalizer, MatrixView<float> x,
                   std::span<std::int32_t> labels);
 
+// Throws std::invalid_argument, as gather_batch does, unless gather_batch(data, indices, ...)
+// into x and labels would be valid.
+void check_batch(const Dataset& data, std::span<const std::uint32_t> indices,
+                 MatrixView<const float> x, std::span<const std::int32_t> labels);
+// Rows [begin, end) of gather_batch, on the calling thread, unchecked (check_batch first).
+void gather_rows(const Dataset& data, std::span<const std::uint32_t> indices,
+                 const Normalizer& normalizer, MatrixView<float> x, std::span<std::int32_t> labels,
+                 std::size_t begin, std::size_t end) noexcept;
+
 // Asks the memory system for the examples at `indices` ahead of their gather_batch: a batch's
 // rows lie scattered over the data set and would otherwise each come from DRAM while the gather
 // waits. Returns at once; the caller goes on with other work (the current step).

@@ -87,6 +87,9 @@ class Trainer {
  public:
   // `data` must outlive the trainer.
   Trainer(const ExperimentConfig& config, const DataSplits& data);
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
 
   // Trains up to config.train.epochs epochs (fewer when early stopping ends it). With `output`,
   // commits every epoch to it (metrics.jsonl, probes.csv, log.txt, checkpoint.bin); stops after
@@ -108,8 +111,11 @@ class Trainer {
   // (without clipping, the norms are summed in the update's pass).
   // `step` counts the updates made before this one. After the first step it allocates nothing,
   // except on probe steps (which append rows to the probe table).
+  // `next_indices`, if given, are the next step's examples: on a team its members gather them in
+  // time they would spend waiting, and a next train_step with these indices uses that batch (on one
+  // thread they are requested from memory).
   StepResult train_step(std::span<const std::uint32_t> indices, std::size_t step, std::size_t epoch,
-                        double lr);
+                        double lr, std::span<const std::uint32_t> next_indices = {});
 
   Evaluation evaluate(const Dataset& data);
   Sequential<float>& network() { return network_; }
@@ -132,6 +138,8 @@ class Trainer {
   // split between the team's members in one pass. False if a sum is not finite: the member that
   // met it stopped before that piece and updated nothing after it.
   bool update_tensors(double lr);
+  // Gathers `indices` into staged_[slot] in the team's idle time (on one thread: prefetches them).
+  void stage_batch(std::span<const std::uint32_t> indices, std::size_t slot);
   // Returns a description of the first non-finite gradient, or "" if all are finite.
   std::string find_non_finite_gradient() const;
   // The state after `epoch` (`step` optimizer steps, `elapsed` seconds of wall time).
@@ -157,6 +165,21 @@ class Trainer {
   Matrix<float> dlogits_;  // (batch, classes)
   std::vector<std::int32_t> labels_;
   std::vector<std::uint32_t> order_;  // this epoch's permutation of the training set
+  // Batches gathered ahead (train_step's next_indices) into one slot while the step on the other
+  // runs. next_slot_: the slot gathered for the next step, or none.
+  struct StagedBatch {
+    Matrix<float> x;  // (rows, features)
+    std::vector<std::int32_t> labels;
+    std::vector<std::uint32_t> indices;
+  };
+  struct StagedGather {
+    Trainer* trainer = nullptr;
+    StagedBatch* batch = nullptr;
+    void operator()(std::size_t unit) const noexcept;
+  };
+  StagedBatch staged_[2];
+  StagedGather staged_gather_;
+  std::optional<std::size_t> next_slot_;
   std::vector<std::uint32_t> eval_indices_;
   std::vector<double> tensor_norms_;  // ‖gradient‖₂ of each named parameter, this step
   std::vector<std::span<float>> tensor_grads_;  // the same gradients, for per-tensor clipping
