@@ -317,13 +317,7 @@ void Trainer::StagedGather::operator()(std::size_t unit) const noexcept {
 
 void Trainer::stage_batch(std::span<const std::uint32_t> indices, std::size_t slot) {
   const std::size_t rows = indices.size();
-  if (rows == 0 || rows > batch_size_) return;
-  if (team_.size() == 1) {
-    // No member ever waits: the rows are only requested from memory, to arrive while this step
-    // computes.
-    prefetch_batch(data_.train, indices);
-    return;
-  }
+  if (rows == 0 || rows > batch_size_ || team_.size() == 1) return;
   // The members' waits at the ends of a step's passes (the spread of their speeds, the loss on
   // member 0) add up to more than a batch's gather on the workloads, so the gather leaves the
   // step's critical path: steps 0.8-3.2 % faster than gathering on the team at the step's start
@@ -542,6 +536,9 @@ StepResult Trainer::train_step(std::span<const std::uint32_t> indices, std::size
                                std::size_t epoch, double lr,
                                std::span<const std::uint32_t> next_indices) {
   const ComputeTeam::Scope on_team(&team_);
+  // On one thread no member ever waits: the next batch's rows are only requested from memory, to
+  // arrive while this step computes.
+  if (team_.size() == 1) prefetch_batch(data_.train, next_indices);
   const std::size_t rows = indices.size();
   MatrixView<float> x = x_.view().row_range(0, rows);
   std::span<std::int32_t> labels(labels_.data(), rows);

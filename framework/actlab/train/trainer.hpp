@@ -138,7 +138,7 @@ class Trainer {
   // split between the team's members in one pass. False if a sum is not finite: the member that
   // met it stopped before that piece and updated nothing after it.
   bool update_tensors(double lr);
-  // Gathers `indices` into staged_[slot] in the team's idle time (on one thread: prefetches them).
+  // On a team, gathers `indices` into staged_[slot] in the members' idle time.
   void stage_batch(std::span<const std::uint32_t> indices, std::size_t slot);
   // Returns a description of the first non-finite gradient, or "" if all are finite.
   std::string find_non_finite_gradient() const;
