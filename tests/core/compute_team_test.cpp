@@ -96,8 +96,8 @@ TEST(ComputeTeamIdleWork, EveryUnitRunsOnceAndIsDoneWhenFinishReturns) {
 }
 
 // While member 0 is busy on its own (a step's serial work), a worker that finished its part takes
-// the idle units; member 0 waiting for a slow worker takes them too. (A worker spinning when the
-// work is posted may take one unit before it sees the pass: each takes 50 µs.)
+// the idle units; member 0 waiting for a slow worker takes them all. The work is posted inside the
+// pass, by member 0, so that no member can take a unit before the pass began.
 TEST(ComputeTeamIdleWork, MembersThatWaitTakeTheUnits) {
   constexpr std::size_t kUnits = 64;
   ComputeTeam team(2);
@@ -105,14 +105,13 @@ TEST(ComputeTeamIdleWork, MembersThatWaitTakeTheUnits) {
     std::vector<std::thread::id> ran_on(kUnits);
     std::atomic<std::size_t> done{0};
     auto body = [&](std::size_t unit) {
-      std::this_thread::sleep_for(std::chrono::microseconds(50));
       ran_on[unit] = std::this_thread::get_id();
       done.fetch_add(1);
     };
-    team.post_idle_work(body, kUnits);
     // The busy member works until the other has done every unit (or 10 s have passed).
     auto task = [&,
                  until = std::chrono::steady_clock::now() + std::chrono::seconds(10)](int member) {
+      if (member == 0) team.post_idle_work(body, kUnits);
       if (member != busy) return;
       while (done.load() < kUnits && std::chrono::steady_clock::now() < until)
         std::this_thread::yield();
@@ -122,11 +121,7 @@ TEST(ComputeTeamIdleWork, MembersThatWaitTakeTheUnits) {
     team.finish_idle_work();
     const auto on_caller = static_cast<std::size_t>(
         std::count(ran_on.begin(), ran_on.end(), std::this_thread::get_id()));
-    if (busy == 0) {
-      EXPECT_EQ(on_caller, 0u);
-    } else {
-      EXPECT_GE(on_caller, kUnits - 1);
-    }
+    EXPECT_EQ(on_caller, busy == 0 ? 0u : kUnits) << "member " << busy << " busy";
   }
 }
 

@@ -49,8 +49,8 @@ class ComputeTeam {
   // a time by whichever member is idle (a worker between passes, member 0 waiting for the workers
   // at a pass's end). Nothing may depend on which member runs a unit: the result must be the same.
   // At most one posting at a time; finish_idle_work() before the next and before anything reads
-  // what the units write. body runs outside the team (its loops on its own thread) and must
-  // outlive the posting.
+  // what the units write. Posted by the team's owner (member 0), between passes or inside one. body
+  // runs outside the team (its loops on its own thread) and must outlive the posting.
   template <typename Body>
   void post_idle_work(Body& body, std::size_t units) {
     post_idle([](void* b, std::size_t unit) noexcept { (*static_cast<Body*>(b))(unit); }, &body,

@@ -291,6 +291,7 @@ Trainer::Trainer(const ExperimentConfig& config, const DataSplits& data)
   for (const auto& p : network_.named_parameters())
     tensor_grads_.emplace_back(p.grad.data, p.grad.size());
   for (StagedBatch& staged : staged_) {
+    if (team_.size() == 1) break;  // nothing is gathered ahead on one thread
     staged.x.resize(batch_size_, data.train.features);
     staged.labels.resize(batch_size_);
     staged.indices.reserve(batch_size_);
