@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reruns every measurement of BENCHMARKS.md in one go and keeps the raw outputs in one folder, so
-# that the page can be refreshed from them. Run it from anywhere, on a quiet machine (it takes
-# about 20 minutes on a 2-core machine; nothing else should run meanwhile):
+# that the page can be refreshed from them. Run it from anywhere, on a quiet machine (on a 2-core
+# machine it takes roughly half an hour; nothing else should run meanwhile):
 #
 #   bash experiments/bench/refresh_benchmarks.sh [--out DIR] [--quick]
 #
