@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --out) out="$2"; shift 2 ;;
     --quick) quick=true; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "refresh_benchmarks.sh: unknown option $1 (known: --out DIR, --quick)" >&2; exit 2 ;;
   esac
 done
