@@ -71,12 +71,12 @@ double gemm_only_throughput(bench::GemmOnlyStep& gemms, std::size_t steps, int t
   std::optional<ComputeTeam> team;
   if (how != GemmThreads::kOpenBlas) team.emplace(threads);
   set_blas_threads(team ? 1 : threads);
-  const ComputeTeam::Scope on_team(team ? &*team : nullptr);
+  ComputeTeam* const on_team = team ? &*team : nullptr;
   auto step = [&] {
     if (how == GemmThreads::kTeamByRows)
-      gemms.run_by_rows();
+      gemms.run_by_rows(on_team);
     else
-      gemms.run();
+      gemms.run(on_team);
   };
   step();  // wakes the threads and faults the pages in
   const auto start = std::chrono::steady_clock::now();

@@ -215,7 +215,7 @@ void probe_measure(benchmark::State& state, const Workload* w) {
   Rng rng(1);
   network.initialize(rng);
   network.plan(config.probes.probe_set_size);
-  Probes probes(config.probes, network, data.train, data.normalizer, 1, w->name);
+  Probes probes(config.probes, network, data.train, data.normalizer, 1, w->name, nullptr);
   std::size_t step = 0;
   for (auto _ : state)
     probes.measure(step++, 1);
@@ -223,20 +223,20 @@ void probe_measure(benchmark::State& state, const Workload* w) {
 
 // The GEMM-only limit: the GEMMs threaded by OpenBLAS (kOpenBlas), split between a compute team's
 // members as a training step splits them (kTeamSplit), or each member all of them on its own rows
-// of the batch, as a step by rows runs them (kTeamByRows).
+// of the batch, as the row-parallel pass runs them (kTeamByRows).
 enum class GemmThreads { kOpenBlas, kTeamSplit, kTeamByRows };
 void gemm_only_step(benchmark::State& state, const Workload* w, int threads, GemmThreads how) {
   GemmOnlyStep gemms(layer_widths(*w), kBatch);
   std::optional<ComputeTeam> team;
   if (how != GemmThreads::kOpenBlas) team.emplace(threads);
   set_blas_threads(team ? 1 : threads);
-  const ComputeTeam::Scope on_team(team ? &*team : nullptr);
+  ComputeTeam* const on_team = team ? &*team : nullptr;
 
   for (auto _ : state) {
     if (how == GemmThreads::kTeamByRows)
-      gemms.run_by_rows();
+      gemms.run_by_rows(on_team);
     else
-      gemms.run();
+      gemms.run(on_team);
     benchmark::ClobberMemory();
   }
   per_sample(state, training_flops_per_sample(layer_widths(*w)));

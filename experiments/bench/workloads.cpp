@@ -74,31 +74,31 @@ GemmOnlyStep::GemmOnlyStep(const std::vector<std::size_t>& widths, std::size_t b
   }
 }
 
-void GemmOnlyStep::run() {
+void GemmOnlyStep::run(ComputeTeam* team) {
   const std::size_t layers = weights_.size();
   // Forward: Z_l += A_l W_lᵀ, with beta = 1 as Linear calls it (there Z_l holds the broadcast
   // bias); the activation that would make A_{l+1} from Z_l is left out.
   for (std::size_t l = 0; l < layers; ++l)
     gemm<float>(Transpose::kNo, Transpose::kYes, 1.0f, activations_[l].view(), weights_[l].view(),
-                1.0f, outputs_[l].view());
+                1.0f, outputs_[l].view(), team);
   // Backward, last layer first: dW_l = dZ_lᵀ A_l (beta = 0, overwriting, and on a team split by
   // rows, as Linear calls it), and
   // dA_l = dZ_l W_l for every layer but the first (written into dZ_{l-1}, where the activation's
   // derivative would be applied).
   for (std::size_t l = layers; l-- > 0;) {
     gemm<float>(Transpose::kYes, Transpose::kNo, 1.0f, output_grads_[l].view(),
-                activations_[l].view(), 0.0f, weight_grads_[l].view(),
+                activations_[l].view(), 0.0f, weight_grads_[l].view(), team,
                 {.prepare = {}, .alongside = {}, .split = GemmSplit::kRows});
     if (l > 0)
       gemm<float>(Transpose::kNo, Transpose::kNo, 1.0f, output_grads_[l].view(), weights_[l].view(),
-                  0.0f, output_grads_[l - 1].view());
+                  0.0f, output_grads_[l - 1].view(), team);
   }
 }
 
-void GemmOnlyStep::run_by_rows() {
+void GemmOnlyStep::run_by_rows(ComputeTeam* team) {
   const std::size_t layers = weights_.size();
   const std::size_t batch = activations_[0].rows();
-  const auto members = static_cast<std::size_t>(current_team_size());
+  const std::size_t members = team_size(team);
   if (shares_.size() + 1 < members) shares_.resize(members - 1, weight_grads_);
   auto run_rows = [&](int member_id) {
     const auto member = static_cast<std::size_t>(member_id);
@@ -124,7 +124,7 @@ void GemmOnlyStep::run_by_rows() {
     run_rows(0);
     return;
   }
-  current_team()->run(run_rows);
+  team->run(run_rows);
   // The shares added in one hand-off, each member a part of every weight gradient.
   auto add_shares = [&](int member_id) {
     const auto member = static_cast<std::size_t>(member_id);
@@ -141,7 +141,7 @@ void GemmOnlyStep::run_by_rows() {
       }
     }
   };
-  current_team()->run(add_shares);
+  team->run(add_shares);
 }
 
 }  // namespace actlab::bench

@@ -11,6 +11,10 @@
 #include "actlab/config/experiment_config.hpp"
 #include "actlab/core/matrix.hpp"
 
+namespace actlab {
+class ComputeTeam;
+}
+
 namespace actlab::bench {
 
 struct Workload {
@@ -42,16 +46,16 @@ double training_flops_per_sample(const std::vector<std::size_t>& widths);
 // The GEMM-only limit of one network: buffers for every layer's A, W, Z, dZ, dW and dA, and one
 // step of exactly the GEMMs a training step makes (see training_flops_per_sample), in the same
 // order and with the same transposes as Linear, on whatever BLAS threads are set, or split between
-// the members of the current compute team as a training step splits them.
+// the members of a compute team as a training step splits them.
 class GemmOnlyStep {
  public:
   GemmOnlyStep(const std::vector<std::size_t>& widths, std::size_t batch);
-  // The GEMMs as a step splits them between the current team's members (each GEMM cut in blocks).
-  void run();
-  // The GEMMs as a step by rows runs them (Sequential::forward_backward_by_rows): each member all
-  // of them on its own rows of the batch, single-threaded, then the members' shares of every weight
-  // gradient added, so that it ends with the same products as run().
-  void run_by_rows();
+  // The GEMMs as a step splits them between `team`'s members (each GEMM cut in blocks).
+  void run(ComputeTeam* team);
+  // The GEMMs as the engine's row-parallel pass runs them: each member all of them on its own rows
+  // of the batch, single-threaded, then the members' shares of every weight gradient added, so
+  // that it ends with the same products as run().
+  void run_by_rows(ComputeTeam* team);
 
  private:
   std::vector<Matrix<float>>

@@ -128,12 +128,11 @@ TEST(ComputeTeamIdleWork, MembersThatWaitTakeTheUnits) {
 TEST(ParallelFor, CoversEveryIndexOnceWithOrWithoutATeam) {
   ComputeTeam team(3);
   for (ComputeTeam* t : {static_cast<ComputeTeam*>(nullptr), &team}) {
-    const ComputeTeam::Scope scope(t);
     for (std::size_t n : {0u, 5u, 100u, 10000u}) {
       std::vector<int> hits(n, 0);
       std::atomic<std::size_t> parts_seen{0};
-      const std::size_t parts = parallel_parts(n, 16);
-      parallel_for(n, 16, 4, [&](std::size_t part, std::size_t begin, std::size_t end) {
+      const std::size_t parts = parallel_parts(t, n, 16);
+      parallel_for(t, n, 16, 4, [&](std::size_t part, std::size_t begin, std::size_t end) {
         EXPECT_LT(part, parts);
         for (std::size_t i = begin; i < end; ++i)
           ++hits[i];
@@ -150,33 +149,23 @@ TEST(ParallelFor, CoversEveryIndexOnceWithOrWithoutATeam) {
   }
 }
 
+// A part's body runs on one member's thread: a loop inside it that is given no team runs there
+// as one part.
 TEST(ParallelFor, WorkInsideAPartRunsOnItsOwnThread) {
   ComputeTeam team(2);
-  const ComputeTeam::Scope scope(&team);
-  EXPECT_EQ(current_team(), &team);
   std::atomic<int> nested_parts{0};
-  parallel_for(1000, 10, 1, [&](std::size_t, std::size_t, std::size_t) {
-    EXPECT_EQ(current_team(), nullptr);
-    parallel_for(1000, 10, 1, [&](std::size_t, std::size_t, std::size_t) { ++nested_parts; });
+  parallel_for(&team, 1000, 10, 1, [&](std::size_t, std::size_t, std::size_t) {
+    parallel_for(nullptr, 1000, 10, 1,
+                 [&](std::size_t, std::size_t, std::size_t) { ++nested_parts; });
   });
   EXPECT_EQ(nested_parts.load(), 2);  // each of the two parts ran its nested loop as one part
-  EXPECT_EQ(current_team(), &team);
 }
 
-TEST(ComputeTeamScope, RestoresThePreviousTeam) {
+TEST(TeamSize, IsOneWithoutATeam) {
   ComputeTeam a(1), b(2);
-  EXPECT_EQ(current_team(), nullptr);
-  {
-    const ComputeTeam::Scope outer(&a);
-    {
-      const ComputeTeam::Scope inner(&b);
-      EXPECT_EQ(current_team(), &b);
-      EXPECT_EQ(current_team_size(), 2);
-    }
-    EXPECT_EQ(current_team(), &a);
-  }
-  EXPECT_EQ(current_team(), nullptr);
-  EXPECT_EQ(current_team_size(), 1);
+  EXPECT_EQ(team_size(nullptr), 1u);
+  EXPECT_EQ(team_size(&a), 1u);
+  EXPECT_EQ(team_size(&b), 2u);
 }
 
 Matrix<float> random_matrix(std::size_t rows, std::size_t cols, Rng& rng) {
@@ -211,7 +200,6 @@ TEST(TeamGemm, SplitProductsMatchTheReferenceAndRepeatBitForBit) {
   Rng rng(7);
   for (int size : {2, 3}) {
     ComputeTeam team(size);
-    const ComputeTeam::Scope scope(&team);
     for (const Shape s : {Shape{64, 200, 97}, Shape{301, 70, 64}, Shape{128, 784, 128}})
       for (Transpose ta : {Transpose::kNo, Transpose::kYes})
         for (Transpose tb : {Transpose::kNo, Transpose::kYes}) {
@@ -224,8 +212,8 @@ TEST(TeamGemm, SplitProductsMatchTheReferenceAndRepeatBitForBit) {
               tb == Transpose::kYes ? random_matrix(s.n, s.k, rng) : random_matrix(s.k, s.n, rng);
           const Matrix<float> start = random_matrix(s.m, s.n, rng);
           Matrix<float> c = start, again = start;
-          gemm<float>(ta, tb, 1.0f, a.view(), b.view(), 0.5f, c.view());
-          gemm<float>(ta, tb, 1.0f, a.view(), b.view(), 0.5f, again.view());
+          gemm<float>(ta, tb, 1.0f, a.view(), b.view(), 0.5f, c.view(), &team);
+          gemm<float>(ta, tb, 1.0f, a.view(), b.view(), 0.5f, again.view(), &team);
           const Matrix<double> expected = reference_product(ta, tb, a, b, s.m, s.n, s.k);
           for (std::size_t i = 0; i < s.m; ++i)
             for (std::size_t j = 0; j < s.n; ++j)
@@ -251,7 +239,6 @@ TEST(TeamGemm, CompanionsSeeEveryBlockOnceBeforeTheProductAndEveryPartOnce) {
     for (GemmSplit split : {GemmSplit::kAuto, GemmSplit::kRows, GemmSplit::kColumns}) {
       SCOPED_TRACE(testing::Message() << size << " members, split " << static_cast<int>(split));
       ComputeTeam team(size);
-      const ComputeTeam::Scope scope(&team);
       Matrix<float> c(m, n);
       Matrix<int> visits(m, n);
       std::vector<std::atomic<int>> part_calls(4);
@@ -267,7 +254,7 @@ TEST(TeamGemm, CompanionsSeeEveryBlockOnceBeforeTheProductAndEveryPartOnce) {
         ++part_calls[part];
         reported_parts = parts;
       };
-      gemm<float>(Transpose::kNo, Transpose::kYes, 1.0f, a.view(), b.view(), 1.0f, c.view(),
+      gemm<float>(Transpose::kNo, Transpose::kYes, 1.0f, a.view(), b.view(), 1.0f, c.view(), &team,
                   {.prepare = prepare, .alongside = alongside, .split = split});
       for (std::size_t i = 0; i < m; ++i)
         for (std::size_t j = 0; j < n; ++j) {
@@ -289,8 +276,7 @@ TEST(TeamGemm, AWeightGradientSplitByRowsMatchesTheReference) {
   const Matrix<float> x = random_matrix(batch, in, rng);
   Matrix<float> split(out, in);
   ComputeTeam team(2);
-  const ComputeTeam::Scope scope(&team);
-  gemm<float>(Transpose::kYes, Transpose::kNo, 1.0f, dy.view(), x.view(), 0.0f, split.view(),
+  gemm<float>(Transpose::kYes, Transpose::kNo, 1.0f, dy.view(), x.view(), 0.0f, split.view(), &team,
               {.prepare = {}, .alongside = {}, .split = GemmSplit::kRows});
   const Matrix<double> expected =
       reference_product(Transpose::kYes, Transpose::kNo, dy, x, out, in, batch);
@@ -321,13 +307,12 @@ TEST(TeamGemm, SplitsTheSideThatSuitsTheShape) {
     const Matrix<float> b = random_matrix(s.k, s.n, rng);
     Matrix<float> c(s.m, s.n);
     ComputeTeam team(2);
-    const ComputeTeam::Scope scope(&team);
     std::vector<MatrixBlock> blocks(2);
     std::atomic<int> count{0};
     auto prepare = [&](const MatrixBlock& block) {
       blocks[static_cast<std::size_t>(count++)] = block;
     };
-    gemm<float>(Transpose::kNo, Transpose::kNo, 1.0f, a.view(), b.view(), 0.0f, c.view(),
+    gemm<float>(Transpose::kNo, Transpose::kNo, 1.0f, a.view(), b.view(), 0.0f, c.view(), &team,
                 {.prepare = prepare, .alongside = {}, .split = s.split});
     ASSERT_EQ(count.load(), 2);
     for (const MatrixBlock& block : blocks) {

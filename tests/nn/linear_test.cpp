@@ -37,11 +37,12 @@ TEST(Linear, ForwardComputesXWTransposePlusBias) {
   EXPECT_DOUBLE_EQ(y(0, 2), 5 - 6 + 2);
 }
 
-// backward() writes dW and db (Sequential::zero_grad skips them): whatever the gradient buffers
-// held before, NaN included, is replaced by this batch's gradient.
+// backward() writes dW and db (its shapes say so, and Sequential::zero_grad skips them): whatever
+// the gradient buffers held before, NaN included, is replaced by this batch's gradient.
 TEST(Linear, BackwardOverwritesTheParameterGradients) {
   Linear<double> layer(3, 2);
-  ASSERT_TRUE(layer.overwrites_gradients());
+  for (const ParameterShape& shape : layer.parameter_shapes())
+    ASSERT_TRUE(shape.written_by_backward) << shape.name;
   Matrix<double> w(2, 3), b(1, 2), gw(2, 3), gb(1, 2);
   std::vector<MatrixView<double>> values{w.view(), b.view()}, grads{gw.view(), gb.view()};
   layer.bind_parameters(values, grads);

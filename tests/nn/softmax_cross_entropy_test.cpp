@@ -167,10 +167,10 @@ TEST(SoftmaxCrossEntropy, OnATeamSplitsTheRowsAndGivesTheSameResults) {
   const LossResult expected =
       softmax_cross_entropy<float>(logits.view(), labels, 0.1, alone.view());
   ComputeTeam team(3);
-  const ComputeTeam::Scope scope(&team);
-  const LossResult split = softmax_cross_entropy<float>(logits.view(), labels, 0.1, on_team.view());
+  const LossResult split =
+      softmax_cross_entropy<float>(logits.view(), labels, 0.1, on_team.view(), &team);
   const LossResult repeated =
-      softmax_cross_entropy<float>(logits.view(), labels, 0.1, again.view());
+      softmax_cross_entropy<float>(logits.view(), labels, 0.1, again.view(), &team);
   EXPECT_EQ(std::vector<float>(alone.data(), alone.data() + alone.size()),
             std::vector<float>(on_team.data(), on_team.data() + on_team.size()));
   EXPECT_EQ(split.correct, expected.correct);

@@ -122,22 +122,26 @@ TEST(ClipGradNormPerTensor, ClipsEachTensorOnItsOwn) {
     storage.push_back(c.grads_in);
   std::vector<std::span<double>> tensors(storage.begin(), storage.end());
 
-  const std::vector<ClipResult> results =
-      clip_grad_norm_per_tensor(std::span<const std::span<double>>(tensors), 1.0, 2.0);
-  ASSERT_EQ(results.size(), chosen.size());
+  std::vector<ClipResult> results(chosen.size());
+  const bool any = clip_grad_norm_per_tensor(std::span<const std::span<double>>(tensors), 1.0, 2.0,
+                                             std::span<ClipResult>(results));
+  bool expected_any = false;
   for (std::size_t t = 0; t < chosen.size(); ++t) {
     SCOPED_TRACE("golden row " + std::to_string(chosen[t].row));
     expect_matches_golden(chosen[t], storage[t], results[t].total_norm);
     EXPECT_EQ(results[t].clipped, chosen[t].grads_out != chosen[t].grads_in);
+    expected_any = expected_any || results[t].clipped;
   }
+  EXPECT_EQ(any, expected_any);
 }
 
 TEST(ClipGradNormPerTensor, HandComputedFloatCase) {
   // Tensor norms 5 (clipped by 2/(5 + 1e-6)), 0.5 (kept), and max-abs 4 under norm inf.
   std::vector<float> a{3.0f, 4.0f}, b{0.3f, -0.4f};
   std::vector<std::span<float>> tensors{a, b};
-  auto results = clip_grad_norm_per_tensor(std::span<const std::span<float>>(tensors), 2.0);
-  ASSERT_EQ(results.size(), 2u);
+  std::vector<ClipResult> results(2);
+  EXPECT_TRUE(clip_grad_norm_per_tensor(std::span<const std::span<float>>(tensors), 2.0, 2.0,
+                                        std::span<ClipResult>(results)));
   EXPECT_DOUBLE_EQ(results[0].total_norm, 5.0);
   EXPECT_TRUE(results[0].clipped);
   EXPECT_NEAR(a[0], 3.0 * 2.0 / (5.0 + 1e-6), 1e-7);
@@ -148,11 +152,16 @@ TEST(ClipGradNormPerTensor, HandComputedFloatCase) {
 
   std::vector<float> c{1.0f, -4.0f};
   std::vector<std::span<float>> one{c};
-  results = clip_grad_norm_per_tensor(std::span<const std::span<float>>(one), 1.0,
-                                      std::numeric_limits<double>::infinity());
+  EXPECT_TRUE(clip_grad_norm_per_tensor(std::span<const std::span<float>>(one), 1.0,
+                                        std::numeric_limits<double>::infinity(),
+                                        std::span<ClipResult>(results).first(1)));
   EXPECT_DOUBLE_EQ(results[0].total_norm, 4.0);
   EXPECT_NEAR(c[1], -4.0 / (4.0 + 1e-6), 1e-7);
-  EXPECT_TRUE(clip_grad_norm_per_tensor(std::span<const std::span<float>>(), 1.0).empty());
+  EXPECT_FALSE(clip_grad_norm_per_tensor(std::span<const std::span<float>>(), 1.0));
+  // A results span of the wrong length is a caller's bug.
+  EXPECT_THROW(clip_grad_norm_per_tensor(std::span<const std::span<float>>(tensors), 1.0, 2.0,
+                                         std::span<ClipResult>(results).first(1)),
+               std::invalid_argument);
 }
 
 }  // namespace

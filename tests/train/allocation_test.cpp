@@ -216,10 +216,8 @@ TEST(ProbeMeasurementAllocations, TheFirstFindsItsBuffersMade) {
       network.plan(kProbeSet);
       ProbeConfig probe_config;
       probe_config.probe_set_size = kProbeSet;
-      Probes probes(probe_config, network, data.train, data.normalizer, 1, "allocation",
-                    static_cast<std::size_t>(members));
       ComputeTeam team(members);
-      const ComputeTeam::Scope on_team(&team);
+      Probes probes(probe_config, network, data.train, data.normalizer, 1, "allocation", &team);
       test::reset_largest_allocation();
       probes.measure(0, 0);
       EXPECT_LT(test::largest_allocation(), kProbeSet * kWidth * sizeof(float) / 8)

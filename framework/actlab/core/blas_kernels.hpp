@@ -2,11 +2,10 @@
 // Which of OpenBLAS's kernel sets runs the GEMMs, and a better one where OpenBLAS fell back.
 //
 // Debian's OpenBLAS (0.3.21) picks its kernels at load time from the CPU's model number. A CPU
-// newer than the library (an Intel Xeon of model 207, say) is not in its tables, and it falls back
-// to its oldest x86-64 kernels, "Prescott" (SSE3): on such a Xeon with AVX-512 a single-threaded
-// SGEMM then runs at 40 GFLOP/s instead of 200, and every training run at a quarter of its speed,
-// silently. OpenBLAS reads the choice once, from the environment variable OPENBLAS_CORETYPE, before
-// main() runs, so the only remedy inside a program is to set it and start the program again.
+// newer than the library is not in its tables, and it falls back to its oldest x86-64 kernels,
+// "Prescott" (SSE3): on a CPU with AVX-512 every GEMM then runs several times slower, silently
+// (BENCHMARKS.md). OpenBLAS reads the choice once, from the environment variable OPENBLAS_CORETYPE,
+// before main() runs, so the only remedy inside a program is to set it and start the program again.
 #include <optional>
 #include <string_view>
 

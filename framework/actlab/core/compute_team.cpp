@@ -7,11 +7,9 @@
 namespace actlab {
 namespace {
 
-thread_local ComputeTeam* current = nullptr;
-
 // How long a worker spins for the next pass before it sleeps. Between the passes of a step it
 // never waits longer than the caller's serial work (the loss, a probe measurement), so it stays
-// awake through a run; waking one from sleep costs 20-50 µs, more than most passes take.
+// awake through a run; waking one from sleep costs more than most passes take.
 constexpr auto kSpinTime = std::chrono::milliseconds(2);
 
 inline void cpu_relax() {
@@ -50,11 +48,7 @@ void ComputeTeam::dispatch(TaskFunction function, void* task) {
   // worker either sees the new generation or is counted in sleeping_ here, and woken.
   generation_.fetch_add(1);
   if (sleeping_.load() > 0) generation_.notify_all();
-  {
-    // A task's own GEMMs and loops run on its thread alone.
-    Scope alone(nullptr);
-    function(task, 0);
-  }
+  function(task, 0);
   const int workers = size_ - 1;
   while (finished_.load(std::memory_order_acquire) != workers)
     if (!run_idle_unit()) cpu_relax();
@@ -89,11 +83,8 @@ bool ComputeTeam::run_idle_unit() {
   }
   // The unit is ours, of the posting whose fields are read here: the next posting comes only
   // after every unit of this one is done.
-  {
-    Scope alone(nullptr);
-    idle_function_.load(std::memory_order_relaxed)(idle_body_.load(std::memory_order_relaxed),
-                                                   next & kUnitBits);
-  }
+  idle_function_.load(std::memory_order_relaxed)(idle_body_.load(std::memory_order_relaxed),
+                                                 next & kUnitBits);
   idle_done_.fetch_add(1, std::memory_order_release);
   return true;
 }
@@ -137,22 +128,6 @@ void ComputeTeam::work(int member) {
   }
 }
 
-ComputeTeam::Scope::Scope(ComputeTeam* team) : previous_(current) {
-  current = team;
-}
-
-ComputeTeam::Scope::~Scope() {
-  current = previous_;
-}
-
-ComputeTeam* current_team() {
-  return current;
-}
-
-int current_team_size() {
-  return current != nullptr ? current->size() : 1;
-}
-
 std::pair<std::size_t, std::size_t> part_range(std::size_t n, std::size_t parts, std::size_t align,
                                                std::size_t part) {
   const std::size_t per_part = (n + parts - 1) / parts;
@@ -165,10 +140,6 @@ std::pair<std::size_t, std::size_t> part_range(std::size_t n, std::size_t parts,
 std::size_t parts_of(std::size_t n, std::size_t grain, std::size_t members) {
   if (members <= 1) return 1;
   return std::clamp<std::size_t>(n / std::max<std::size_t>(grain, 1), 1, members);
-}
-
-std::size_t parallel_parts(std::size_t n, std::size_t grain) {
-  return parts_of(n, grain, static_cast<std::size_t>(current_team_size()));
 }
 
 }  // namespace actlab

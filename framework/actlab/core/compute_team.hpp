@@ -3,18 +3,13 @@
 // between the members of one team: the calling thread is member 0 and the others are workers that
 // wait for the next pass spinning, so that handing one a range costs well under a microsecond.
 //
-// Why not OpenBLAS's own threads for the GEMMs and a pool of ours for the passes between them:
-// the two pools then take the same cores from each other (BENCHMARKS.md, "a worker pool for the
-// passes between GEMMs"), and with OpenBLAS threaded only inside GEMMs the rest of a step (the
-// optimizer update, the activations, the norms: ~15 % of a W2 step) ran on one core. A team member
-// calls OpenBLAS single-threaded on its part of each GEMM, which is as fast as OpenBLAS's own
-// split on these shapes.
+// A member calls OpenBLAS single-threaded on its part of each GEMM: OpenBLAS threads of its own
+// would take the same cores from the team (BENCHMARKS.md, "Design decisions").
 //
-// Kernels find the team through current_team(), set by a Scope around the work (the trainer's
-// steps and evaluations), so a layer takes no team argument; outside a Scope, and inside a team's
-// task, everything runs on the calling thread. A given team size always splits a pass the same way,
-// so results are reproducible for a given thread count (not across thread counts: a GEMM split in
-// two blocks its sums differently).
+// A function that splits its work takes the team as an argument (`ComputeTeam* team`, null for
+// the calling thread alone); code running inside a member's task passes none. A given team size
+// always splits a pass the same way, so results are reproducible for a given thread count (not
+// across thread counts: a GEMM split in two blocks its sums differently).
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -59,18 +54,6 @@ class ComputeTeam {
   // Runs the units not yet taken (split among the members) and waits for those that were.
   void finish_idle_work();
 
-  // Makes `team` the calling thread's current team until the Scope ends (nullptr: none).
-  class Scope {
-   public:
-    explicit Scope(ComputeTeam* team);
-    ~Scope();
-    Scope(const Scope&) = delete;
-    Scope& operator=(const Scope&) = delete;
-
-   private:
-    ComputeTeam* previous_;
-  };
-
  private:
   using TaskFunction = void (*)(void*, int) noexcept;
   using UnitFunction = void (*)(void*, std::size_t) noexcept;
@@ -99,10 +82,10 @@ class ComputeTeam {
   std::atomic<std::size_t> idle_units_{0};
 };
 
-// The calling thread's team, or nullptr (outside a Scope, or inside a team's task).
-ComputeTeam* current_team();
-// Members of the current team (1 without one).
-int current_team_size();
+// Members of `team`: 1 for none (the calling thread alone).
+inline std::size_t team_size(const ComputeTeam* team) {
+  return team != nullptr ? static_cast<std::size_t>(team->size()) : 1;
+}
 
 // [begin, end) of part `part` when [0, n) is cut into `parts` contiguous ranges whose boundaries
 // are multiples of `align` (the last range takes the remainder; trailing ranges may be empty).
@@ -112,16 +95,20 @@ std::pair<std::size_t, std::size_t> part_range(std::size_t n, std::size_t parts,
 // How many parts n elements are cut into between `members`: one per member, but no more than
 // leave each at least `grain` elements.
 std::size_t parts_of(std::size_t n, std::size_t grain, std::size_t members);
-// parts_of for the current team's members: how many parts parallel_for cuts n elements into.
-std::size_t parallel_parts(std::size_t n, std::size_t grain);
+// parts_of for `team`'s members: how many parts parallel_for cuts n elements into.
+inline std::size_t parallel_parts(const ComputeTeam* team, std::size_t n, std::size_t grain) {
+  return parts_of(n, grain, team_size(team));
+}
 
 // body(part, begin, end) for every part of [0, n) (see part_range and parallel_parts), the parts
-// run by the current team's members side by side. Part p is the same range for the same n, grain,
-// align and team size, so a per-part partial result combined in part order is reproducible.
+// run by `team`'s members side by side (on the calling thread alone for none). Part p is the same
+// range for the same n, grain, align and team size, so a per-part partial result combined in part
+// order is reproducible.
 template <typename Body>
-void parallel_for(std::size_t n, std::size_t grain, std::size_t align, Body&& body) {
-  const std::size_t parts = parallel_parts(n, grain);
-  if (parts <= 1) {
+void parallel_for(ComputeTeam* team, std::size_t n, std::size_t grain, std::size_t align,
+                  Body&& body) {
+  const std::size_t parts = parallel_parts(team, n, grain);
+  if (team == nullptr || parts <= 1) {
     body(std::size_t{0}, std::size_t{0}, n);
     return;
   }
@@ -131,7 +118,7 @@ void parallel_for(std::size_t n, std::size_t grain, std::size_t align, Body&& bo
     const auto [begin, end] = part_range(n, parts, align, part);
     if (begin < end) body(part, begin, end);
   };
-  current_team()->run(task);
+  team->run(task);
 }
 
 }  // namespace actlab

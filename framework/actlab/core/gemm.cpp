@@ -11,7 +11,6 @@
 extern "C" {
 // OpenBLAS extensions (declared here so that any cblas.h alternative works).
 void openblas_set_num_threads(int num_threads);
-int openblas_get_num_threads(void);
 }
 
 namespace actlab {
@@ -45,17 +44,14 @@ void blas_gemm(Transpose ta, Transpose tb, int m, int n, int k, double alpha, co
 }
 
 // Below this many multiply-adds a GEMM runs on the calling thread: splitting it would cost more
-// than it saves (W3's 128 × 10 output layer, say).
+// than it saves (a narrow network's 128 × 10 output layer, say).
 constexpr std::size_t kMinSplitMultiplyAdds = std::size_t{1} << 18;
 // Parts of a split GEMM are multiples of this many rows or columns of C, so that OpenBLAS's
 // micro-kernels (16 wide for AVX-512 sgemm) see whole tiles.
 constexpr std::size_t kSplitAlign = 16;
 // Below this inner dimension a product makes few multiply-adds per element of C, and writing C
-// dominates. Two members writing interleaved column blocks of the same rows then took about three
-// times as long as two writing their own rows: W1's input gradient at its output layer, 128 × 256
-// × 10, 26 µs by columns against 8 µs by rows (AMD EPYC Zen 5, 2 threads; BENCHMARKS.md). With
-// longer inner dimensions rows still won alone (128 × 256 × 128: 51 against 67 µs), but training
-// with every product split by rows was slower, so only the short ones are split by rows.
+// dominates: members writing interleaved column blocks of the same rows then contend for the same
+// cache lines, so such products are split by rows (BENCHMARKS.md, "Design decisions").
 constexpr std::size_t kShortInner = 32;
 
 // How many parts of whole tiles an extent of C gives `members`.
@@ -80,12 +76,12 @@ bool splits_columns(GemmSplit split, std::size_t m, std::size_t n, std::size_t k
 
 template <typename T>
 void team_gemm(Transpose ta, Transpose tb, T alpha, MatrixView<const T> a, MatrixView<const T> b,
-               T beta, MatrixView<T> c, const GemmCompanions& companions) {
+               T beta, MatrixView<T> c, ComputeTeam* team, const GemmCompanions& companions) {
   check_shapes(ta, tb, a, b, c);
   const std::size_t m = c.rows, n = c.cols, k = ta == Transpose::kYes ? a.rows : a.cols;
   const auto lda = static_cast<int>(a.cols), ldb = static_cast<int>(b.cols),
              ldc = static_cast<int>(c.cols);
-  const std::size_t members = static_cast<std::size_t>(current_team_size());
+  const std::size_t members = team_size(team);
   if (members == 1 || m * n * k < kMinSplitMultiplyAdds) {
     if (companions.prepare) companions.prepare({0, m, 0, n});
     blas_gemm(ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a.data,
@@ -118,23 +114,23 @@ void team_gemm(Transpose ta, Transpose tb, T alpha, MatrixView<const T> a, Matri
     }
     if (companions.alongside) companions.alongside(part, parts);
   };
-  current_team()->run(task);
+  team->run(task);
 }
 
 }  // namespace
 
 template <>
 void gemm<float>(Transpose ta, Transpose tb, float alpha, MatrixView<const float> a,
-                 MatrixView<const float> b, float beta, MatrixView<float> c,
+                 MatrixView<const float> b, float beta, MatrixView<float> c, ComputeTeam* team,
                  const GemmCompanions& companions) {
-  team_gemm(ta, tb, alpha, a, b, beta, c, companions);
+  team_gemm(ta, tb, alpha, a, b, beta, c, team, companions);
 }
 
 template <>
 void gemm<double>(Transpose ta, Transpose tb, double alpha, MatrixView<const double> a,
-                  MatrixView<const double> b, double beta, MatrixView<double> c,
+                  MatrixView<const double> b, double beta, MatrixView<double> c, ComputeTeam* team,
                   const GemmCompanions& companions) {
-  team_gemm(ta, tb, alpha, a, b, beta, c, companions);
+  team_gemm(ta, tb, alpha, a, b, beta, c, team, companions);
 }
 
 int available_cores() {
@@ -149,10 +145,6 @@ int available_cores() {
 
 void set_blas_threads(int threads) {
   openblas_set_num_threads(threads > 0 ? threads : available_cores());
-}
-
-int blas_threads() {
-  return openblas_get_num_threads();
 }
 
 }  // namespace actlab

@@ -21,9 +21,8 @@ enum class Transpose { kNo, kYes };
 //   split: which of C's dimensions the members divide between them. kAuto divides the longer one
 //     (each member then packs all of the operand along the shorter one, the smaller copy), but
 //     the rows when the inner dimension is short (see gemm.cpp). Linear divides a weight
-//     gradient's rows, its output units: training measured 2-8 % faster on the workloads than
-//     with kAuto (BENCHMARKS.md, "GEMM companions"). A side too short to give every member a part
-//     of whole tiles (a weight gradient's 10 rows, one per class) gives way to the other.
+//     gradient's rows, its output units, which measured faster (BENCHMARKS.md). A side too short
+//     to give every member a part of whole tiles (a weight gradient's 10 rows) gives way.
 enum class GemmSplit { kAuto, kRows, kColumns };
 struct GemmCompanions {
   FunctionRef<void(const MatrixBlock&)> prepare;
@@ -31,15 +30,17 @@ struct GemmCompanions {
   GemmSplit split = GemmSplit::kAuto;
 };
 
-// C = alpha * op(A) * op(B) + beta * C, all row-major; on the current compute team (if any) C is
-// cut in blocks between its members, with `companions` run around each block.
+class ComputeTeam;
+
+// C = alpha * op(A) * op(B) + beta * C, all row-major. On a team, C is cut in blocks between its
+// members, with `companions` run around each block; without one it runs on the calling thread.
 template <typename T>
 void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<const T> a,
-          MatrixView<const T> b, T beta, MatrixView<T> c, const GemmCompanions& companions = {});
+          MatrixView<const T> b, T beta, MatrixView<T> c, ComputeTeam* team = nullptr,
+          const GemmCompanions& companions = {});
 
 // Threads OpenBLAS may use; 0 means all available cores.
 void set_blas_threads(int threads);
-int blas_threads();
 // The cores this process may run on (sched_getaffinity), at least 1.
 int available_cores();
 

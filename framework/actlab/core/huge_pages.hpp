@@ -2,8 +2,7 @@
 // Transparent huge pages for buffers read at scattered places. A training batch gathers 128 rows
 // from all over the training set (43 MB of Fashion-MNIST); with 4 KB pages nearly every row is a
 // TLB miss, and in a virtual machine each miss is a two-level page walk that itself misses the
-// caches (measured on 2 threads: a step's gather took 48-51 µs with 2 MB pages against 79-86 µs
-// without, W1 and W2 averaged; BENCHMARKS.md, "the data sets in huge pages").
+// caches; 2 MB pages make the gather markedly faster (BENCHMARKS.md, "Design decisions").
 #include <cstddef>
 
 namespace actlab {

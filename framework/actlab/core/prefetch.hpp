@@ -2,10 +2,9 @@
 // Asking the caches for data a loop will read and write soon.
 //
 // The optimizer's update streams the parameters and its own state (SGD's momentum, Adam's moments)
-// from L3 or memory, one slice at a time, and after a step by rows the trainer first adds the
+// from L3 or memory, one slice at a time, and after a row-parallel pass the engine first adds the
 // members' gradient shares to each slice, which reads other arrays. Asked for at the start of a
-// slice, the update's lines arrive while the shares are added instead of after (W3, 2 threads:
-// 9-12 % faster a step; BENCHMARKS.md).
+// slice, the update's lines arrive while the shares are added instead of after (BENCHMARKS.md).
 #include <cstddef>
 
 namespace actlab {

@@ -5,11 +5,11 @@
 // ReLU unit is multiplied by 0.9 every step, Adam's moments by β₁ and β₂. It sinks into the
 // subnormal range within about a thousand steps and stays there: 0.9 · k·2⁻¹⁴⁹ rounds back to
 // k·2⁻¹⁴⁹ for k ≤ 4, so it never reaches zero. x86 CPUs multiply subnormals through a microcode
-// assist that takes about a hundred cycles; W1 (784-256-256-10 relu) trained about 10 % slower a
-// step once some 5,500 momentum entries were subnormal (BENCHMARKS.md). Within this scope they
-// become zero instead, as under torch.set_flush_denormal(True) in PyTorch or TensorFlow's
-// ScopedFlushDenormal around its kernels. A parameter's value is unaffected unless its magnitude is
-// below about 2⁻¹⁰², where a subnormal step would still have changed it.
+// assist that takes about a hundred cycles, so a few thousand subnormal entries slow every update
+// measurably (BENCHMARKS.md, "Design decisions"). Within this scope they become zero instead, as
+// under torch.set_flush_denormal(True) in PyTorch or TensorFlow's ScopedFlushDenormal around its
+// kernels. A parameter's value is unaffected unless its magnitude is below about 2⁻¹⁰², where a
+// subnormal step would still have changed it.
 //
 // The mode is the thread's floating-point control register (MXCSR's FTZ and DAZ bits on x86-64,
 // FPCR's FZ on AArch64; elsewhere nothing changes). Set it only around an opaque call (a virtual

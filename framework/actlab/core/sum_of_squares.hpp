@@ -9,8 +9,8 @@ namespace actlab {
 
 // In double. Floats are summed in blocks of 256 in float vector lanes (16 terms per lane, relative
 // error ≲ 1e-6 per block), and the block sums in double: converting every element to double made
-// the gradient-norm pass of a training step compute-bound (75 µs for W2's 931k gradients against
-// 49 µs: training_bench --benchmark_filter=gradient_square_sum). A block whose float sum overflows
+// the gradient-norm pass of a training step compute-bound (BENCHMARKS.md; training_bench
+// --benchmark_filter=gradient_square_sum). A block whose float sum overflows
 // is summed again in double, so the result is inf or NaN only where the double sum is; so is a
 // block whose float squares underflow (values below about 4e-16), so that the norm of a vanishing
 // gradient is as exact as any other. A fixed order for a given build: runs stay reproducible.

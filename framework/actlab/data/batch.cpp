@@ -63,11 +63,11 @@ void gather_rows(const Dataset& data, std::span<const std::uint32_t> indices,
 
 // x: (batch, features)  labels: (batch)  indices: (batch)
 void gather_batch(const Dataset& data, std::span<const std::uint32_t> indices,
-                  const Normalizer& normalizer, MatrixView<float> x,
-                  std::span<std::int32_t> labels) {
+                  const Normalizer& normalizer, MatrixView<float> x, std::span<std::int32_t> labels,
+                  ComputeTeam* team) {
   check_batch(data, indices, x, labels);
-  // Rows split between the compute team's members, 16 rows (12.5k pixels of MNIST) at least each.
-  parallel_for(indices.size(), 16, 1, [&](std::size_t, std::size_t begin, std::size_t end) {
+  // Rows split between the team's members, 16 rows (12.5k pixels of MNIST) at least each.
+  parallel_for(team, indices.size(), 16, 1, [&](std::size_t, std::size_t begin, std::size_t end) {
     gather_rows(data, indices, normalizer, x, labels, begin, end);
   });
 }

@@ -9,12 +9,15 @@
 
 namespace actlab {
 
+class ComputeTeam;
+
 // Converts the examples at `indices` into x: (indices.size(), features) floats, byte * scale +
-// shift, and copies their labels: (indices.size()). Allocates nothing; throws std::invalid_argument
-// on a shape mismatch or an index outside the data set (both are bugs in the caller).
+// shift, and copies their labels: (indices.size()), the rows split between `team`'s members.
+// Allocates nothing; throws std::invalid_argument on a shape mismatch or an index outside the data
+// set (both are bugs in the caller).
 void gather_batch(const Dataset& data, std::span<const std::uint32_t> indices,
-                  const Normalizer& normalizer, MatrixView<float> x,
-                  std::span<std::int32_t> labels);
+                  const Normalizer& normalizer, MatrixView<float> x, std::span<std::int32_t> labels,
+                  ComputeTeam* team = nullptr);
 
 // Throws std::invalid_argument, as gather_batch does, unless gather_batch(data, indices, ...)
 // into x and labels would be valid.

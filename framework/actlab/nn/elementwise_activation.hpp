@@ -8,6 +8,7 @@
 
 #include "actlab/core/compute_team.hpp"
 #include "actlab/nn/activation.hpp"
+#include "actlab/nn/row_parallel_layer.hpp"
 
 namespace actlab {
 
@@ -23,7 +24,7 @@ concept HasCheapDerivative = requires {
 };
 
 template <typename T, typename A>
-class ElementwiseActivation final : public Layer<T> {
+class ElementwiseActivation final : public Layer<T>, public RowParallelLayer<T> {
  public:
   ElementwiseActivation(std::size_t width, const ActivationParams<double>& params) : width_(width) {
     for (std::size_t k = 0; k < params.size(); ++k)
@@ -65,22 +66,25 @@ class ElementwiseActivation final : public Layer<T> {
   void forward(MatrixView<const T> x, MatrixView<T> y, const ForwardContext& context) override {
     x_ = x;
     y_ = y;
+    team_ = context.team;
     has_derivative_ = false;
     if (!learnable_) {
       const T* __restrict in = x.data;
       T* __restrict out = y.data;
       const std::size_t n = x.size();
       if (!context.training || HasCheapDerivative<A>) {
-        parallel_for(n, kElementsPerPart, 16, [&](std::size_t, std::size_t begin, std::size_t end) {
-          f_only(in + begin, out + begin, end - begin);
-        });
+        parallel_for(team_, n, kElementsPerPart, 16,
+                     [&](std::size_t, std::size_t begin, std::size_t end) {
+                       f_only(in + begin, out + begin, end - begin);
+                     });
         return;
       }
       derivative_.resize(x.rows, x.cols);  // within capacity after the first training batch
       T* __restrict d = derivative_.data();
-      parallel_for(n, kElementsPerPart, 16, [&](std::size_t, std::size_t begin, std::size_t end) {
-        f_and_derivative(in + begin, out + begin, d + begin, end - begin);
-      });
+      parallel_for(team_, n, kElementsPerPart, 16,
+                   [&](std::size_t, std::size_t begin, std::size_t end) {
+                     f_and_derivative(in + begin, out + begin, d + begin, end - begin);
+                   });
       has_derivative_ = true;
       return;
     }
@@ -111,35 +115,31 @@ class ElementwiseActivation final : public Layer<T> {
     }
   }
 
-  bool runs_blockwise() const override {
+  // RowParallelLayer: y and f' of rows [first, last) (into the buffer begin_rows sized); dx of
+  // those rows from the kept f' or recomputed from x and y, as backward does.
+  bool runs_by_rows() const override {
     return !learnable_;
   }
-  void begin_blockwise_forward(MatrixView<const T> x, MatrixView<T> y,
-                               const ForwardContext& context) override {
+  void begin_rows(MatrixView<const T> x, MatrixView<T> y, const ForwardContext& context) override {
     x_ = x;
     y_ = y;
-    blockwise_y_ = y;
+    team_ = nullptr;
     has_derivative_ = context.training && !HasCheapDerivative<A>;
     if (has_derivative_) derivative_.resize(x.rows, x.cols);  // within capacity after a first batch
   }
-  void forward_block(const MatrixBlock& block) override {
-    const std::size_t cols = x_.cols, length = block.col_end - block.col_begin;
-    for (std::size_t r = block.row_begin; r < block.row_end; ++r) {
-      const std::size_t first = r * cols + block.col_begin;
-      if (has_derivative_) {
-        f_and_derivative(x_.data + first, blockwise_y_.data + first, derivative_.data() + first,
-                         length);
-      } else {
-        f_only(x_.data + first, blockwise_y_.data + first, length);
-      }
-    }
+  void forward_rows(MatrixView<const T> x, MatrixView<T> y, std::size_t first,
+                    std::size_t last) override {
+    const std::size_t offset = first * x.cols, n = (last - first) * x.cols;
+    if (has_derivative_)
+      f_and_derivative(x.data + offset, y.data + offset, derivative_.data() + offset, n);
+    else
+      f_only(x.data + offset, y.data + offset, n);
   }
-  void backward_block(MatrixView<const T> dy, MatrixView<T> dx, const MatrixBlock& block) override {
-    const std::size_t cols = dy.cols, length = block.col_end - block.col_begin;
-    for (std::size_t r = block.row_begin; r < block.row_end; ++r) {
-      const std::size_t first = r * cols + block.col_begin;
-      product_with_derivative(dy.data + first, dx.data + first, first, length);
-    }
+  void backward_rows(MatrixView<const T> dy, MatrixView<const T>, MatrixView<T> dx,
+                     std::span<const MatrixView<T>>, std::size_t first, std::size_t last) override {
+    if (dx.data == nullptr) return;
+    const std::size_t offset = first * dy.cols;
+    product_with_derivative(dy.data + offset, dx.data + offset, offset, (last - first) * dy.cols);
   }
 
   bool elementwise_derivative(MatrixView<const T> x, MatrixView<T> y,
@@ -169,7 +169,7 @@ class ElementwiseActivation final : public Layer<T> {
   void backward(MatrixView<const T> dy, MatrixView<T> dx) override {
     if (!learnable_) {
       if (dx.data == nullptr) return;
-      parallel_for(dy.size(), kElementsPerPart, 16,
+      parallel_for(team_, dy.size(), kElementsPerPart, 16,
                    [&](std::size_t, std::size_t begin, std::size_t end) {
                      product_with_derivative(dy.data + begin, dx.data + begin, begin, end - begin);
                    });
@@ -262,7 +262,7 @@ class ElementwiseActivation final : public Layer<T> {
   MatrixView<T> value_, grad_;
   MatrixView<const T> x_;
   MatrixView<const T> y_;
-  MatrixView<T> blockwise_y_;  // y of begin_blockwise_forward, written by forward_block
+  ComputeTeam* team_ = nullptr;  // the last forward's team, which backward splits on too
   Matrix<T> scratch_;     // (1, width): dx of a first layer, computed alongside dθ and dropped
   Matrix<T> derivative_;  // (batch, width): f'(x) of the last training forward
   bool has_derivative_ = false;

@@ -1,9 +1,9 @@
 #pragma once
 // The interface every layer implements. A layer transforms a batch x (batch, in) into y (batch,
 // out) and, going back, turns dL/dy into dL/dx while *accumulating* the gradients of its
-// parameters (or overwriting them: see overwrites_gradients). Buffers belong to the network
-// (planned once per batch size); a layer may keep views of the x and y it was given in forward(),
-// which stay valid until the next forward().
+// parameters (or overwriting them: see ParameterShape). Buffers belong to the network (planned
+// once per batch size); a layer may keep views of the x and y it was given in forward(), which stay
+// valid until the next forward(). backward() runs on the team its forward() was given.
 #include <cstddef>
 #include <span>
 #include <string>
@@ -14,10 +14,13 @@
 
 namespace actlab {
 
+class ComputeTeam;
+
 // What a layer needs to know about the pass it is part of.
 struct ForwardContext {
-  bool training = false;  // dropout, rrelu and gumbel sampling act only in training
-  Rng* rng = nullptr;     // the stream for stochastic layers; null when none is needed
+  bool training = false;        // dropout, rrelu and gumbel sampling act only in training
+  Rng* rng = nullptr;           // the stream for stochastic layers; null when none is needed
+  ComputeTeam* team = nullptr;  // splits the pass (and the backward after it); null: this thread
 };
 
 // A parameter tensor a layer owns; the network lays all of them out in one flat buffer.
@@ -25,6 +28,9 @@ struct ParameterShape {
   std::string name;  // "weight", "bias", "alpha", ...
   std::size_t rows = 0;
   std::size_t cols = 0;
+  // backward() writes this gradient instead of adding to it, so the network need not zero it
+  // first (Linear: its dW GEMM with beta = 0 zeroes inside BLAS, split like the product).
+  bool written_by_backward = false;
 };
 
 template <typename T>
@@ -55,26 +61,6 @@ class Layer {
   // dy: (batch, out)  ->  dx: (batch, in), and parameter gradients += dL/dθ.
   // dx may be empty (data == nullptr): the first layer's input gradient is never needed.
   virtual void backward(MatrixView<const T> dy, MatrixView<T> dx) = 0;
-  // True if backward() *writes* this layer's parameter gradients instead of adding to them, so
-  // that the network need not zero them before each backward pass (Linear: its dW GEMM with
-  // beta = 0 zeroes inside BLAS, on all of BLAS's threads, instead of a serial pass beforehand).
-  virtual bool overwrites_gradients() const { return false; }
-
-  // Blockwise running, for elementwise layers: in a data-parallel step (Sequential::
-  // forward_backward_by_rows) every member of the team runs its own rows of the batch through the
-  // network, so a layer's work on a block of rows must not touch its state.
-  //   runs_blockwise(): whether the layer can (an activation without a learnable parameter).
-  //   begin_blockwise_forward(x, y, context): everything forward() does but the elementwise work
-  //     (on the calling thread, before the members start); then forward_block(block) computes y
-  //     from x on one block, any blocks in any order, side by side.
-  //   backward_block(dy, dx, block): dx from dy on one block, after a forward of either kind.
-  virtual bool runs_blockwise() const { return false; }
-  virtual void begin_blockwise_forward(MatrixView<const T> /*x*/, MatrixView<T> /*y*/,
-                                       const ForwardContext& /*context*/) {}
-  virtual void forward_block(const MatrixBlock& /*block*/) {}
-  virtual void backward_block(MatrixView<const T> /*dy*/, MatrixView<T> /*dx*/,
-                              const MatrixBlock& /*block*/) {}
-
   // For elementwise activations only: writes y = f(x) and f'(x) and returns true, changing no
   // state of the layer. Probes use it to find dead and saturated units. Other layers return false.
   virtual bool elementwise_derivative(MatrixView<const T> /*x*/, MatrixView<T> /*y*/,

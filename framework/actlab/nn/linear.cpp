@@ -9,8 +9,8 @@ namespace actlab {
 namespace {
 
 // b into the given block of y (every row of the block gets b's columns of the block). A loop, not
-// std::copy per row: a block's rows are short (128 floats for W1 on two threads), and a memmove
-// call per row cost as much as the copying (W1 and W2 trained 1-2 % faster a step with the loop).
+// std::copy per row: a block's rows are short, and a memmove call per row costs as much as the
+// copying.
 template <typename T>
 void broadcast_bias(MatrixView<const T> bias, MatrixView<T> y, const MatrixBlock& block) {
   const T* __restrict b = bias.data;
@@ -42,7 +42,8 @@ Linear<T>::Linear(std::size_t in, std::size_t out, InitializerSpec init, double 
 
 template <typename T>
 std::vector<ParameterShape> Linear<T>::parameter_shapes() const {
-  return {{"weight", out_, in_}, {"bias", 1, out_}};
+  return {{.name = "weight", .rows = out_, .cols = in_, .written_by_backward = true},
+          {.name = "bias", .rows = 1, .cols = out_, .written_by_backward = true}};
 }
 
 template <typename T>
@@ -63,12 +64,13 @@ void Linear<T>::initialize(Rng& rng) {
 
 // x: (batch, in)  W: (out, in)  b: (1, out)  y: (batch, out)
 template <typename T>
-void Linear<T>::forward(MatrixView<const T> x, MatrixView<T> y, const ForwardContext&) {
+void Linear<T>::forward(MatrixView<const T> x, MatrixView<T> y, const ForwardContext& context) {
   x_ = x;
+  team_ = context.team;
   // Broadcasting b into y first lets the GEMM add x Wᵀ on top (beta = 1): one pass instead of two.
   // Each member broadcasts into its own block of y just before computing it, while it is in cache.
   auto prepare = [&](const MatrixBlock& block) { broadcast_bias<T>(bias_, y, block); };
-  gemm<T>(Transpose::kNo, Transpose::kYes, T{1}, x, weight_, T{1}, y,
+  gemm<T>(Transpose::kNo, Transpose::kYes, T{1}, x, weight_, T{1}, y, team_,
           {.prepare = prepare, .alongside = {}, .split = GemmSplit::kAuto});
 }
 
@@ -82,14 +84,21 @@ void Linear<T>::backward(MatrixView<const T> dy, MatrixView<T> dx) {
     const std::pair<std::size_t, std::size_t> columns = part_range(out_, parts, 16, part);
     sum_columns<T>(dy, bias_grad_.data, columns.first, columns.second);
   };
-  gemm<T>(Transpose::kYes, Transpose::kNo, T{1}, dy, x_, T{0}, weight_grad_,
+  gemm<T>(Transpose::kYes, Transpose::kNo, T{1}, dy, x_, T{0}, weight_grad_, team_,
           {.prepare = {}, .alongside = sum_bias_gradient, .split = GemmSplit::kRows});
-  if (dx.data != nullptr) gemm<T>(Transpose::kNo, Transpose::kNo, T{1}, dy, weight_, T{0}, dx);
+  if (dx.data != nullptr)
+    gemm<T>(Transpose::kNo, Transpose::kNo, T{1}, dy, weight_, T{0}, dx, team_);
+}
+
+template <typename T>
+void Linear<T>::begin_rows(MatrixView<const T> x, MatrixView<T>, const ForwardContext&) {
+  x_ = x;
+  team_ = nullptr;
 }
 
 template <typename T>
 void Linear<T>::forward_rows(MatrixView<const T> x, MatrixView<T> y, std::size_t first,
-                             std::size_t last) const {
+                             std::size_t last) {
   broadcast_bias<T>(bias_, y, {first, last, 0, out_});
   gemm<T>(Transpose::kNo, Transpose::kYes, T{1}, x.row_range(first, last - first), weight_, T{1},
           y.row_range(first, last - first));
@@ -97,12 +106,12 @@ void Linear<T>::forward_rows(MatrixView<const T> x, MatrixView<T> y, std::size_t
 
 template <typename T>
 void Linear<T>::backward_rows(MatrixView<const T> dy, MatrixView<const T> x, MatrixView<T> dx,
-                              MatrixView<T> weight_grad, MatrixView<T> bias_grad, std::size_t first,
-                              std::size_t last) const {
+                              std::span<const MatrixView<T>> grads, std::size_t first,
+                              std::size_t last) {
   const MatrixView<const T> dy_rows = dy.row_range(first, last - first);
   gemm<T>(Transpose::kYes, Transpose::kNo, T{1}, dy_rows, x.row_range(first, last - first), T{0},
-          weight_grad);
-  sum_columns<T>(dy_rows, bias_grad.data, 0, out_);
+          grads[0]);
+  sum_columns<T>(dy_rows, grads[1].data, 0, out_);
   if (dx.data != nullptr)
     gemm<T>(Transpose::kNo, Transpose::kNo, T{1}, dy_rows, weight_, T{0},
             dx.row_range(first, last - first));

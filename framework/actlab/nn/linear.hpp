@@ -2,11 +2,12 @@
 // Fully connected layer: y = x Wᵀ + b, with W stored (out, in) as in PyTorch.
 #include "actlab/nn/initializer.hpp"
 #include "actlab/nn/layer.hpp"
+#include "actlab/nn/row_parallel_layer.hpp"
 
 namespace actlab {
 
 template <typename T>
-class Linear final : public Layer<T> {
+class Linear final : public Layer<T>, public RowParallelLayer<T> {
  public:
   Linear(std::size_t in, std::size_t out, InitializerSpec init = {}, double bias_init = 0.0);
 
@@ -20,20 +21,14 @@ class Linear final : public Layer<T> {
 
   void forward(MatrixView<const T> x, MatrixView<T> y, const ForwardContext& context) override;
   void backward(MatrixView<const T> dy, MatrixView<T> dx) override;
-  bool overwrites_gradients() const override { return true; }
 
-  // One team member's share of a data-parallel step (Sequential::forward_backward_by_rows): rows
-  // [first, last) of the batch, on the calling thread, touching no state of the layer.
-  // forward_rows: those rows of y = x Wᵀ + b. backward_rows: those rows of dx = dy W (skipped when
-  // dx is empty), and the contribution of those rows to dW and db, written (not added) to
-  // weight_grad and bias_grad, shaped as this layer's gradients: the member's own partial buffers.
+  // RowParallelLayer: rows of y = x Wᵀ + b; rows of dx = dy W and their dW, db.
+  void begin_rows(MatrixView<const T> x, MatrixView<T> y, const ForwardContext& context) override;
   void forward_rows(MatrixView<const T> x, MatrixView<T> y, std::size_t first,
-                    std::size_t last) const;
+                    std::size_t last) override;
   void backward_rows(MatrixView<const T> dy, MatrixView<const T> x, MatrixView<T> dx,
-                     MatrixView<T> weight_grad, MatrixView<T> bias_grad, std::size_t first,
-                     std::size_t last) const;
-  // Records x as the input of the last forward, as forward() does, for a step run by rows.
-  void begin_rows(MatrixView<const T> x) { x_ = x; }
+                     std::span<const MatrixView<T>> grads, std::size_t first,
+                     std::size_t last) override;
 
   MatrixView<T> weight() const { return weight_; }  // (out, in)
   MatrixView<T> bias() const { return bias_; }      // (1, out)
@@ -45,7 +40,8 @@ class Linear final : public Layer<T> {
   InitializerSpec init_;
   double bias_init_;
   MatrixView<T> weight_, bias_, weight_grad_, bias_grad_;
-  MatrixView<const T> x_;  // the input of the last forward, needed for dW
+  MatrixView<const T> x_;        // the input of the last forward, needed for dW
+  ComputeTeam* team_ = nullptr;  // the last forward's team, which backward splits on too
 };
 
 }  // namespace actlab

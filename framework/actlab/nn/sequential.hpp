@@ -13,13 +13,9 @@
 #include <utility>
 #include <vector>
 
-#include "actlab/core/function_ref.hpp"
 #include "actlab/nn/layer.hpp"
 
 namespace actlab {
-
-template <typename T>
-class Linear;
 
 template <typename T>
 struct NamedParameter {
@@ -64,30 +60,8 @@ class Sequential {
   // Back-propagates dL/d output through every layer, setting the parameter gradients: call
   // zero_grad() first, for the layers that accumulate theirs.
   void backward(MatrixView<const T> doutput);
-  // A data-parallel training step, for networks of Linear layers and blockwise activations only
-  // (runs_by_rows): the batch's rows are cut between the current team's members, and each runs its
-  // rows forward through every layer, then loss(member, first, last, logits) (which must write rows
-  // [first, last) of doutput, dL/d logits), then backward through every layer, with no hand-off
-  // between layers. Member 0 writes its rows' share of the weight and bias gradients to the
-  // gradients, every other member to a buffer of its own: the gradients are complete only once
-  // the shares are added, by add_gradient_shares() or by the caller itself piece by piece
-  // (take_gradient_shares(), as the trainer's update does). Same results as forward(), the loss,
-  // then backward(), up to the order of the sums. loss must not throw (it runs on team members).
-  bool runs_by_rows() const;
-  void forward_backward_by_rows(MatrixView<const T> x, MatrixView<const T> doutput,
-                                const ForwardContext& context,
-                                FunctionRef<void(std::size_t member, std::size_t first,
-                                                 std::size_t last, MatrixView<const T> logits)>
-                                    loss);
-  // The other members' shares of the last step by rows, laid out as gradients(), in member order
-  // (members that had no rows left out), for the caller to add itself: they count as added, and a
-  // second call returns none. The spans stay valid until the next step by rows.
-  std::span<const std::span<const T>> take_gradient_shares();
-  // gradients() += every share not yet taken, in member order, the buffer cut between the team's
-  // members.
-  void add_gradient_shares();
-  // Zeroes the gradients that backward() adds to; those it overwrites (Layer::
-  // overwrites_gradients) are left as they are.
+  // Zeroes the gradients that backward() adds to; those it writes (ParameterShape::
+  // written_by_backward) are left as they are.
   void zero_grad();
 
   std::size_t input_size() const;
@@ -117,25 +91,24 @@ class Sequential {
   MatrixView<const T> layer_output(std::size_t i) const;
   MatrixView<const T> layer_output_grad(std::size_t i) const;
 
+  // For a pass run outside forward() and backward() (the engine's row-parallel pass), which must
+  // leave the same buffers as they do: x as the recorded input, and layer i's output and dL/d
+  // output sized for `rows` (within the planned capacity).
+  void set_input(MatrixView<const T> x) { input_ = x; }
+  MatrixView<T> output_buffer(std::size_t i, std::size_t rows);
+  MatrixView<T> output_grad_buffer(std::size_t i, std::size_t rows);
+
  private:
   std::vector<std::unique_ptr<Layer<T>>> layers_;
   Matrix<T> params_, grads_;  // (1, total parameter count) each
   std::vector<NamedParameter<T>> named_;
-  std::vector<std::span<T>> accumulated_grads_;  // what zero_grad() zeroes, one span per layer
+  std::vector<std::span<T>> accumulated_grads_;  // what zero_grad() zeroes, one span per tensor
   Matrix<T> state_;                              // (1, total state count)
   std::vector<NamedState<T>> named_state_;
-  std::vector<std::size_t> depths_;  // depths_[i]: see add()
-  // linear_[i]: layer i if it is a Linear layer (a step by rows calls its row-wise methods), else
-  // null; set by finalize(), so that a step looks no layer's type up.
-  std::vector<Linear<T>*> linear_;
+  std::vector<std::size_t> depths_;      // depths_[i]: see add()
   std::vector<Matrix<T>> outputs_;       // outputs_[i]: (batch, layer i output)
   std::vector<Matrix<T>> output_grads_;  // output_grads_[i]: dL/d outputs_[i]
-  // partial_grads_[p - 1]: member p's share of the gradients in a step by rows, laid out as
-  // grads_ (member 0 writes grads_ itself). Allocated by the first such step.
-  std::vector<Matrix<T>> partial_grads_;
-  std::vector<std::span<const T>> shares_;  // of the last step by rows; see take_gradient_shares()
-  std::size_t shares_pending_ = 0;          // how many of them are not yet taken
-  MatrixView<const T> input_;               // the x of the last forward
+  MatrixView<const T> input_;            // the x of the last forward
   std::size_t batch_ = 0;
   bool finalized_ = false;
 };

@@ -16,8 +16,8 @@ namespace actlab {
 //   loss_row = -Σ q_k log p_k = lse - (1-ε) z_label - (ε/K) Σ z_k,   dloss_row/dz = p - q.
 template <typename T>
 LossResult softmax_cross_entropy(MatrixView<const T> logits, std::span<const std::int32_t> labels,
-                                 double label_smoothing, MatrixView<T> dlogits) {
-  return softmax_cross_entropy(logits, labels, label_smoothing, dlogits, logits.rows);
+                                 double label_smoothing, MatrixView<T> dlogits, ComputeTeam* team) {
+  return softmax_cross_entropy(logits, labels, label_smoothing, dlogits, logits.rows, team);
 }
 
 namespace {
@@ -68,7 +68,7 @@ LossResult rows_loss(MatrixView<const T> logits, std::span<const std::int32_t> l
 }
 
 // Rows per part when a batch's rows are split between a team's members: 32 rows of 10 classes take
-// a few microseconds (two vector exps and a log per row), a hand-off well under one.
+// a few microseconds, a hand-off well under one.
 constexpr std::size_t kRowsPerPart = 32;
 constexpr std::size_t kMaxParts = 64;
 
@@ -77,14 +77,13 @@ constexpr std::size_t kMaxParts = 64;
 template <typename T>
 LossResult softmax_cross_entropy(MatrixView<const T> logits, std::span<const std::int32_t> labels,
                                  double label_smoothing, MatrixView<T> dlogits,
-                                 std::size_t batch_rows) {
+                                 std::size_t batch_rows, ComputeTeam* team) {
   assert(labels.size() == logits.rows);
   const double scale = 1.0 / static_cast<double>(batch_rows);
-  // The rows split between the current team's members (W1's 128 × 10 logits took 13 µs on one
-  // thread, 8 on two). Each part's sum is kept apart and the parts added in order, so that a team
-  // size always gives the same loss; with one part this is a single sum in row order.
+  // Each part's sum is kept apart and the parts added in order, so that a team size always gives
+  // the same loss; with one part this is a single sum in row order.
   const std::size_t rows = logits.rows;
-  const std::size_t parts = std::min(kMaxParts, parallel_parts(rows, kRowsPerPart));
+  const std::size_t parts = std::min(kMaxParts, parallel_parts(team, rows, kRowsPerPart));
   std::array<LossResult, kMaxParts> partial{};
   auto part_loss = [&](int member) {
     const auto part = static_cast<std::size_t>(member);
@@ -96,7 +95,7 @@ LossResult softmax_cross_entropy(MatrixView<const T> logits, std::span<const std
   if (parts == 1)
     part_loss(0);
   else
-    current_team()->run(part_loss);
+    team->run(part_loss);
   LossResult result;
   double total = 0;
   for (std::size_t part = 0; part < parts; ++part) {
@@ -109,15 +108,15 @@ LossResult softmax_cross_entropy(MatrixView<const T> logits, std::span<const std
 
 template LossResult softmax_cross_entropy<float>(MatrixView<const float>,
                                                  std::span<const std::int32_t>, double,
-                                                 MatrixView<float>);
+                                                 MatrixView<float>, ComputeTeam*);
 template LossResult softmax_cross_entropy<float>(MatrixView<const float>,
                                                  std::span<const std::int32_t>, double,
-                                                 MatrixView<float>, std::size_t);
+                                                 MatrixView<float>, std::size_t, ComputeTeam*);
 template LossResult softmax_cross_entropy<double>(MatrixView<const double>,
                                                   std::span<const std::int32_t>, double,
-                                                  MatrixView<double>);
+                                                  MatrixView<double>, ComputeTeam*);
 template LossResult softmax_cross_entropy<double>(MatrixView<const double>,
                                                   std::span<const std::int32_t>, double,
-                                                  MatrixView<double>, std::size_t);
+                                                  MatrixView<double>, std::size_t, ComputeTeam*);
 
 }  // namespace actlab

@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "actlab/core/prefetch.hpp"
 
 namespace actlab {
 
@@ -46,11 +45,6 @@ void AdaBelief::update_slice(float* p, const float* g, std::size_t offset, std::
 
 std::vector<std::pair<std::string, std::span<float>>> AdaBelief::state_buffers() {
   return {{"exp_avg", std::span<float>(exp_avg_)}, {"exp_avg_var", std::span<float>(exp_avg_var_)}};
-}
-
-void AdaBelief::prefetch_state(std::size_t offset, std::size_t size) const {
-  prefetch_for_update(exp_avg_.data() + offset, size);
-  prefetch_for_update(exp_avg_var_.data() + offset, size);
 }
 
 }  // namespace actlab

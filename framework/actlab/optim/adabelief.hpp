@@ -23,7 +23,6 @@ class AdaBelief final : public Optimizer {
   std::string_view name() const override { return "adabelief"; }
   // The package's names: exp_avg (m), exp_avg_var (s).
   std::vector<std::pair<std::string, std::span<float>>> state_buffers() override;
-  void prefetch_state(std::size_t offset, std::size_t size) const override;
 
  private:
   void update_slice(float* params, const float* grads, std::size_t offset, std::size_t size,

@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "actlab/core/prefetch.hpp"
 
 namespace actlab {
 
@@ -51,11 +50,6 @@ void Adam::update_slice(float* p, const float* g, std::size_t offset, std::size_
 
 std::vector<std::pair<std::string, std::span<float>>> Adam::state_buffers() {
   return {{"exp_avg", std::span<float>(exp_avg_)}, {"exp_avg_sq", std::span<float>(exp_avg_sq_)}};
-}
-
-void Adam::prefetch_state(std::size_t offset, std::size_t size) const {
-  prefetch_for_update(exp_avg_.data() + offset, size);
-  prefetch_for_update(exp_avg_sq_.data() + offset, size);
 }
 
 }  // namespace actlab

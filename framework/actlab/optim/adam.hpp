@@ -17,7 +17,6 @@ class Adam final : public Optimizer {
     return mode_ == WeightDecay::kDecoupled ? "adamw" : "adam";
   }
   std::vector<std::pair<std::string, std::span<float>>> state_buffers() override;
-  void prefetch_state(std::size_t offset, std::size_t size) const override;
 
  private:
   void update_slice(float* params, const float* grads, std::size_t offset, std::size_t size,

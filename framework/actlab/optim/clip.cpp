@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
+#include <string>
 
 #include "actlab/core/sum_of_squares.hpp"
 
@@ -74,21 +76,26 @@ bool clip_grad_value(std::span<T> grads, double clip_value) {
 }
 
 template <typename T>
-std::vector<ClipResult> clip_grad_norm_per_tensor(std::span<const std::span<T>> tensors,
-                                                  double max_norm, double norm_type) {
-  std::vector<ClipResult> results;
-  results.reserve(tensors.size());
-  for (const std::span<T>& grads : tensors)
-    results.push_back(clip_grad_norm(grads, max_norm, norm_type));
-  return results;
+bool clip_grad_norm_per_tensor(std::span<const std::span<T>> tensors, double max_norm,
+                               double norm_type, std::span<ClipResult> results) {
+  if (!results.empty() && results.size() != tensors.size())
+    throw std::invalid_argument("clip_grad_norm_per_tensor: " + std::to_string(results.size()) +
+                                " results for " + std::to_string(tensors.size()) + " tensors");
+  bool clipped = false;
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    const ClipResult result = clip_grad_norm(tensors[i], max_norm, norm_type);
+    clipped = clipped || result.clipped;
+    if (!results.empty()) results[i] = result;
+  }
+  return clipped;
 }
 
 template ClipResult clip_grad_norm<float>(std::span<float>, double, double);
 template ClipResult clip_grad_norm<double>(std::span<double>, double, double);
-template std::vector<ClipResult> clip_grad_norm_per_tensor<float>(std::span<const std::span<float>>,
-                                                                  double, double);
-template std::vector<ClipResult> clip_grad_norm_per_tensor<double>(
-    std::span<const std::span<double>>, double, double);
+template bool clip_grad_norm_per_tensor<float>(std::span<const std::span<float>>, double, double,
+                                               std::span<ClipResult>);
+template bool clip_grad_norm_per_tensor<double>(std::span<const std::span<double>>, double, double,
+                                                std::span<ClipResult>);
 template bool clip_grad_value<float>(std::span<float>, double);
 template bool clip_grad_value<double>(std::span<double>, double);
 

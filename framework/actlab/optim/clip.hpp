@@ -1,7 +1,6 @@
 #pragma once
 // Gradient clipping with torch.nn.utils semantics, on flat gradient buffers.
 #include <span>
-#include <vector>
 
 namespace actlab {
 
@@ -21,10 +20,12 @@ struct ClipResult {
 template <typename T>
 ClipResult clip_grad_norm(std::span<T> grads, double max_norm, double norm_type = 2.0);
 // clip_grad_norm applied to each tensor on its own (per-layer clipping): tensor i is scaled by
-// max_norm / (norm_i + 1e-6) when that is < 1; results[i] holds its norm before clipping.
+// max_norm / (norm_i + 1e-6) when that is < 1. Returns whether any tensor was clipped, and writes
+// tensor i's result to results[i] when `results` is given (it then holds tensors.size()).
+// Allocates nothing.
 template <typename T>
-std::vector<ClipResult> clip_grad_norm_per_tensor(std::span<const std::span<T>> tensors,
-                                                  double max_norm, double norm_type = 2.0);
+bool clip_grad_norm_per_tensor(std::span<const std::span<T>> tensors, double max_norm,
+                               double norm_type = 2.0, std::span<ClipResult> results = {});
 // clip_grad_value_: clamps each gradient to [-clip_value, clip_value]. Returns whether any changed.
 template <typename T>
 bool clip_grad_value(std::span<T> grads, double clip_value);

@@ -48,13 +48,11 @@ class Optimizer {
   // gradient for the norms while it is in cache. Throws std::invalid_argument for a slice outside
   // the buffer.
   void update(std::span<float> params, std::span<const float> grads, std::size_t offset, double lr);
-  // Prefetches the optimizer state that update() of the parameters at [offset, offset + size) will
-  // read and write (core/prefetch.hpp). Changes no value.
-  virtual void prefetch_state(std::size_t offset, std::size_t size) const = 0;
   // Ends a step made of update() calls.
   void finish_step() { ++steps_; }
   // Everything a checkpoint must save, besides steps(), to resume bit-identically: the named state
-  // buffers (PyTorch's names: momentum_buffer; exp_avg, exp_avg_sq). Empty for plain SGD.
+  // buffers (PyTorch's names: momentum_buffer; exp_avg, exp_avg_sq), each laid out as the
+  // parameters. Empty for plain SGD.
   virtual std::vector<std::pair<std::string, std::span<float>>> state_buffers() = 0;
   // Number of completed steps (Adam's bias correction and SGD's first-step rule depend on it).
   std::uint64_t steps() const { return steps_; }

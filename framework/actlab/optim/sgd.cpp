@@ -1,6 +1,5 @@
 #include "actlab/optim/sgd.hpp"
 
-#include "actlab/core/prefetch.hpp"
 
 namespace actlab {
 
@@ -46,10 +45,6 @@ void Sgd::update_slice(float* p, const float* g, std::size_t offset, std::size_t
 std::vector<std::pair<std::string, std::span<float>>> Sgd::state_buffers() {
   if (momentum_buffer_.empty()) return {};
   return {{"momentum_buffer", std::span<float>(momentum_buffer_)}};
-}
-
-void Sgd::prefetch_state(std::size_t offset, std::size_t size) const {
-  if (!momentum_buffer_.empty()) prefetch_for_update(momentum_buffer_.data() + offset, size);
 }
 
 }  // namespace actlab

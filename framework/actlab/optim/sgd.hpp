@@ -12,7 +12,6 @@ class Sgd final : public Optimizer {
 
   std::string_view name() const override { return "sgd"; }
   std::vector<std::pair<std::string, std::span<float>>> state_buffers() override;
-  void prefetch_state(std::size_t offset, std::size_t size) const override;
 
  private:
   void update_slice(float* params, const float* grads, std::size_t offset, std::size_t size,

@@ -179,7 +179,8 @@ void gather_buckets(std::span<const float> values, const std::uint32_t* wanted,
     const __m512i bucket = _mm512_maskz_srli_epi32(kAll, key, kRadixShift);
     for (std::size_t w = 0; w < kWanted; ++w) {
       const __mmask16 match = _mm512_cmpeq_epi32_mask(bucket, wanted_bucket[w]);
-      // Compress in a register and store whole: a compressing store to memory is slow on Zen 4.
+      // Compress in a register and store whole: a compressing store to memory is slow on some
+      // AVX-512 CPUs.
       _mm512_storeu_ps(segments + at[w], _mm512_maskz_compress_ps(match, x));
       at[w] += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(match)));
     }

@@ -46,8 +46,8 @@ std::string percent(double v) {
 
 Probes::Probes(const ProbeConfig& config, Sequential<float>& network, const Dataset& train,
                const Normalizer& normalizer, std::uint64_t seed, std::string run_name,
-               std::size_t members)
-    : config_(config), network_(network), run_name_(csv_field(run_name)) {
+               ComputeTeam* team)
+    : config_(config), network_(network), team_(team), run_name_(csv_field(run_name)) {
   // The probe set: a fixed random subset of the training set, drawn from its own stream.
   const std::size_t n = std::min(config.probe_set_size, train.size());
   std::vector<std::uint32_t> all(train.size());
@@ -126,7 +126,7 @@ Probes::Probes(const ProbeConfig& config, Sequential<float>& network, const Data
     widest_elementwise = std::max(widest_elementwise, width);
     if (tap.parameter_free) tap.max_abs_derivative = max_abs_derivative(layer);
   }
-  scratch_.resize(std::max<std::size_t>(members, 1));
+  scratch_.resize(team_size(team));
   for (Scratch& scratch : scratch_) {
     scratch.derivative.resize(n, widest_elementwise);
     scratch.values.resize(n, widest_elementwise);
@@ -151,16 +151,28 @@ void Probes::row(std::size_t step, std::size_t epoch, std::size_t depth, const c
 }
 
 // max_x |f'(x)| for the layer's activation (with its current parameters), on a fine grid: the
-// saturation threshold is relative to it.
+// saturation threshold is relative to it. Every unit sees the whole grid (a unit's own parameter,
+// per-unit PReLU's slope, say, changes its f'), in chunks of rows of the layer's width; the
+// maximum is over units too.
 double Probes::max_abs_derivative(const Layer<float>& layer) const {
-  constexpr std::size_t kPoints = 8001;
-  Matrix<float> x(1, kPoints), y(1, kPoints), d(1, kPoints);
-  for (std::size_t i = 0; i < kPoints; ++i)
-    x(0, i) = -20.0f + 40.0f * static_cast<float>(i) / static_cast<float>(kPoints - 1);
-  if (!layer.elementwise_derivative(x.view(), y.view(), d.view())) return 1.0;
+  constexpr std::size_t kPoints = 8001, kChunkElements = 1 << 16;
+  const std::size_t width = std::max<std::size_t>(layer.input_size(), 1);
+  const std::size_t chunk_rows = std::max<std::size_t>(kChunkElements / width, 1);
+  Matrix<float> x(std::min(chunk_rows, kPoints), width), y(x.rows(), width), d(x.rows(), width);
   double max = 0;
-  for (std::size_t i = 0; i < kPoints; ++i)
-    max = std::max(max, std::abs(static_cast<double>(d(0, i))));
+  for (std::size_t first = 0; first < kPoints; first += chunk_rows) {
+    const std::size_t rows = std::min(chunk_rows, kPoints - first);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const float point =
+          -20.0f + 40.0f * static_cast<float>(first + r) / static_cast<float>(kPoints - 1);
+      std::fill(x.view().row(r), x.view().row(r) + width, point);
+    }
+    if (!layer.elementwise_derivative(x.view().row_range(0, rows), y.view().row_range(0, rows),
+                                      d.view().row_range(0, rows)))
+      return 1.0;
+    for (std::size_t i = 0; i < rows * width; ++i)
+      max = std::max(max, std::abs(static_cast<double>(d.data()[i])));
+  }
   return max > 0 ? max : 1.0;
 }
 
@@ -182,7 +194,7 @@ Probes::Observed Probes::observe(const HiddenTap& tap) const {
 void Probes::measure(std::size_t step, std::size_t epoch) {
   if (!config_.enabled || step == last_measured_ || probe_x_.rows() == 0) return;
   last_measured_ = step;
-  network_.forward(probe_x_.view(), {.training = false, .rng = nullptr});
+  network_.forward(probe_x_.view(), {.training = false, .rng = nullptr, .team = team_});
 
   for (std::size_t l = 0; l < linear_.size(); ++l) {
     const auto& w = network_.named_parameters()[linear_[l].weight_param];
@@ -190,8 +202,7 @@ void Probes::measure(std::size_t step, std::size_t epoch) {
   }
   // The hidden layers' statistics side by side on the team's members (a layer to a member, in
   // turns; each member with its own scratch), then the rows in layer order.
-  const auto members = static_cast<std::size_t>(current_team_size());
-  if (scratch_.size() < members) scratch_.resize(members);  // a larger team than announced
+  const std::size_t members = team_size(team_);
   auto measure_layers = [&](int member) {
     for (auto h = static_cast<std::size_t>(member); h < hidden_.size(); h += members)
       measure_hidden(h, scratch_[static_cast<std::size_t>(member)]);
@@ -199,7 +210,7 @@ void Probes::measure(std::size_t step, std::size_t epoch) {
   if (members == 1 || hidden_.size() == 1)
     measure_layers(0);
   else
-    current_team()->run(measure_layers);
+    team_->run(measure_layers);
 
   for (std::size_t h = 0; h < hidden_.size(); ++h) {
     const HiddenMeasurement& m = hidden_[h].measured;
@@ -313,9 +324,8 @@ void Probes::after_update(std::size_t step, std::size_t epoch) {
     const auto& w = named[linear_[l].weight_param];
     const float* before = weights_before_.data() + (w.value.data - base);
     double delta = 0, norm = 0;
-    // Vectorised: as a scalar loop (a chain of dependent additions) this took most of the
-    // 0.35-0.60 ms (W1) and 1.2-2.0 ms (W2) a probe step spent after its update; now 0.06-0.19
-    // and 0.24-0.64.
+    // Vectorised: as a scalar loop (a chain of dependent additions) this took most of the time a
+    // probe step spends after its update.
 #pragma omp simd reduction(+ : delta, norm)
     for (std::size_t i = 0; i < w.value.size(); ++i) {
       const double d = static_cast<double>(w.value.data[i]) - before[i];

@@ -48,13 +48,12 @@ struct ProbeEpochSummary {
 
 class Probes {
  public:
-  // `members`: the compute team's size when measure() runs. The buffers a measurement needs are
-  // made here for that many: a first measurement that made them took longer than the later ones,
-  // faulting in their pages (at step 0 of `actlab bench`, medians of 9 runs: W1 9.8 ms, now 5.4;
-  // W2 33 ms, now 18).
+  // measure() splits its layers between `team`'s members (none: the calling thread). The buffers a
+  // measurement needs are made here, one set per member, so that the first measurement is not
+  // slowed by faulting their pages in.
   Probes(const ProbeConfig& config, Sequential<float>& network, const Dataset& train,
          const Normalizer& normalizer, std::uint64_t seed, std::string run_name,
-         std::size_t members = 1);
+         ComputeTeam* team = nullptr);
 
   bool due(std::size_t step) const;
 
@@ -137,6 +136,7 @@ class Probes {
 
   ProbeConfig config_;
   Sequential<float>& network_;
+  ComputeTeam* team_;      // splits measure() between its members; null: the calling thread
   std::string run_name_;   // as a CSV field: quoted if it holds a comma (study run ids do)
   Matrix<float> probe_x_;  // (probe samples, features), converted once
   std::vector<LinearTap> linear_;
