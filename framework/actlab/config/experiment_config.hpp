@@ -1,6 +1,7 @@
 #pragma once
 // The whole configuration of one training run, as typed structs, and the one place that turns YAML
-// into them (load_config) and back (to_yaml, the resolved config recorded with every run).
+// into them (load_config) and back (to_yaml, the resolved config recorded with every run). Each
+// section lists its keys once (config/sections/, field_rules.hpp); that list drives both ways.
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
