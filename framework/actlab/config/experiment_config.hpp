@@ -1,6 +1,7 @@
 #pragma once
 // The whole configuration of one training run, as typed structs, and the one place that turns YAML
-// into them (load_config) and back (to_yaml, the resolved config recorded with every run).
+// into them (load_config) and back (to_yaml, the resolved config recorded with every run). Each
+// section lists its keys once (config/sections/, field_rules.hpp); that list drives both ways.
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
@@ -9,48 +10,17 @@
 #include <string>
 #include <vector>
 
-#include "actlab/data/dataset.hpp"
-#include "actlab/nn/activation.hpp"
-#include "actlab/nn/initializer.hpp"
-#include "actlab/nn/mlp.hpp"
-#include "actlab/optim/optimizer.hpp"
-#include "actlab/optim/schedule.hpp"
-#include "actlab/probes/probes.hpp"
-#include "actlab/train/early_stopping.hpp"
+#include "actlab/config/field_rules.hpp"
+#include "actlab/config/sections/clip_section.hpp"
+#include "actlab/config/sections/data_section.hpp"
+#include "actlab/config/sections/model_section.hpp"
+#include "actlab/config/sections/optimizer_section.hpp"
+#include "actlab/config/sections/output_section.hpp"
+#include "actlab/config/sections/probes_section.hpp"
+#include "actlab/config/sections/schedule_section.hpp"
+#include "actlab/config/sections/train_section.hpp"
 
 namespace actlab {
-
-struct ModelConfig {
-  std::vector<std::size_t> hidden = {256, 256};
-  // The activation of the `hidden` form, and the default of the list form's bare `activation`
-  // entries and residual blocks.
-  ActivationConfig activation;
-  InitializerSpec init;
-  double bias_init = 0.0;
-  // model.layers, the explicit list (README "Model layers"); when set, `hidden` is not used.
-  std::optional<std::vector<LayerSpec>> layers;
-};
-
-enum class ClipMode { kNone, kNorm, kValue, kLayerNorm };
-
-struct ClipConfig {
-  ClipMode mode = ClipMode::kNone;
-  double max_norm = 1.0;   // kNorm, kLayerNorm
-  double norm_type = 2.0;  // 1, 2, ... or +inf
-  double value = 1.0;      // kValue
-};
-
-struct TrainConfig {
-  std::size_t epochs = 5;
-  std::size_t batch_size = 128;
-  double label_smoothing = 0.0;
-  std::size_t eval_batch_size = 2048;  // evaluation only: as large as memory comfortably allows
-  EarlyStoppingConfig early_stopping;  // on the validation loss; off unless patience > 0
-};
-
-struct OutputConfig {
-  std::filesystem::path dir = "runs";  // a run writes to <dir>/<name>/ unless --out is given
-};
 
 struct ExperimentConfig {
   std::string name = "run";
@@ -66,6 +36,44 @@ struct ExperimentConfig {
   TrainConfig train;
   ProbeConfig probes;
   OutputConfig output;
+
+  bool operator==(const ExperimentConfig&) const = default;
+};
+
+// The top level: its own keys, then one section each (config/sections/).
+template <>
+struct SectionFields<ExperimentConfig> {
+  template <class C, class V>
+  static void visit(C& c, V& v) {
+    v("name", c.name,
+      must_be("a non-empty name without '/' (it names the output folder)",
+              [](const std::string& name) {
+                return !name.empty() && name.find('/') == std::string::npos && name != "." &&
+                       name != "..";
+              }));
+    v("seed", c.seed,
+      must_be("a non-negative integer", [](std::int64_t seed) { return seed >= 0; }));
+    v("threads", c.threads, must_be("0 (all cores) or a thread count", [](std::int64_t threads) {
+        return threads >= 0 && threads <= 1024;
+      }));
+    v("target_accuracy", c.target_accuracy,
+      must_be("in (0, 1]", [](double accuracy) { return accuracy > 0 && accuracy <= 1; }),
+      written_when_unset([] { return YAML::Node(YAML::NodeType::Null); }));
+    v("data", c.data);
+    v("model", c.model);
+    v("optimizer", c.optimizer);
+    v("schedule", c.schedule);
+    v("clip", c.clip);
+    v("train", c.train,
+      fails_if(
+          [&c](const TrainConfig& train) {
+            return train.early_stopping.enabled() && c.data.validation_size == 0;
+          },
+          "early stopping watches the validation loss: it needs data.validation_size > 0",
+          "early_stopping.patience"));
+    v("probes", c.probes);
+    v("output", c.output);
+  }
 };
 
 // Reads `file`, applies `overrides` ("key.path=value", YAML values) and validates everything.
@@ -78,8 +86,6 @@ ExperimentConfig parse_config(const YAML::Node& root, const std::string& source)
 void apply_override(YAML::Node& root, const std::string& assignment);
 // The resolved configuration, every default filled in.
 YAML::Node to_yaml(const ExperimentConfig& config);
-
-std::string_view clip_mode_name(ClipMode mode);
 
 // The part of the resolved configuration that determines the numbers a run produces, as YAML text:
 // everything but name, threads, output and target_accuracy. A checkpoint records it, so that a run

@@ -40,6 +40,8 @@ struct DataConfig {
   // the standard deviation of the Gaussian noise on each coordinate.
   std::size_t points = 1000;
   double noise = 0.05;
+
+  bool operator==(const DataConfig&) const = default;
 };
 
 inline constexpr const char* kFashionMnistFolder = "/usr/share/datasets/fashion-mnist";

@@ -60,6 +60,8 @@ struct LearnableParam {
 struct ActivationConfig {
   std::string name = "relu";
   std::vector<std::pair<std::string, double>> params;  // only those given explicitly
+
+  bool operator==(const ActivationConfig&) const = default;
 };
 
 struct ActivationInfo {

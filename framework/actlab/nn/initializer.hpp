@@ -22,6 +22,8 @@ enum class Initializer {
 struct InitializerSpec {
   Initializer kind = Initializer::kHeNormal;
   double std = 0.01;  // used by kNormal only
+
+  bool operator==(const InitializerSpec&) const = default;
 };
 
 // Valid names, in the order shown to users.

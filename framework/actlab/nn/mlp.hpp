@@ -26,6 +26,8 @@ struct LayerSpec {
   ActivationConfig activation;  // activation; the residual block's f
   double dropout = 0.5;         // dropout: the probability p of zeroing an element
   NormSpec norm;                // norm: batchnorm or layernorm; residual: its pre-norm (or none)
+
+  bool operator==(const LayerSpec&) const = default;
 };
 
 struct MlpSpec {

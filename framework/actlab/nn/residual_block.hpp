@@ -21,6 +21,8 @@ struct NormSpec {
   double eps = 1e-5;
   double momentum = 0.1;  // batchnorm only
   bool affine = true;
+
+  bool operator==(const NormSpec&) const = default;
 };
 
 // "none", "batchnorm", "layernorm"

@@ -27,6 +27,8 @@ struct OptimizerConfig {
   // Unset means the optimizer's default: 1e-8 for adam and adamw, 1e-16 for adabelief (whose eps
   // is added to a variance, not to a standard deviation: eps_adabelief ≈ eps_adam²).
   std::optional<double> eps;
+
+  bool operator==(const OptimizerConfig&) const = default;
 };
 
 // The eps an optimizer uses when the config leaves it unset (see OptimizerConfig::eps).

@@ -21,6 +21,8 @@ struct ScheduleConfig {
   double gamma = 0.1;             // step: decay factor (> 0)
   double min_lr = 0.0;            // cosine: final learning rate (>= 0)
   std::size_t warmup_steps = 0;   // 0: no warm-up
+
+  bool operator==(const ScheduleConfig&) const = default;
 };
 
 class LearningRateSchedule {

@@ -34,6 +34,8 @@ struct ProbeConfig {
   double saturation_epsilon = 0.01;
   double dormant_tau = 0.025;
   bool warnings = true;
+
+  bool operator==(const ProbeConfig&) const = default;
 };
 
 // What an epoch's probes say, for metrics.jsonl, summary.json and the study tables.

@@ -5,13 +5,9 @@
 #include <cstddef>
 #include <limits>
 
-namespace actlab {
+#include "actlab/config/sections/train_section.hpp"
 
-struct EarlyStoppingConfig {
-  std::size_t patience = 0;  // 0 = off
-  double min_delta = 0.0;
-  bool enabled() const { return patience > 0; }
-};
+namespace actlab {
 
 class EarlyStopping {
  public:
