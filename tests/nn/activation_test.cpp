@@ -476,6 +476,12 @@ TEST(Activations, ParametersAreCheckedAgainstTheirRanges) {
   EXPECT_THROW(make_activation_layer<float>({"rrelu", {{"lower", 0.5}, {"upper", 0.2}}}, 4),
                ConfigError);
   EXPECT_NO_THROW(make_activation_layer<float>({"rrelu", {{"lower", 0.2}, {"upper", 0.2}}}, 4));
+  // PyTorch's hardtanh needs max_val > min_val: an empty linear region is refused.
+  EXPECT_THROW(make_activation_layer<float>({"hardtanh", {{"min_val", 1.0}}}, 4), ConfigError);
+  EXPECT_THROW(make_activation_layer<float>({"hardtanh", {{"min_val", 0.5}, {"max_val", -2.0}}}, 4),
+               ConfigError);
+  EXPECT_NO_THROW(
+      make_activation_layer<float>({"hardtanh", {{"min_val", -2.0}, {"max_val", 0.5}}}, 4));
 }
 
 // Every registry entry is complete: text for the table, parameters with defaults in range, a
