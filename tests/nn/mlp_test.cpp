@@ -97,6 +97,26 @@ TEST(Mlp, WidthsThatDoNotFitNameTheEntry) {
   EXPECT_EQ(build_mlp<float>(listed({})).layer_count(), 1u);
 }
 
+// p = 1 zeroes every output (training would be meaningless): refused like any other range error,
+// naming the entry; p just below 1 is a valid, if extreme, choice.
+TEST(Mlp, DropoutOfOneOrMoreIsRefused) {
+  const std::pair<double, const char*> refused[] = {{1.0, "1"}, {1.5, "1.5"}, {-0.1, "-0.1"}};
+  for (const auto& [p, text] : refused) {
+    try {
+      build_mlp<float>(listed({linear(8), dropout(p)}));
+      ADD_FAILURE() << "accepted dropout p = " << p;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("model.layers[1].dropout: p must be in "
+                                                       "[0, 1), got ") +
+                                           text),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_NO_THROW(build_mlp<float>(listed({linear(8), dropout(0.999)})));
+  EXPECT_NO_THROW(build_mlp<float>(listed({linear(8), dropout(0.0)})));
+}
+
 // The whole network in float64 and in training mode — BatchNorm batch statistics, dropout (its
 // stream re-seeded for every evaluation), a residual block with BatchNorm, LayerNorm — against
 // central differences of the mean cross-entropy, for the input... through every parameter.

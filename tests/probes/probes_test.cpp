@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -13,6 +16,9 @@
 #include "actlab/nn/mlp.hpp"
 #include "actlab/nn/residual_block.hpp"
 #include "actlab/nn/softmax_cross_entropy.hpp"
+#include "actlab/train/run_output.hpp"
+#include "actlab/train/trainer.hpp"
+#include "support/golden.hpp"
 
 namespace actlab {
 namespace {
@@ -282,6 +288,136 @@ TEST(Probes, LayerListDepthsArePositionsInTheList) {
   EXPECT_EQ(weight_depths, (std::set<std::string>{"1", "5", "6", "8"}));
   EXPECT_EQ(activation_depths, (std::set<std::string>{"3", "5", "7"}));
   EXPECT_EQ(probes.hidden_layers(), 3u);
+}
+
+// ---- Against PyTorch: the rows a real Trainer writes to probes.csv -----------------------------
+
+// A tensor of tests/golden/probe_network.csv (see make_probe_golden.py there).
+struct GoldenTensor {
+  std::size_t rows = 0, cols = 0;
+  std::vector<double> values;
+};
+
+std::map<std::string, GoldenTensor> read_probe_network() {
+  const test::CsvTable table = test::read_golden_csv("probe_network.csv");
+  std::map<std::string, GoldenTensor> tensors;
+  for (std::size_t r = 0; r < table.rows.size(); ++r)
+    tensors[table.at(r, "tensor")] = {std::stoul(table.at(r, "rows")),
+                                      std::stoul(table.at(r, "cols")),
+                                      test::parse_numbers(table.at(r, "values"))};
+  return tensors;
+}
+
+// The golden batch as a data set of bytes with the same normaliser (x = byte · scale + shift),
+// used for training, validation and test alike: one step per epoch over the whole set, which is
+// also the probe set.
+DataSplits golden_data(const std::map<std::string, GoldenTensor>& golden) {
+  const GoldenTensor& x = golden.at("x_bytes");
+  Dataset d;
+  d.name = "probe_network";
+  d.features = x.cols;
+  d.classes = 3;
+  for (double v : x.values)
+    d.pixels.push_back(static_cast<std::uint8_t>(v));
+  for (double v : golden.at("labels").values)
+    d.labels.push_back(static_cast<std::int32_t>(v));
+  DataSplits splits{d, d, d, {}};
+  splits.normalizer.scale = static_cast<float>(golden.at("scale").values[0]);
+  splits.normalizer.shift = static_cast<float>(golden.at("shift").values[0]);
+  return splits;
+}
+
+// Two epochs of plain SGD on the golden network, probes at every step; returns probes.csv as the
+// Trainer wrote it.
+std::string probes_csv_of_a_golden_run(const std::map<std::string, GoldenTensor>& golden, bool clip,
+                                       int threads) {
+  const DataSplits data = golden_data(golden);
+  ExperimentConfig config;
+  config.name = "probe_golden";
+  config.threads = threads;
+  config.model.hidden = {6, 5};
+  config.model.activation = {"relu", {}};
+  config.optimizer.name = "sgd";
+  config.optimizer.learning_rate = golden.at("learning_rate").values[0];
+  config.train.epochs = 2;
+  config.train.batch_size = data.train.size();
+  config.train.eval_batch_size = data.train.size();
+  config.probes.every_steps = 1;
+  config.probes.probe_set_size = data.train.size();
+  if (clip) {
+    config.clip.mode = ClipMode::kNorm;
+    config.clip.max_norm = golden.at("max_norm").values[0];
+    config.clip.norm_type = 2;
+  }
+  Trainer trainer(config, data);
+  // The golden weights, float32 values written exactly, into the Linear layers in order.
+  std::size_t linear = 0;
+  for (const auto& p : trainer.network().named_parameters()) {
+    if (p.tensor != "weight" && p.tensor != "bias") continue;
+    if (p.tensor == "weight") ++linear;
+    const GoldenTensor& t = golden.at(std::string(p.tensor) + "_" + std::to_string(linear));
+    EXPECT_EQ(p.value.size(), t.values.size()) << p.name;
+    if (p.tensor == "weight") {
+      EXPECT_EQ(p.value.rows, t.rows) << p.name;
+    }
+    for (std::size_t i = 0; i < p.value.size(); ++i)
+      p.value.data[i] = static_cast<float>(t.values[i]);
+  }
+  EXPECT_EQ(linear, 3u);
+
+  const auto dir = std::filesystem::temp_directory_path() / "actlab_probes_test" /
+                   ("golden_" + std::to_string(clip) + "_" + std::to_string(threads));
+  std::filesystem::remove_all(dir);
+  RunOutput output(dir);
+  const RunResult result = trainer.run(&output);
+  EXPECT_EQ(result.status, RunStatus::kCompleted) << result.message;
+  std::ifstream in(output.path("probes.csv"));
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// float32 training against PyTorch's float64: a norm of 12-row float32 sums agrees to about one
+// float32 ulp (6e-8); an update ratio is a difference of float32 weights about 25 times smaller
+// than the weights, so it may be off by ~25 ulps (1.5e-6). kGoldenRel bounds both and is far below
+// the 2 % by which the clipped run's update ratios differ from the plain run's. Counts and dead
+// fractions are exact, up to the 9 significant digits that probes.csv holds.
+constexpr double kGoldenRel = 4e-6;
+
+// Every reference row (gradient norms per layer and global, taken before clipping; clip_fired and
+// clip_count, firing at step 0 only; dead fractions; update ratios) against the row of the same
+// step, layer and metric that the Trainer wrote, for a run without clipping and one whose clipping
+// fires once, on one thread and on two (the step then runs by rows on the team).
+TEST(Probes, TrainerRowsMatchPyTorchForAFixedNetwork) {
+  const auto golden = read_probe_network();
+  const test::CsvTable reference = test::read_golden_csv("probe_reference.csv");
+  const std::set<std::string> exact = {"dead_fraction", "clip_fired", "clip_count"};
+  for (int threads : {1, 2}) {
+    for (bool clip : {false, true}) {
+      SCOPED_TRACE(std::string(clip ? "clipped" : "plain") + ", threads " +
+                   std::to_string(threads));
+      const auto rows = parse(probes_csv_of_a_golden_run(golden, clip, threads));
+      std::size_t compared = 0;
+      for (std::size_t r = 0; r < reference.rows.size(); ++r) {
+        if (reference.at(r, "case") != (clip ? "clipped" : "plain")) continue;
+        const std::string& metric = reference.at(r, "metric");
+        const std::tuple<std::size_t, std::string, std::string> key{
+            std::stoul(reference.at(r, "step")), reference.at(r, "layer"), metric};
+        const double want = test::parse_number(reference.at(r, "value"));
+        const auto got = rows.find(key);
+        if (got == rows.end()) {
+          ADD_FAILURE() << "no row for step " << std::get<0>(key) << " layer '" << std::get<1>(key)
+                        << "' " << metric;
+          continue;
+        }
+        if (exact.count(metric))  // to the 9 digits probes.csv writes
+          EXPECT_NEAR(got->second, want, 1e-9) << metric << " step " << std::get<0>(key);
+        else
+          EXPECT_NEAR(got->second, want, kGoldenRel * std::abs(want))
+              << metric << " step " << std::get<0>(key) << " layer " << std::get<1>(key);
+        ++compared;
+      }
+      EXPECT_EQ(compared, 36u);
+    }
+  }
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 // cheap). A learnable parameter also gives d f / d param.
 //
 // Adding an activation: write its struct here and add it to `ElementwiseActivations` at the bottom.
+// A constraint between parameters that their ranges cannot state is a static
+// `check_params(const ActivationParams<double>&)` that throws ConfigError.
 // The generic layer (elementwise_activation.hpp) owns the loops; the registry, `actlab activations`
 // and the generic tests (golden values, finite differences, extreme inputs) pick it up by
 // themselves.
@@ -24,8 +26,10 @@
 #include <array>
 #include <cmath>
 #include <numbers>
+#include <string>
 #include <string_view>
 
+#include "actlab/core/error.hpp"
 #include "actlab/core/vector_math.hpp"
 #include "actlab/nn/activation.hpp"
 
@@ -515,25 +519,36 @@ struct Relu6 {
   }
 };
 
+// PyTorch's nn.Hardtanh, with its parameter names and defaults.
 struct Hardtanh {
   static constexpr std::string_view name = "hardtanh";
-  static constexpr std::string_view formula = "min(max(x, -1), 1)";
-  static constexpr std::string_view derivative = "1 if -1 < x < 1 else 0";
+  static constexpr std::string_view formula = "min(max(x, min_val), max_val)";
+  static constexpr std::string_view derivative = "1 if min_val < x < max_val else 0";
   static constexpr bool cheap_derivative = true;
-  static constexpr NoParams params{};
-  static constexpr ActivationProperties properties{.output_range = "[-1, 1]",
+  static constexpr std::array<ActivationParamSpec, 2> params{{
+      {.name = "min_val", .default_value = -1.0, .meaning = "lower end of the linear region"},
+      {.name = "max_val", .default_value = 1.0, .meaning = "upper end of the linear region"},
+  }};
+  static constexpr ActivationProperties properties{.output_range = "[min_val, max_val]",
                                                    .monotonic = true,
                                                    .smooth = false,
                                                    .zero_centred = true,
                                                    .saturates = Saturation::kBoth,
-                                                   .dead_zone = "x <= -1 or x >= 1"};
-  template <typename T>
-  static T f(T x, const ActivationParams<T>&) {
-    return stable::clamp(x, T{-1}, T{1});
+                                                   .dead_zone = "x <= min_val or x >= max_val"};
+  // An empty or reversed linear region is no hardtanh (PyTorch asserts max_val > min_val).
+  static void check_params(const ActivationParams<double>& p) {
+    if (!(p[0] < p[1]))
+      throw ConfigError("activation 'hardtanh' needs min_val < max_val, got min_val = " +
+                        std::to_string(p[0]) + ", max_val = " + std::to_string(p[1]));
   }
   template <typename T>
-  static T df(T x, T, const ActivationParams<T>&) {
-    return (x > T{-1} && x < T{1}) ? T{1} : T{0};
+  static T f(T x, const ActivationParams<T>& p) {
+    return stable::clamp(x, p[0], p[1]);
+  }
+  // Both kinks take 0, as PyTorch's hardtanh_backward.
+  template <typename T>
+  static T df(T x, T, const ActivationParams<T>& p) {
+    return (x > p[0] && x < p[1]) ? T{1} : T{0};
   }
 };
 

@@ -15,6 +15,11 @@ namespace actlab {
 namespace {
 
 template <typename A>
+concept HasParamConstraint = requires(const ActivationParams<double>& p) {
+  A::check_params(p);
+};
+
+template <typename A>
 ActivationInfo elementwise_info() {
   ActivationInfo info;
   info.name = A::name;
@@ -23,6 +28,7 @@ ActivationInfo elementwise_info() {
   info.params.assign(A::params.begin(), A::params.end());
   info.properties = A::properties;
   if constexpr (HasLearnableParam<A>) info.learnable = A::learnable;
+  if constexpr (HasParamConstraint<A>) info.check_params = A::check_params;
   info.make_float = [](std::size_t width, const ActivationParams<double>& p) {
     return std::unique_ptr<Layer<float>>(new ElementwiseActivation<float, A>(width, p));
   };

@@ -7,8 +7,8 @@ namespace actlab {
 
 template <typename T>
 Dropout<T>::Dropout(std::size_t width, double p) : width_(width), p_(p) {
-  if (!(p >= 0.0 && p <= 1.0))
-    throw std::invalid_argument("Dropout: p must be in [0, 1], got " + std::to_string(p));
+  if (!(p >= 0.0 && p < 1.0))
+    throw std::invalid_argument("Dropout: p must be in [0, 1), got " + std::to_string(p));
 }
 
 // x, y, mask: (batch, width)   y = x ⊙ mask,  mask = [u >= p] / (1 - p),  u ~ U[0, 1)
@@ -21,7 +21,7 @@ void Dropout<T>::forward(MatrixView<const T> x, MatrixView<T> y, const ForwardCo
   }
   if (context.rng == nullptr) throw std::logic_error("Dropout: training needs a random stream");
   // P(u >= p) = 1 - p: an element survives with probability 1 - p, as torch's bernoulli(1 - p).
-  const T keep = p_ < 1.0 ? static_cast<T>(1.0 / (1.0 - p_)) : T{0};
+  const auto keep = static_cast<T>(1.0 / (1.0 - p_));
   mask_.resize(x.rows, x.cols);
   T* mask = mask_.data();
   Rng& rng = *context.rng;

@@ -1,8 +1,8 @@
 #pragma once
 // Inverted dropout (Srivastava et al. 2014), as torch.nn.Dropout: in training each element is
 // zeroed with probability p and the survivors are scaled by 1/(1-p), so the expected output equals
-// the input and evaluation is the identity (nothing to rescale at test time). p = 1 zeroes
-// everything, as in PyTorch.
+// the input and evaluation is the identity (nothing to rescale at test time). p = 1, which PyTorch
+// accepts, is refused: it zeroes every output, so nothing before the layer could learn.
 #include "actlab/nn/layer.hpp"
 
 namespace actlab {
@@ -10,7 +10,7 @@ namespace actlab {
 template <typename T>
 class Dropout final : public Layer<T> {
  public:
-  // Throws std::invalid_argument unless 0 <= p <= 1.
+  // Throws std::invalid_argument unless 0 <= p < 1.
   Dropout(std::size_t width, double p);
 
   std::string kind() const override { return "dropout"; }

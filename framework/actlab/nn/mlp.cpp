@@ -1,5 +1,7 @@
 #include "actlab/nn/mlp.hpp"
 
+#include <sstream>
+
 #include "actlab/core/error.hpp"
 #include "actlab/nn/dropout.hpp"
 #include "actlab/nn/linear.hpp"
@@ -56,6 +58,10 @@ void add_listed_layers(Sequential<T>& network, const MlpSpec& spec, std::size_t&
         break;
       }
       case LayerSpec::Kind::kDropout:
+        // p = 1 would zero every output: nothing before the layer could learn.
+        if (!(entry.dropout >= 0 && entry.dropout < 1))
+          throw ConfigError(where + ".dropout: p must be in [0, 1), got " +
+                            (std::ostringstream() << entry.dropout).str());
         network.add(std::make_unique<Dropout<T>>(width, entry.dropout), depth);
         break;
       case LayerSpec::Kind::kNorm:

@@ -43,7 +43,8 @@ struct MlpSpec {
 };
 
 // Throws ConfigError ("model.layers[3]: ...") when the widths do not fit together: a residual
-// block whose width differs from its input's, a gated activation on an odd width.
+// block whose width differs from its input's, a gated activation on an odd width; and a dropout p
+// outside [0, 1).
 template <typename T>
 Sequential<T> build_mlp(const MlpSpec& spec);
 
