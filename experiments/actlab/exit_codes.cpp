@@ -13,13 +13,14 @@
 namespace actlab::cli {
 namespace {
 
+// The first words of each row of the exit-code table in experiments/README.md.
 constexpr std::array kExitCodes = {
-    ExitCodeMeaning{kExitOk, "the run completed"},
-    ExitCodeMeaning{kExitRunFailed, "the run diverged, a study's cell failed, or another error"},
-    ExitCodeMeaning{kExitBadInput, "bad input: configuration, data, checkpoint or results folder"},
+    ExitCodeMeaning{kExitOk, "success: the run completed"},
+    ExitCodeMeaning{kExitRunFailed, "a run diverged; for a study: a cell failed"},
+    ExitCodeMeaning{kExitBadInput, "bad input: the command line, the configuration or the data"},
     ExitCodeMeaning{kExitOutputError, "results cannot be written"},
-    ExitCodeMeaning{kExitMissingProgram, "a program actlab runs (actlab-bench) is not installed"},
-    ExitCodeMeaning{kExitInterrupted, "interrupted by SIGINT/SIGTERM"},
+    ExitCodeMeaning{kExitMissingProgram, "a program that actlab runs (actlab-bench) is missing"},
+    ExitCodeMeaning{kExitInterrupted, "interrupted by SIGINT or SIGTERM"},
 };
 
 // One rule: the public row, and how to recognise the type. Errors of actlab's own types carry a
