@@ -57,8 +57,9 @@ struct StudyRun {
 // Finished cells are kept (after checking they come from this configuration); without --resume a
 // folder holding any results of the study is refused.
 StudyRun plan_study(const RunOptions& options, const Shard& shard) {
-  StudyRun run{
-      load_study(options.config, options.overrides), options.config.string(), {}, {}, {}, 0};
+  StudyRun run;
+  run.study = load_study(options.config, options.overrides);
+  run.config_file = options.config.string();
   run.dir = options.out ? *options.out : run.study.output_dir;
   run.mine = shard_cells(run.study.cells.size(), shard);
   std::size_t with_results = 0;
