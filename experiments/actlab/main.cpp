@@ -1,56 +1,26 @@
 // actlab: train multilayer perceptrons from YAML experiments and measure what activation functions
-// do to training. This file only wires the subcommands; each lives in its own *_command.cpp.
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
+// do to training. This file only wires the command line's options to the subcommands of the
+// actlab_cli library (each in its own *_command.cpp).
 #include <CLI/CLI.hpp>
 
-#include <atomic>
-#include <csignal>
-#include <cstring>
 #include <iostream>
 #include <string>
 
 #include "activations_command.hpp"
 #include "actlab/core/blas_kernels.hpp"
 #include "actlab/core/build_info.hpp"
-#include "actlab/experiment/sweep.hpp"
-#include "bench_command.hpp"
+#include "exit_codes.hpp"
+#include "external_command.hpp"
 #include "merge_command.hpp"
 #include "probe_init_command.hpp"
+#include "program.hpp"
 #include "report_command.hpp"
 #include "run_command.hpp"
-#include "study_command.hpp"
+#include "stop_signal.hpp"
 #include "summary_command.hpp"
 
-namespace {
-
-std::atomic<bool> stop_requested{false};
-
-// The first SIGINT/SIGTERM asks the run to stop after the current step (results stay consistent);
-// a second one terminates at once.
-extern "C" void on_stop_signal(int signal) {
-  if (stop_requested.exchange(true)) {
-    std::signal(signal, SIG_DFL);
-    std::raise(signal);
-  }
-}
-
-void install_signal_handlers() {
-  struct sigaction action;
-  std::memset(&action, 0, sizeof(action));
-  action.sa_handler = on_stop_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  // Human log lines go to stderr (stdout stays free for tables a user may pipe).
-  spdlog::set_default_logger(spdlog::stderr_color_mt("actlab"));
-  spdlog::set_pattern("%^[%H:%M:%S %l]%$ %v");
-  actlab::restart_with_better_openblas_kernels(argv);
+  actlab::cli::begin_program("actlab", argv);
 
   CLI::App app{"actlab: train MLPs and measure what activation functions do to training"};
   app.require_subcommand(1);
@@ -135,10 +105,13 @@ int main(int argc, char** argv) {
       "activations", "Print every activation: parameters, formula, derivative, properties");
   activations_cmd->add_flag("--markdown", markdown, "As a Markdown table");
 
-  actlab::cli::BenchOptions bench;
-  CLI::App* bench_cmd = app.add_subcommand(
-      "bench", "Training throughput of the workloads W1-W3 against their GEMM-only limit");
-  actlab::cli::add_bench_options(*bench_cmd, bench);
+  // A program of its own (experiments/bench): every argument after `bench` goes to it.
+  CLI::App* bench_cmd =
+      app.add_subcommand("bench",
+                         "Training throughput of the workloads W1-W3 against their GEMM-only limit "
+                         "(runs actlab-bench; actlab bench --help for its options)");
+  bench_cmd->prefix_command();
+  bench_cmd->set_help_flag();
 
   actlab::cli::ProbeInitOptions probe_init;
   CLI::App* probe_init_cmd = app.add_subcommand(
@@ -168,35 +141,20 @@ int main(int argc, char** argv) {
                    "weight_norm, activation_std, dead_fraction, saturated_fraction)")
       ->delimiter(',');
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : actlab::cli::kExitBadInput;
-  }
+  if (const auto exit_code = actlab::cli::parse_command_line(app, argc, argv)) return *exit_code;
 
-  install_signal_handlers();
-  if (*run_cmd) {
-    const bool study = actlab::is_study_file(run.config, run.overrides);
-    if (study && !run.cell) return actlab::cli::study_command(run, stop_requested);
-    if (!study && (run.jobs || run.shard || run.cell)) {
-      spdlog::error(
-          "{}: --jobs, --shard and --cell apply to studies (a configuration with a "
-          "sweep: block)",
-          run.config.string());
-      return actlab::cli::kExitBadInput;
-    }
-    return actlab::cli::run_command(run, stop_requested);
-  }
-  if (*summary_cmd) return actlab::cli::summary_command(summary);
-  if (*merge_cmd) return actlab::cli::merge_command(merge);
-  if (*report_cmd) return actlab::cli::report_command(report);
-  if (*bench_cmd) return actlab::cli::bench_command(bench);
-  if (*activations_cmd) {
-    actlab::print_activation_table(
-        std::cout, markdown ? actlab::TableStyle::kMarkdown : actlab::TableStyle::kText);
-    return 0;
-  }
-  if (*probe_init_cmd) return actlab::cli::probe_init_command(probe_init, std::cout);
-  return 0;
+  namespace cli = actlab::cli;
+  if (*bench_cmd) return cli::exec_beside_self("actlab-bench", bench_cmd->remaining());
+  const std::atomic<bool>& stop_requested = cli::install_stop_signal_handlers();
+  return cli::run_reporting_errors([&] {
+    if (*run_cmd) return cli::run_command(run, stop_requested);
+    if (*summary_cmd) return cli::summary_command(summary);
+    if (*merge_cmd) return cli::merge_command(merge);
+    if (*report_cmd) return cli::report_command(report);
+    if (*probe_init_cmd) return cli::probe_init_command(probe_init, std::cout);
+    if (*activations_cmd)
+      actlab::print_activation_table(
+          std::cout, markdown ? actlab::TableStyle::kMarkdown : actlab::TableStyle::kText);
+    return static_cast<int>(cli::kExitOk);
+  });
 }

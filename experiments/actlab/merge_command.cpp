@@ -7,7 +7,7 @@
 #include "actlab/core/atomic_file.hpp"
 #include "actlab/core/error.hpp"
 #include "actlab/experiment/study_summary.hpp"
-#include "run_command.hpp"
+#include "exit_codes.hpp"
 
 namespace actlab::cli {
 namespace {
@@ -45,84 +45,72 @@ void copy_run(const fs::path& from, const fs::path& to) {
 }  // namespace
 
 int merge_command(const MergeOptions& options) {
-  try {
-    if (options.inputs.empty()) throw ConfigError("merge: give at least one study folder");
-    if (!options.out && options.inputs.size() > 1)
-      throw ConfigError("merge: several folders need --out, the folder to merge them into");
-    const fs::path out = options.out ? *options.out : options.inputs.front();
+  if (options.inputs.empty()) throw ConfigError("merge: give at least one study folder");
+  if (!options.out && options.inputs.size() > 1)
+    throw ConfigError("merge: several folders need --out, the folder to merge them into");
+  const fs::path out = options.out ? *options.out : options.inputs.front();
 
-    std::vector<StudyManifest> manifests;
-    for (const auto& dir : options.inputs) {
-      manifests.push_back(read_manifest(dir));
-      if (!same_study(manifests.front(), manifests.back()))
-        throw ResultsError(dir.string() + ": not a shard of the same study as " +
-                           options.inputs.front().string() +
-                           " (the study name, cells or their configurations differ)");
-    }
-    const StudyManifest& manifest = manifests.front();
-    create_output_directory(out);
-
-    std::size_t copied = 0;
-    for (const auto& cell : manifest.cells) {
-      // The best source: finished beats unfinished; earlier folders win ties.
-      const fs::path* best = nullptr;
-      CellResult best_result;
-      for (const auto& dir : options.inputs) {
-        const CellResult r = read_cell_result(dir / cell.id, std::nullopt);
-        if (r.status == "pending") continue;
-        if (r.finished() && !r.config_digest.empty() && r.config_digest != cell.config_digest)
-          throw ResultsError((dir / cell.id).string() +
-                             ": holds results of a different configuration than study.json says");
-        if (best == nullptr || (r.finished() && !best_result.finished())) {
-          best = &dir;
-          best_result = r;
-        }
-      }
-      if (best == nullptr) continue;
-      const fs::path target = out / cell.id;
-      if (fs::weakly_canonical(*best / cell.id) == fs::weakly_canonical(target)) continue;
-      const CellResult present = read_cell_result(target, std::nullopt);
-      if (present.finished() || (present.status != "pending" && !best_result.finished())) continue;
-      copy_run(*best / cell.id, target);
-      ++copied;
-    }
-    write_manifest(out, manifest);
-    const std::vector<CellResult> cells =
-        read_study_results(out, manifest, manifest.target_accuracy);
-    write_study_tables(out, manifest, cells);
-
-    std::size_t finished = 0;
-    std::vector<std::string> missing;
-    for (const auto& cell : cells) {
-      if (cell.finished())
-        ++finished;
-      else
-        missing.push_back(cell.id + " (" + cell.status + ")");
-    }
-    std::fputs(
-        groups_table(manifest, summarize_groups(manifest, cells), manifest.target_accuracy).c_str(),
-        stdout);
-    std::fflush(stdout);
-    spdlog::info("merged {} folder(s) into {}: {} run folder(s) copied; {} of {} cells finished",
-                 options.inputs.size(), out.string(), copied, finished, cells.size());
-    if (!missing.empty()) {
-      std::string list;
-      for (std::size_t i = 0; i < missing.size() && i < 10; ++i)
-        list += (i ? ", " : "") + missing[i];
-      if (missing.size() > 10) list += ", ...";
-      spdlog::warn("{} cell(s) not finished: {}", missing.size(), list);
-    }
-    return kExitOk;
-  } catch (const ConfigError& e) {
-    spdlog::error("{}", e.what());
-    return kExitBadInput;
-  } catch (const ResultsError& e) {
-    spdlog::error("{}", e.what());
-    return kExitBadInput;
-  } catch (const OutputError& e) {
-    spdlog::error("{}", e.what());
-    return kExitOutputError;
+  std::vector<StudyManifest> manifests;
+  for (const auto& dir : options.inputs) {
+    manifests.push_back(read_manifest(dir));
+    if (!same_study(manifests.front(), manifests.back()))
+      throw ResultsError(dir.string() + ": not a shard of the same study as " +
+                         options.inputs.front().string() +
+                         " (the study name, cells or their configurations differ)");
   }
+  const StudyManifest& manifest = manifests.front();
+  create_output_directory(out);
+
+  std::size_t copied = 0;
+  for (const auto& cell : manifest.cells) {
+    // The best source: finished beats unfinished; earlier folders win ties.
+    const fs::path* best = nullptr;
+    CellResult best_result;
+    for (const auto& dir : options.inputs) {
+      const CellResult r = read_cell_result(dir / cell.id, std::nullopt);
+      if (r.status == "pending") continue;
+      if (r.finished() && !r.config_digest.empty() && r.config_digest != cell.config_digest)
+        throw ResultsError((dir / cell.id).string() +
+                           ": holds results of a different configuration than study.json says");
+      if (best == nullptr || (r.finished() && !best_result.finished())) {
+        best = &dir;
+        best_result = r;
+      }
+    }
+    if (best == nullptr) continue;
+    const fs::path target = out / cell.id;
+    if (fs::weakly_canonical(*best / cell.id) == fs::weakly_canonical(target)) continue;
+    const CellResult present = read_cell_result(target, std::nullopt);
+    if (present.finished() || (present.status != "pending" && !best_result.finished())) continue;
+    copy_run(*best / cell.id, target);
+    ++copied;
+  }
+  write_manifest(out, manifest);
+  const std::vector<CellResult> cells = read_study_results(out, manifest, manifest.target_accuracy);
+  write_study_tables(out, manifest, cells);
+
+  std::size_t finished = 0;
+  std::vector<std::string> missing;
+  for (const auto& cell : cells) {
+    if (cell.finished())
+      ++finished;
+    else
+      missing.push_back(cell.id + " (" + cell.status + ")");
+  }
+  std::fputs(
+      groups_table(manifest, summarize_groups(manifest, cells), manifest.target_accuracy).c_str(),
+      stdout);
+  std::fflush(stdout);
+  spdlog::info("merged {} folder(s) into {}: {} run folder(s) copied; {} of {} cells finished",
+               options.inputs.size(), out.string(), copied, finished, cells.size());
+  if (!missing.empty()) {
+    std::string list;
+    for (std::size_t i = 0; i < missing.size() && i < 10; ++i)
+      list += (i ? ", " : "") + missing[i];
+    if (missing.size() > 10) list += ", ...";
+    spdlog::warn("{} cell(s) not finished: {}", missing.size(), list);
+  }
+  return kExitOk;
 }
 
 }  // namespace actlab::cli

@@ -16,7 +16,7 @@
 #include "actlab/experiment/sweep.hpp"
 #include "actlab/train/run_output.hpp"
 #include "actlab/train/trainer.hpp"
-#include "run_command.hpp"
+#include "exit_codes.hpp"
 
 namespace actlab::cli {
 namespace {
@@ -219,45 +219,34 @@ void probe_networks(const ExperimentConfig& base, const ProbeInitOptions& option
 }  // namespace
 
 int probe_init_command(const ProbeInitOptions& options, std::ostream& table) {
-  try {
-    if (options.seeds == 0) throw ConfigError("--seeds must be at least 1");
-    auto adjust = [&](ExperimentConfig config) {
-      if (options.threads) config.threads = *options.threads;
-      if (options.first_seed) config.seed = *options.first_seed;
-      return config;
-    };
-    if (!is_study_file(options.config, options.overrides)) {
-      const ExperimentConfig config = adjust(load_config(options.config, options.overrides));
-      probe_networks(config, options,
-                     options.out ? *options.out : config.output.dir / (config.name + "-probe-init"),
-                     table);
-      return kExitOk;
-    }
-    // A study: every cell's networks, in a folder of its own.
-    const Study study = load_study(options.config, options.overrides);
-    for (const SweptKey& key : study.keys)
-      if (key.path == "seed")
-        throw ConfigError(options.config.string() +
-                          ": sweep.seed: probe-init draws the seeds itself (--seeds, "
-                          "--first-seed); remove seed from the sweep");
-    std::filesystem::path dir = study.output_dir;
-    dir += "-probe-init";
-    if (options.out) dir = *options.out;
-    for (const StudyCell& cell : study.cells) {
-      table << "\n== " << cell.id << "\n";
-      probe_networks(adjust(cell.config), options, dir / cell.id, table);
-    }
+  if (options.seeds == 0) throw ConfigError("--seeds must be at least 1");
+  auto adjust = [&](ExperimentConfig config) {
+    if (options.threads) config.threads = *options.threads;
+    if (options.first_seed) config.seed = *options.first_seed;
+    return config;
+  };
+  if (!is_study_file(options.config, options.overrides)) {
+    const ExperimentConfig config = adjust(load_config(options.config, options.overrides));
+    probe_networks(config, options,
+                   options.out ? *options.out : config.output.dir / (config.name + "-probe-init"),
+                   table);
     return kExitOk;
-  } catch (const ConfigError& e) {
-    spdlog::error("{}", e.what());
-    return kExitBadInput;
-  } catch (const DataError& e) {
-    spdlog::error("{}", e.what());
-    return kExitBadInput;
-  } catch (const OutputError& e) {
-    spdlog::error("{}", e.what());
-    return kExitOutputError;
   }
+  // A study: every cell's networks, in a folder of its own.
+  const Study study = load_study(options.config, options.overrides);
+  for (const SweptKey& key : study.keys)
+    if (key.path == "seed")
+      throw ConfigError(options.config.string() +
+                        ": sweep.seed: probe-init draws the seeds itself (--seeds, "
+                        "--first-seed); remove seed from the sweep");
+  std::filesystem::path dir = study.output_dir;
+  dir += "-probe-init";
+  if (options.out) dir = *options.out;
+  for (const StudyCell& cell : study.cells) {
+    table << "\n== " << cell.id << "\n";
+    probe_networks(adjust(cell.config), options, dir / cell.id, table);
+  }
+  return kExitOk;
 }
 
 }  // namespace actlab::cli

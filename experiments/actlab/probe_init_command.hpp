@@ -29,7 +29,7 @@ struct ProbeInitOptions {
                                      // activation spread, dead and saturated fractions
 };
 
-// Returns the exit code (run_command.hpp); bad input is reported in one line.
+// Returns kExitOk; errors are thrown, for run_reporting_errors (exit_codes.hpp).
 int probe_init_command(const ProbeInitOptions& options, std::ostream& table);
 
 }  // namespace actlab::cli

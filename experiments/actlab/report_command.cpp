@@ -11,7 +11,7 @@
 #include <system_error>
 #include <vector>
 
-#include "run_command.hpp"
+#include "exit_codes.hpp"
 
 extern char** environ;
 

@@ -18,6 +18,8 @@
 #include "actlab/train/checkpoint.hpp"
 #include "actlab/train/run_output.hpp"
 #include "actlab/train/trainer.hpp"
+#include "exit_codes.hpp"
+#include "study_command.hpp"
 
 namespace actlab::cli {
 namespace {
@@ -86,124 +88,148 @@ int exit_code(RunStatus status) {
   return kExitOk;
 }
 
+// What a run trains and where: a configuration, or one cell of a study (--cell).
+struct RunTarget {
+  ExperimentConfig config;
+  std::filesystem::path dir;
+  std::string source;  // for config.yaml's header: the file, and the cell
+};
+
+RunTarget resolve_run(const RunOptions& options) {
+  RunTarget target;
+  std::filesystem::path default_dir;
+  target.source = options.config.string();
+  if (options.cell) {
+    const Study study = load_study(options.config, options.overrides);
+    const StudyCell* cell = study.find(*options.cell);
+    if (cell == nullptr)
+      throw ConfigError(options.config.string() + ": the study has no cell '" + *options.cell +
+                        "' (e.g. '" + study.cells.front().id + "')");
+    target.config = cell->config;
+    default_dir = study.output_dir / cell->id;
+    target.source += ", cell " + cell->id;
+  } else {
+    target.config = load_config(options.config, options.overrides);
+    default_dir = target.config.output.dir / target.config.name;
+  }
+  if (options.threads) target.config.threads = *options.threads;
+  target.dir = options.out ? *options.out : default_dir;
+  return target;
+}
+
+// Writes config.yaml and run.json, and returns run.json's record. A resumed run keeps the first
+// session's record and adds this session to it.
+nlohmann::json write_run_record(RunOutput& output, const RunTarget& target,
+                                const RunOptions& options, bool resuming,
+                                std::size_t completed_epochs) {
+  YAML::Emitter resolved;
+  resolved << to_yaml(target.config);
+  output.write_text("config.yaml", "# resolved configuration of " + target.source + "\n" +
+                                       resolved.c_str() + "\n");
+  nlohmann::json metadata = run_metadata(target.config, options);
+  if (resuming) {
+    nlohmann::json first = read_json(output.path("run.json"));
+    if (first.is_object()) {
+      nlohmann::json session = {{"started_at", metadata["started_at"]},
+                                {"host", metadata["host"]},
+                                {"threads", metadata["threads"]},
+                                {"git_commit", metadata["git_commit"]},
+                                {"from_epoch", completed_epochs}};
+      first["resumed"].push_back(session);
+      metadata = first;
+    }
+  }
+  output.write_json("run.json", metadata);
+  return metadata;
+}
+
+void log_model(Trainer& trainer, const RunTarget& target, const DataSplits& data) {
+  std::ostringstream layers;
+  for (std::size_t i = 0; i < trainer.network().layer_count(); ++i)
+    layers << (i ? " → " : "") << trainer.network().layer(i).kind() << "("
+           << trainer.network().layer(i).output_size() << ")";
+  const ExperimentConfig& config = target.config;
+  spdlog::info("model: {} → {} ({} parameters); {} threads; seed {}; output {}",
+               data.train.features, layers.str(), trainer.network().parameters().size(),
+               config.threads > 0 ? config.threads : available_cores(), config.seed,
+               target.dir.string());
+}
+
+void log_result(const RunResult& result, const std::filesystem::path& dir) {
+  switch (result.status) {
+    case RunStatus::kCompleted: {
+      if (result.initial) {
+        spdlog::info("done in {:.1f}s: the initial network only (train.epochs 0); results in {}",
+                     result.seconds, dir.string());
+        break;
+      }
+      const auto& last = result.epochs.empty() ? EpochMetrics{} : result.epochs.back();
+      spdlog::info("done in {:.1f}s: test accuracy {:.4f}; results in {}", result.seconds,
+                   last.test.accuracy, dir.string());
+      break;
+    }
+    case RunStatus::kDiverged:
+      spdlog::error("{}; results so far in {}", result.message, dir.string());
+      break;
+    case RunStatus::kInterrupted:
+      spdlog::warn("{}; results so far in {} (continue with --resume)", result.message,
+                   dir.string());
+      break;
+  }
+}
+
+// One run, into its folder; with --resume it continues from the folder's checkpoint.
+int run_single(const RunOptions& options, const std::atomic<bool>& stop_requested) {
+  const RunTarget target = resolve_run(options);
+  const std::filesystem::path& dir = target.dir;
+  if (options.resume) {
+    const CellResult done = read_cell_result(dir, std::nullopt);
+    if (done.finished()) {
+      spdlog::info("{} is finished ({}); nothing to resume", dir.string(), done.status);
+      return done.status == "completed" ? kExitOk : kExitRunFailed;
+    }
+  }
+
+  spdlog::info("loading {} ...", target.config.data.dataset);
+  const DataSplits data = load_data(target.config.data, target.config.seed);
+  spdlog::info("data: {} train / {} validation / {} test examples of {} features, {} classes",
+               data.train.size(), data.validation.size(), data.test.size(), data.train.features,
+               data.train.classes);
+
+  RunOutput output(dir);
+  Trainer trainer(target.config, data);
+  const bool resuming = options.resume && std::filesystem::exists(output.path("checkpoint.bin"));
+  if (resuming)
+    trainer.resume_from(read_checkpoint(output.path("checkpoint.bin")), output);
+  else
+    output.clear_results();
+  RunLogFile log_file(output.log_sink());
+  const nlohmann::json metadata =
+      write_run_record(output, target, options, resuming, trainer.completed_epochs());
+  log_model(trainer, target, data);
+  if (resuming)
+    spdlog::info("resuming after epoch {} of {} from {}", trainer.completed_epochs(),
+                 target.config.train.epochs, output.path("checkpoint.bin").string());
+
+  const RunResult result = trainer.run(&output, &stop_requested);
+  nlohmann::json summary = result.summary();
+  summary["run"] = metadata;
+  log_result(result, dir);
+  output.flush_log();
+  output.write_json("summary.json", summary);  // last: its presence marks a finished run
+  return exit_code(result.status);
+}
+
 }  // namespace
 
 int run_command(const RunOptions& options, const std::atomic<bool>& stop_requested) {
-  try {
-    ExperimentConfig config;
-    std::filesystem::path default_dir;
-    std::string source = options.config.string();
-    if (options.cell) {
-      const Study study = load_study(options.config, options.overrides);
-      const StudyCell* cell = study.find(*options.cell);
-      if (cell == nullptr)
-        throw ConfigError(options.config.string() + ": the study has no cell '" + *options.cell +
-                          "' (e.g. '" + study.cells.front().id + "')");
-      config = cell->config;
-      default_dir = study.output_dir / cell->id;
-      source += ", cell " + cell->id;
-    } else {
-      config = load_config(options.config, options.overrides);
-      default_dir = config.output.dir / config.name;
-    }
-    if (options.threads) config.threads = *options.threads;
-    const std::filesystem::path dir = options.out ? *options.out : default_dir;
-
-    if (options.resume) {
-      const CellResult done = read_cell_result(dir, std::nullopt);
-      if (done.finished()) {
-        spdlog::info("{} is finished ({}); nothing to resume", dir.string(), done.status);
-        return done.status == "completed" ? kExitOk : kExitRunFailed;
-      }
-    }
-
-    spdlog::info("loading {} ...", config.data.dataset);
-    const DataSplits data = load_data(config.data, config.seed);
-    spdlog::info("data: {} train / {} validation / {} test examples of {} features, {} classes",
-                 data.train.size(), data.validation.size(), data.test.size(), data.train.features,
-                 data.train.classes);
-
-    RunOutput output(dir);
-    Trainer trainer(config, data);
-    const bool resuming = options.resume && std::filesystem::exists(output.path("checkpoint.bin"));
-    if (resuming)
-      trainer.resume_from(read_checkpoint(output.path("checkpoint.bin")), output);
-    else
-      output.clear_results();
-    RunLogFile log_file(output.log_sink());
-
-    YAML::Emitter resolved;
-    resolved << to_yaml(config);
-    output.write_text("config.yaml",
-                      "# resolved configuration of " + source + "\n" + resolved.c_str() + "\n");
-    nlohmann::json metadata = run_metadata(config, options);
-    if (resuming) {
-      // The first session's record stays; each resumption is added to it.
-      nlohmann::json first = read_json(output.path("run.json"));
-      if (first.is_object()) {
-        nlohmann::json session = {{"started_at", metadata["started_at"]},
-                                  {"host", metadata["host"]},
-                                  {"threads", metadata["threads"]},
-                                  {"git_commit", metadata["git_commit"]},
-                                  {"from_epoch", trainer.completed_epochs()}};
-        first["resumed"].push_back(session);
-        metadata = first;
-      }
-    }
-    output.write_json("run.json", metadata);
-
-    std::ostringstream layers;
-    for (std::size_t i = 0; i < trainer.network().layer_count(); ++i)
-      layers << (i ? " → " : "") << trainer.network().layer(i).kind() << "("
-             << trainer.network().layer(i).output_size() << ")";
-    spdlog::info("model: {} → {} ({} parameters); {} threads; seed {}; output {}",
-                 data.train.features, layers.str(), trainer.network().parameters().size(),
-                 config.threads > 0 ? config.threads : available_cores(), config.seed,
-                 dir.string());
-    if (resuming)
-      spdlog::info("resuming after epoch {} of {} from {}", trainer.completed_epochs(),
-                   config.train.epochs, output.path("checkpoint.bin").string());
-
-    const RunResult result = trainer.run(&output, &stop_requested);
-    nlohmann::json summary = result.summary();
-    summary["run"] = metadata;
-
-    switch (result.status) {
-      case RunStatus::kCompleted: {
-        if (result.initial) {
-          spdlog::info("done in {:.1f}s: the initial network only (train.epochs 0); results in {}",
-                       result.seconds, dir.string());
-          break;
-        }
-        const auto& last = result.epochs.empty() ? EpochMetrics{} : result.epochs.back();
-        spdlog::info("done in {:.1f}s: test accuracy {:.4f}; results in {}", result.seconds,
-                     last.test.accuracy, dir.string());
-        break;
-      }
-      case RunStatus::kDiverged:
-        spdlog::error("{}; results so far in {}", result.message, dir.string());
-        break;
-      case RunStatus::kInterrupted:
-        spdlog::warn("{}; results so far in {} (continue with --resume)", result.message,
-                     dir.string());
-        break;
-    }
-    output.flush_log();
-    output.write_json("summary.json", summary);  // last: its presence marks a finished run
-    return exit_code(result.status);
-  } catch (const ConfigError& e) {
-    spdlog::error("{}", e.what());
-    return kExitBadInput;
-  } catch (const DataError& e) {
-    spdlog::error("{}", e.what());
-    return kExitBadInput;
-  } catch (const CheckpointError& e) {
-    spdlog::error("{}", e.what());
-    return kExitBadInput;
-  } catch (const OutputError& e) {
-    spdlog::error("{}", e.what());
-    return kExitOutputError;
-  }
+  const bool study = is_study_file(options.config, options.overrides);
+  if (study && !options.cell) return study_command(options, stop_requested);
+  if (!study && (options.jobs || options.shard || options.cell))
+    throw ConfigError(options.config.string() +
+                      ": --jobs, --shard and --cell apply to studies (a configuration with a "
+                      "sweep: block)");
+  return run_single(options, stop_requested);
 }
 
 }  // namespace actlab::cli

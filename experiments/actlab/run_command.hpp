@@ -9,15 +9,6 @@
 
 namespace actlab::cli {
 
-// Exit codes, documented in the README.
-enum ExitCode : int {
-  kExitOk = 0,
-  kExitRunFailed = 1,     // a run diverged
-  kExitBadInput = 2,      // configuration or data is wrong
-  kExitOutputError = 3,   // results cannot be written (or the run folder is locked)
-  kExitInterrupted = 130  // SIGINT / SIGTERM
-};
-
 struct RunOptions {
   std::filesystem::path config;
   std::vector<std::string> overrides;  // --set key.path=value
@@ -31,7 +22,8 @@ struct RunOptions {
   std::optional<std::string> shard;  // "i/N": run only this share of the cells
 };
 
-// Runs and returns the exit code; bad input is reported (one line) and mapped to its code.
+// Runs the configuration (a study goes to study_command) and returns the exit code of its outcome
+// (completed, diverged, interrupted); errors are thrown, for run_reporting_errors (exit_codes.hpp).
 int run_command(const RunOptions& options, const std::atomic<bool>& stop_requested);
 
 }  // namespace actlab::cli

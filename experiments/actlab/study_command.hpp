@@ -5,6 +5,7 @@
 // for the whole study. Separate processes, so that a crash or a bad cell takes down one cell only,
 // and so that each cell's threads (its compute team, OpenBLAS single-threaded inside it) are its
 // own.
+// The processes are cell_processes.hpp's, the progress line study_display.hpp's.
 //
 // Finished cells (completed or diverged) are never run again: with --resume they are skipped, and
 // a partial cell continues from its checkpoint. Without --resume a folder that already holds
@@ -17,9 +18,8 @@
 namespace actlab::cli {
 
 // How many cells run at once and how many threads each gets, where not given: one thread per cell
-// (or the config's `threads`), and as many cells as that leaves cores. Measured on 2 cores
-// (BENCHMARKS.md, "Study parallelism"): 2 cells × 1 thread is fastest, 1 cell × 2 threads slowest,
-// with OpenBLAS's threads and again with the compute team.
+// (or the config's `threads`), and as many cells as that leaves cores: for these MLPs more cells
+// beat more threads per cell (BENCHMARKS.md, "Study parallelism").
 struct Parallelism {
   int jobs = 1;
   int threads = 1;

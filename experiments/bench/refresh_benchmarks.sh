@@ -11,7 +11,7 @@
 #
 # Environment: ACTLAB_BUILD (default build/release), ACTLAB_THREADS (default: all cores),
 # ACTLAB_BENCH (the command that runs the W1-W3 throughput benchmark; default: `actlab bench`,
-# else a bench program of its own in the build's bin/ folder).
+# which runs actlab-bench, built beside actlab).
 #
 # Every step writes its command and its output to a numbered file; 00_machine.txt records the
 # machine, the date and the commit. A step that cannot run (no PyTorch for the comparison, for
@@ -62,24 +62,14 @@ skip() {
 }
 
 echo "refresh_benchmarks.sh: building what the measurements need"
-cmake --build "$build" --target actlab activation_bench train_allocation_test -j2 \
+cmake --build "$build" --target actlab actlab-bench activation_bench train_allocation_test -j2 \
   >"$out/build.log" 2>&1 || { echo "build failed: see $out/build.log" >&2; exit 1; }
 
-# The W1-W3 benchmark: `actlab bench` today; a program of its own once it moves to experiments/bench.
+# The W1-W3 benchmark.
 if [ -n "${ACTLAB_BENCH:-}" ]; then
   read -r -a bench <<<"$ACTLAB_BENCH"
-elif "$actlab" bench --help >/dev/null 2>&1; then
-  bench=("$actlab" bench)
 else
-  bench=()
-  for candidate in "$bin"/actlab_bench "$bin"/actlab-bench "$bin"/training_throughput; do
-    if [ -x "$candidate" ]; then bench=("$candidate"); break; fi
-  done
-  if [ ${#bench[@]} -eq 0 ]; then
-    echo "refresh_benchmarks.sh: no W1-W3 benchmark found; set ACTLAB_BENCH" >&2
-    exit 1
-  fi
-  cmake --build "$build" --target "$(basename "${bench[0]}")" -j2 >>"$out/build.log" 2>&1
+  bench=("$actlab" bench)
 fi
 
 {

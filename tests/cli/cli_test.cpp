@@ -414,5 +414,36 @@ TEST(Cli, BenchBracketsEachRoundWithTwoGemmOnlyMeasurements) {
   }
 }
 
+// `actlab bench ARGS` is the program actlab-bench, run from actlab's folder with ARGS: its options
+// and help are actlab-bench's, and without it there is one error line naming it, exit code 127.
+TEST(Cli, BenchRunsActlabBenchFromActlabsFolder) {
+  const fs::path dir = scratch("bench_program");
+  const pid_t help_pid = spawn({"bench", "--help"}, dir / "help_stderr.txt", dir / "help.txt");
+  const Outcome help = wait_for(help_pid, dir / "help_stderr.txt");
+  EXPECT_EQ(help.exit_code, 0) << help.log;
+  EXPECT_NE(read_file(dir / "help.txt").find("--workloads"), std::string::npos);
+
+  const fs::path alone = dir / "alone" / "actlab";
+  fs::create_directories(alone.parent_path());
+  fs::copy_file(ACTLAB_BINARY, alone);
+  std::vector<std::string> storage = {alone.string(), "bench", "--workloads", "W3"};
+  std::vector<char*> argv;
+  for (auto& a : storage)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const fs::path log = dir / "alone_stderr.txt";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, alone.c_str(), &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  const Outcome missing = wait_for(pid, log);
+  EXPECT_EQ(missing.exit_code, 127) << missing.log;
+  EXPECT_NE(missing.log.find((dir / "alone" / "actlab-bench").string() + ": cannot run"),
+            std::string::npos)
+      << missing.log;
+}
+
 }  // namespace
 }  // namespace actlab
