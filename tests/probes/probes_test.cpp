@@ -182,6 +182,44 @@ TEST(Probes, SaturationOfSigmoidOnConstructedInputs) {
   EXPECT_DOUBLE_EQ(rows.at({0, "1", "dead_fraction"}), 0.0);  // sigmoid has no dead zone
 }
 
+// Per-unit PReLU: each unit's f' depends on its own slope, so the saturation reference max |f'|
+// is taken with each unit's slope (it once read past the slopes, one per unit, for every point of
+// its grid). Unit 1's slope of 0.001 on inputs that are always negative saturates it; unit 0's
+// 0.25 never does: exactly half of the 2 units × 4 samples.
+TEST(Probes, SaturationOfPerUnitPreluUsesEachUnitsSlope) {
+  Sequential<float> net;
+  net.add(std::make_unique<Linear<float>>(2, 2));
+  net.add(make_activation_layer<float>({"prelu", {{"per_unit", 1.0}}}, 2));
+  net.add(std::make_unique<Linear<float>>(2, 2));
+  net.finalize();
+  Rng rng(1);
+  net.initialize(rng);
+  auto& first = dynamic_cast<Linear<float>&>(net.layer(0));
+  first.weight()(0, 0) = 1;
+  first.weight()(0, 1) = 0;
+  first.weight()(1, 0) = 0;
+  first.weight()(1, 1) = 1;
+  first.bias().fill_with(0.0f);
+  for (const auto& p : net.named_parameters())
+    if (p.tensor == "alpha") {
+      ASSERT_EQ(p.value.size(), 2u);
+      p.value.data[0] = 0.25f;
+      p.value.data[1] = 0.001f;
+    }
+  Dataset data;
+  data.features = 2;
+  data.classes = 2;
+  data.pixels = {255, 0, 0, 0, 255, 0, 0, 0};  // x = byte / 8 - 16: unit 1 always at -16
+  data.labels = {0, 1, 0, 1};
+  ProbeConfig config;
+  config.probe_set_size = 4;
+  Probes probes(config, net, data, Normalizer{1.0f / 8.0f, -16.0f}, 1, "prelu");
+  net.plan(4);
+  probes.measure(0, 0);
+  const auto rows = parse(probes.csv());
+  EXPECT_DOUBLE_EQ(rows.at({0, "1", "saturated_fraction"}), 0.5);
+}
+
 // ‖m‖₂ over all elements, in double.
 double l2(MatrixView<const float> m) {
   double sum = 0;

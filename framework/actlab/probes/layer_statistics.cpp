@@ -196,16 +196,28 @@ void gather_buckets(std::span<const float> values, const std::uint32_t* wanted,
   std::copy(at.begin(), at.end(), position);
 }
 
-}  // namespace
+// gather_buckets for `count` (1 to 4) wanted buckets.
+void gather_buckets(std::span<const float> values, std::size_t count, const std::uint32_t* wanted,
+                    std::size_t* position, float* segments) {
+  switch (count) {
+    case 1:
+      return gather_buckets<1>(values, wanted, position, segments);
+    case 2:
+      return gather_buckets<2>(values, wanted, position, segments);
+    case 3:
+      return gather_buckets<3>(values, wanted, position, segments);
+    case 4:
+      return gather_buckets<4>(values, wanted, position, segments);
+    default:
+      return;
+  }
+}
 
-void values_at_ranks(std::span<const float> values, std::span<const std::size_t> ranks,
-                     std::span<float> out, std::vector<float>& scratch) {
-  assert(out.size() == ranks.size());
-  const std::size_t n = values.size();
+// Histogram of the values' leading bits. Four interleaved tables, summed after: a run of equal
+// values would otherwise chain every increment on the previous one.
+std::array<std::size_t, kBuckets> bucket_counts(std::span<const float> values) {
   const float* v = values.data();
-
-  // Histogram of the leading bits. Four interleaved tables, summed after: a run of equal values
-  // would otherwise chain every increment on the previous one.
+  const std::size_t n = values.size();
   std::array<std::array<std::uint32_t, kBuckets>, 4> partial{};
   std::size_t i = 0;
   for (; i + 4 <= n; i += 4)
@@ -216,6 +228,18 @@ void values_at_ranks(std::span<const float> values, std::span<const std::size_t>
   std::array<std::size_t, kBuckets> counts{};
   for (std::size_t b = 0; b < kBuckets; ++b)
     counts[b] = std::size_t{partial[0][b]} + partial[1][b] + partial[2][b] + partial[3][b];
+  return counts;
+}
+
+}  // namespace
+
+void values_at_ranks(std::span<const float> values, std::span<const std::size_t> ranks,
+                     std::span<float> out, std::vector<float>& scratch) {
+  assert(out.size() == ranks.size());
+  const std::size_t n = values.size();
+  const float* v = values.data();
+
+  const std::array<std::size_t, kBuckets> counts = bucket_counts(values);
 
   // Exact zeros (ReLU's half of the values) are answered without gathering them: a rank inside
   // the run of +0s (first in their bucket) or of -0s (last in theirs) is a zero.
@@ -270,22 +294,7 @@ void values_at_ranks(std::span<const float> values, std::span<const std::size_t>
     }
     scratch.resize(total);
     position = start;
-    switch (buckets) {
-      case 1:
-        gather_buckets<1>(values, wanted.data(), position.data(), scratch.data());
-        break;
-      case 2:
-        gather_buckets<2>(values, wanted.data(), position.data(), scratch.data());
-        break;
-      case 3:
-        gather_buckets<3>(values, wanted.data(), position.data(), scratch.data());
-        break;
-      case 4:
-        gather_buckets<4>(values, wanted.data(), position.data(), scratch.data());
-        break;
-      default:
-        break;
-    }
+    gather_buckets(values, buckets, wanted.data(), position.data(), scratch.data());
     for (std::size_t r = 0; r < count; ++r) {
       if (zero[r]) {
         out[first_rank + r] = zero_value[r];

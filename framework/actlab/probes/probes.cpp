@@ -42,14 +42,11 @@ std::string percent(double v) {
   return text;
 }
 
-}  // namespace
-
-Probes::Probes(const ProbeConfig& config, Sequential<float>& network, const Dataset& train,
-               const Normalizer& normalizer, std::uint64_t seed, std::string run_name,
-               ComputeTeam* team)
-    : config_(config), network_(network), team_(team), run_name_(csv_field(run_name)) {
-  // The probe set: a fixed random subset of the training set, drawn from its own stream.
-  const std::size_t n = std::min(config.probe_set_size, train.size());
+// The probe set: a fixed random subset of `size` training examples (all of them if fewer), drawn
+// from its own stream, in the training set's order.
+Matrix<float> probe_set(const Dataset& train, const Normalizer& normalizer, std::uint64_t seed,
+                        std::size_t size) {
+  const std::size_t n = std::min(size, train.size());
   std::vector<std::uint32_t> all(train.size());
   for (std::size_t i = 0; i < all.size(); ++i)
     all[i] = static_cast<std::uint32_t>(i);
@@ -57,9 +54,20 @@ Probes::Probes(const ProbeConfig& config, Sequential<float>& network, const Data
   for (std::size_t i = 0; i < n; ++i)
     std::swap(all[i], all[i + rng.below(all.size() - i)]);
   std::sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n));
-  probe_x_.resize(n, train.features);
+  Matrix<float> x(n, train.features);
   std::vector<std::int32_t> labels(n);
-  gather_batch(train, {all.data(), n}, normalizer, probe_x_.view(), labels);
+  gather_batch(train, {all.data(), n}, normalizer, x.view(), labels);
+  return x;
+}
+
+}  // namespace
+
+Probes::Probes(const ProbeConfig& config, Sequential<float>& network, const Dataset& train,
+               const Normalizer& normalizer, std::uint64_t seed, std::string run_name,
+               ComputeTeam* team)
+    : config_(config), network_(network), team_(team), run_name_(csv_field(run_name)) {
+  probe_x_ = probe_set(train, normalizer, seed, config.probe_set_size);
+  const std::size_t n = probe_x_.rows();
 
   // A Linear (or a residual block's Linear) gets weight and gradient rows; an activation layer
   // (or a residual block's activation) gets activation rows. Depths come from the network; an
