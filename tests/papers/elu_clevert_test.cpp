@@ -35,9 +35,9 @@ TEST(PapersEluClevert, EluKeepsTheMedianUnitActivationClosestToZero) {
     double sum = 0;
     for (const test::ProbeRow& row : rows) {
       ASSERT_TRUE(std::isfinite(row.value)) << activation << " layer " << row.layer;
-      if (row.step > 0) sum += row.value;
-      if (row.step > 0)
-        median_by_epoch[activation][row.epoch] += row.value / static_cast<double>(kLayers);
+      if (row.step == 0) continue;
+      sum += row.value;
+      median_by_epoch[activation][row.epoch] += row.value / static_cast<double>(kLayers);
     }
     median[activation] = sum / static_cast<double>(kLayers * kEpochs);
     const auto epochs = test::epoch_metrics(run);
