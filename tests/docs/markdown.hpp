@@ -20,19 +20,19 @@ inline std::string read_page(const std::string& page) {
   return text.str();
 }
 
-// The lines between `<!-- NAME:begin -->` and `<!-- NAME:end -->`, each ending in '\n'. The
-// markers are how a page says "this part is the code's"; a page without them fails.
+// The lines between the lines `<!-- NAME:begin -->` and `<!-- NAME:end -->`, each ending in '\n'.
+// The markers are how a page says "this part is the code's"; a page without them fails.
 inline std::string between_markers(const std::string& text, const std::string& name) {
-  const std::string begin = "<!-- " + name + ":begin -->\n";
-  const std::string end = "<!-- " + name + ":end -->";
+  const std::string begin = "\n<!-- " + name + ":begin -->\n";
+  const std::string end = "\n<!-- " + name + ":end -->\n";
   const auto first = text.find(begin);
   EXPECT_NE(first, std::string::npos) << "no " << begin;
   if (first == std::string::npos) return "";
   const auto from = first + begin.size();
-  const auto last = text.find(end, from);
+  const auto last = text.find(end, from - 1);
   EXPECT_NE(last, std::string::npos) << "no " << end;
   if (last == std::string::npos) return "";
-  return text.substr(from, last - from);
+  return text.substr(from, last + 1 - from);
 }
 
 // The cells of each row of the Markdown tables in `text`, header rows included and the `|---|`
