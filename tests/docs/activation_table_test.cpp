@@ -1,8 +1,10 @@
 // framework/README.md's activation table is what `actlab activations --markdown` prints, byte for
 // byte: the registry is the one place an activation's formula, parameters and properties live.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <string>
 
 #include "cli/process.hpp"
 #include "docs/markdown.hpp"
@@ -11,7 +13,8 @@ namespace actlab::test {
 namespace {
 
 TEST(DocsActivationTable, FrameworkReadmeHoldsWhatActlabActivationsMarkdownPrints) {
-  const auto dir = std::filesystem::temp_directory_path() / "actlab_docs_activation_table";
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("actlab_docs_activation_table_" + std::to_string(::getpid()));
   const Outcome printed = run({"activations", "--markdown"}, dir);
   ASSERT_EQ(printed.exit_code, 0) << printed.log;
   ASSERT_FALSE(printed.output.empty());

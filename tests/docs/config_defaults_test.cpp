@@ -1,6 +1,7 @@
 // configs/README.md's "every key, with its default" block is the resolved configuration of an empty
 // file: the same keys, each with the value that actlab fills in (what a run writes to config.yaml).
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
@@ -96,7 +97,8 @@ void expect_same(const YAML::Node& documented, const YAML::Node& resolved, const
 }
 
 TEST(DocsConfigDefaults, ConfigsReadmeGivesEveryKeyWithTheDefaultAnEmptyFileResolvesTo) {
-  const auto dir = std::filesystem::temp_directory_path() / "actlab_docs_config_defaults";
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("actlab_docs_config_defaults_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto empty = dir / "empty.yaml";
   std::ofstream(empty) << "{}\n";
