@@ -117,11 +117,17 @@ bool CellProcesses::drain(Running& r) {
   }
 }
 
-// The line that best explains a failed cell: its last error line, else its last line.
+// The line that best explains a failed cell: its last error line, else its last line, without
+// the cell's log prefix ("[12:00:00 error] "): the runner logs it under a prefix of its own.
 std::string CellProcesses::explain(const Running& r) {
+  auto without_prefix = [](const std::string& line) {
+    constexpr std::size_t kLongestPrefix = 24;  // "[HH:MM:SS critical] "
+    const std::size_t end = line.find("] ");
+    return line.starts_with('[') && end < kLongestPrefix ? line.substr(end + 2) : line;
+  };
   for (auto it = r.tail.rbegin(); it != r.tail.rend(); ++it)
-    if (it->find("error") != std::string::npos) return *it;
-  return r.tail.empty() ? std::string("(no output)") : r.tail.back();
+    if (it->find("error") != std::string::npos) return without_prefix(*it);
+  return r.tail.empty() ? std::string("(no output)") : without_prefix(r.tail.back());
 }
 
 std::string self_executable() {

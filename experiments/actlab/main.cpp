@@ -12,6 +12,7 @@
 #include "exit_codes.hpp"
 #include "external_command.hpp"
 #include "merge_command.hpp"
+#include "option_checks.hpp"
 #include "probe_init_command.hpp"
 #include "program.hpp"
 #include "report_command.hpp"
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   });
 
   actlab::cli::RunOptions run;
+  run.command_line.assign(argv, argv + argc);
   CLI::App* run_cmd = app.add_subcommand(
       "run",
       "Train from a YAML configuration; a configuration with a sweep: block is a study, and "
@@ -40,9 +42,11 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   run_cmd->add_option("--set", run.overrides, "Override a key: --set optimizer.learning_rate=0.1")
       ->type_name("KEY=VALUE");
-  run_cmd->add_option_function<std::string>(
-      "--out", [&](const std::string& dir) { run.out = dir; },
-      "Output folder (default: output.dir/name)");
+  run_cmd
+      ->add_option_function<std::string>(
+          "--out", [&](const std::string& dir) { run.out = dir; },
+          "Output folder (default: output.dir/name)")
+      ->check(actlab::cli::non_empty_folder());
   run_cmd
       ->add_option_function<int>(
           "--threads", [&](int threads) { run.threads = threads; },
@@ -51,6 +55,9 @@ int main(int argc, char** argv) {
   run_cmd->add_flag(
       "--resume", run.resume,
       "Continue: finished runs are kept, a partial one continues from its checkpoint");
+  run_cmd->add_flag("--overwrite", run.overwrite,
+                    "A single run: replace the results its folder holds (without --overwrite or "
+                    "--resume such a folder is refused)");
   run_cmd
       ->add_option_function<int>(
           "--jobs", [&](int jobs) { run.jobs = jobs; },
@@ -78,7 +85,7 @@ int main(int argc, char** argv) {
           "--target-accuracy", [&](double t) { summary.target_accuracy = t; },
           "Report the first epoch reaching this test accuracy (default: the study's "
           "target_accuracy)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(actlab::cli::fraction());
 
   actlab::cli::MergeOptions merge;
   CLI::App* merge_cmd = app.add_subcommand(
@@ -86,9 +93,11 @@ int main(int argc, char** argv) {
   merge_cmd->add_option("study_dirs", merge.inputs, "The shards' study folders")
       ->required()
       ->check(CLI::ExistingDirectory);
-  merge_cmd->add_option_function<std::string>(
-      "--out", [&](const std::string& dir) { merge.out = dir; },
-      "Folder to merge into (default, for a single folder: in place)");
+  merge_cmd
+      ->add_option_function<std::string>(
+          "--out", [&](const std::string& dir) { merge.out = dir; },
+          "Folder to merge into (default, for a single folder: in place)")
+      ->check(actlab::cli::non_empty_folder());
 
   actlab::cli::ReportOptions report;
   CLI::App* report_cmd = app.add_subcommand(
@@ -96,9 +105,11 @@ int main(int argc, char** argv) {
   report_cmd->add_option("dir", report.dir, "A study folder (runs/NAME) or one run folder")
       ->required()
       ->check(CLI::ExistingDirectory);
-  report_cmd->add_option_function<std::string>(
-      "--out", [&](const std::string& dir) { report.out = dir; },
-      "Folder for report.html and the figures (default: DIR/report)");
+  report_cmd
+      ->add_option_function<std::string>(
+          "--out", [&](const std::string& dir) { report.out = dir; },
+          "Folder for report.html and the figures (default: DIR/report)")
+      ->check(actlab::cli::non_empty_folder());
 
   bool markdown = false;
   CLI::App* activations_cmd = app.add_subcommand(
@@ -128,9 +139,11 @@ int main(int argc, char** argv) {
       "Seed of the first network (default: the config's seed)");
   probe_init_cmd->add_option("--set", probe_init.overrides, "Override a key, as for run")
       ->type_name("KEY=VALUE");
-  probe_init_cmd->add_option_function<std::string>(
-      "--out", [&](const std::string& dir) { probe_init.out = dir; },
-      "Output folder (default: output.dir/<name>-probe-init)");
+  probe_init_cmd
+      ->add_option_function<std::string>(
+          "--out", [&](const std::string& dir) { probe_init.out = dir; },
+          "Output folder (default: output.dir/<name>-probe-init)")
+      ->check(actlab::cli::non_empty_folder());
   probe_init_cmd
       ->add_option_function<int>(
           "--threads", [&](int threads) { probe_init.threads = threads; }, "Threads")

@@ -17,6 +17,8 @@
 #include "actlab/train/run_output.hpp"
 #include "actlab/train/trainer.hpp"
 #include "exit_codes.hpp"
+#include "seed_range.hpp"
+#include "thread_count.hpp"
 
 namespace actlab::cli {
 namespace {
@@ -220,9 +222,14 @@ void probe_networks(const ExperimentConfig& base, const ProbeInitOptions& option
 
 int probe_init_command(const ProbeInitOptions& options, std::ostream& table) {
   if (options.seeds == 0) throw ConfigError("--seeds must be at least 1");
+  if (options.threads) check_thread_count(*options.threads, "--threads");
   auto adjust = [&](ExperimentConfig config) {
     if (options.threads) config.threads = *options.threads;
     if (options.first_seed) config.seed = *options.first_seed;
+    check_seed_range(config.seed, options.seeds,
+                     (options.first_seed ? "--first-seed " + std::to_string(config.seed)
+                                         : "seed " + std::to_string(config.seed)) +
+                         " with --seeds " + std::to_string(options.seeds));
     return config;
   };
   if (!is_study_file(options.config, options.overrides)) {

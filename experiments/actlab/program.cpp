@@ -4,6 +4,9 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+#include <string>
+
 #include "actlab/core/blas_kernels.hpp"
 #include "exit_codes.hpp"
 
@@ -16,6 +19,20 @@ void begin_program(const char* name, char** argv) {
 }
 
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
+  // CLI11 reports a mistyped subcommand as "A subcommand is required": name it and the valid ones.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string names;
+    bool known = false;
+    for (const CLI::App* subcommand : app.get_subcommands([](CLI::App*) { return true; })) {
+      known = known || subcommand->check_name(argv[1]);
+      names += (names.empty() ? "" : ", ") + subcommand->get_name();
+    }
+    if (!known && !names.empty()) {
+      std::fprintf(stderr, "'%s' is not a subcommand; the subcommands are: %s\n", argv[1],
+                   names.c_str());
+      return kExitBadInput;
+    }
+  }
   try {
     app.parse(argc, argv);
     return std::nullopt;

@@ -18,8 +18,11 @@
 #include "actlab/train/checkpoint.hpp"
 #include "actlab/train/run_output.hpp"
 #include "actlab/train/trainer.hpp"
+#include "command_line.hpp"
 #include "exit_codes.hpp"
+#include "results_folder.hpp"
 #include "study_command.hpp"
+#include "thread_count.hpp"
 
 namespace actlab::cli {
 namespace {
@@ -149,13 +152,14 @@ void log_model(Trainer& trainer, const RunTarget& target, const DataSplits& data
     layers << (i ? " → " : "") << trainer.network().layer(i).kind() << "("
            << trainer.network().layer(i).output_size() << ")";
   const ExperimentConfig& config = target.config;
-  spdlog::info("model: {} → {} ({} parameters); {} threads; seed {}; output {}",
-               data.train.features, layers.str(), trainer.network().parameters().size(),
-               config.threads > 0 ? config.threads : available_cores(), config.seed,
-               target.dir.string());
+  const int threads = config.threads > 0 ? config.threads : available_cores();
+  spdlog::info("model: {} → {} ({} parameters); {} thread{}; seed {}; output {}",
+               data.train.features, layers.str(), trainer.network().parameters().size(), threads,
+               threads == 1 ? "" : "s", config.seed, target.dir.string());
 }
 
-void log_result(const RunResult& result, const std::filesystem::path& dir) {
+void log_result(const RunResult& result, const std::filesystem::path& dir,
+                const RunOptions& options) {
   switch (result.status) {
     case RunStatus::kCompleted: {
       if (result.initial) {
@@ -172,8 +176,8 @@ void log_result(const RunResult& result, const std::filesystem::path& dir) {
       spdlog::error("{}; results so far in {}", result.message, dir.string());
       break;
     case RunStatus::kInterrupted:
-      spdlog::warn("{}; results so far in {} (continue with --resume)", result.message,
-                   dir.string());
+      spdlog::warn("{}; results so far in {}; continue with: {}", result.message, dir.string(),
+                   resume_command(options.command_line));
       break;
   }
 }
@@ -182,13 +186,20 @@ void log_result(const RunResult& result, const std::filesystem::path& dir) {
 int run_single(const RunOptions& options, const std::atomic<bool>& stop_requested) {
   const RunTarget target = resolve_run(options);
   const std::filesystem::path& dir = target.dir;
-  if (options.resume) {
-    const CellResult done = read_cell_result(dir, std::nullopt);
-    if (done.finished()) {
-      spdlog::info("{} is finished ({}); nothing to resume", dir.string(), done.status);
-      return done.status == "completed" ? kExitOk : kExitRunFailed;
-    }
+  if (target.config.threads > 0)
+    check_thread_count(target.config.threads, options.threads ? "--threads" : "threads");
+  const CellResult before = read_cell_result(dir, std::nullopt);
+  if (options.resume && before.finished()) {
+    check_same_configuration(dir, target.config, before, options.config.string(),
+                             "to replace them, run with --overwrite instead of --resume; for a "
+                             "new run, choose another folder with --out");
+    spdlog::info("{} is finished ({}); nothing to resume", dir.string(), before.status);
+    return before.status == "completed" ? kExitOk : kExitRunFailed;
   }
+  if (!options.resume && !options.overwrite && before.status != "pending")
+    throw ConfigError(dir.string() + " already holds the results of a run (" + before.status +
+                      "); add --resume to continue it, --overwrite to replace its results, or "
+                      "choose a new folder with --out (or a new name: --set name=NEW)");
 
   spdlog::info("loading {} ...", target.config.data.dataset);
   const DataSplits data = load_data(target.config.data, target.config.seed);
@@ -214,7 +225,7 @@ int run_single(const RunOptions& options, const std::atomic<bool>& stop_requeste
   const RunResult result = trainer.run(&output, &stop_requested);
   nlohmann::json summary = result.summary();
   summary["run"] = metadata;
-  log_result(result, dir);
+  log_result(result, dir, options);
   output.flush_log();
   output.write_json("summary.json", summary);  // last: its presence marks a finished run
   return exit_code(result.status);
@@ -223,7 +234,18 @@ int run_single(const RunOptions& options, const std::atomic<bool>& stop_requeste
 }  // namespace
 
 int run_command(const RunOptions& options, const std::atomic<bool>& stop_requested) {
+  if (options.cell && options.shard)
+    throw ConfigError("--cell " + *options.cell +
+                      " runs that one cell, whichever shard it is in: leave out --shard");
+  if (options.resume && options.overwrite)
+    throw ConfigError(
+        "--resume continues the results in the folder and --overwrite replaces them: "
+        "give one of them");
   const bool study = is_study_file(options.config, options.overrides);
+  if (study && !options.cell && options.overwrite)
+    throw ConfigError(options.config.string() +
+                      ": --overwrite applies to a single run; to start a study over, remove its "
+                      "folder (or give it a new name)");
   if (study && !options.cell) return study_command(options, stop_requested);
   if (!study && (options.jobs || options.shard || options.cell))
     throw ConfigError(options.config.string() +

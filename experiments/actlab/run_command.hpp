@@ -16,10 +16,14 @@ struct RunOptions {
   std::optional<int> threads;
   // Continue from the folder's checkpoint (if any); a finished run is left as it is.
   bool resume = false;
+  // Replace the results a single run's folder holds (without it, such a folder is refused).
+  bool overwrite = false;
   std::optional<std::string> cell;  // run this cell of the study in `config`
   // Studies only (study_command.hpp):
   std::optional<int> jobs;           // cells at once
   std::optional<std::string> shard;  // "i/N": run only this share of the cells
+  // The words that started this command (argv), repeated in the hint to resume after an interrupt.
+  std::vector<std::string> command_line;
 };
 
 // Runs the configuration (a study goes to study_command) and returns the exit code of its outcome

@@ -18,30 +18,17 @@
 #include "actlab/experiment/study_summary.hpp"
 #include "actlab/experiment/sweep.hpp"
 #include "cell_processes.hpp"
+#include "command_line.hpp"
 #include "exit_codes.hpp"
+#include "results_folder.hpp"
 #include "study_display.hpp"
+#include "thread_count.hpp"
 
 namespace actlab::cli {
 namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-// A finished cell of a different configuration must not be skipped as if it were this one.
-void check_finished_cell(const fs::path& cell_dir, const StudyCell& cell, const CellResult& result,
-                         const std::string& config_file) {
-  if (result.config_digest.empty() || result.config_digest == config_digest(cell.config)) return;
-  std::string difference;
-  try {
-    difference = config_difference(training_fingerprint(load_config(cell_dir / "config.yaml")),
-                                   training_fingerprint(cell.config));
-  } catch (const Error&) {
-  }
-  throw ConfigError(cell_dir.string() + " holds results of a different configuration than " +
-                    config_file + " gives now" +
-                    (difference.empty() ? "" : " (" + difference + ")") +
-                    "; use a new study name or remove that folder");
-}
 
 // The study as this invocation runs it: which cells are its share, where the results go, and what
 // is there already.
@@ -68,7 +55,9 @@ StudyRun plan_study(const RunOptions& options, const Shard& shard) {
     const CellResult result = read_cell_result(run.dir / cell.id, std::nullopt);
     with_results += result.status != "pending";
     if (result.finished()) {
-      check_finished_cell(run.dir / cell.id, cell, result, run.config_file);
+      // A finished cell of a different configuration must not be skipped as if it were this one.
+      check_same_configuration(run.dir / cell.id, cell.config, result, run.config_file,
+                               "use a new study name or remove that folder");
       ++run.finished_before;
     } else {
       run.todo.push_back(c);
@@ -239,11 +228,12 @@ int study_command(const RunOptions& options, const std::atomic<bool>& stop_reque
   const Shard shard = options.shard ? parse_shard(*options.shard) : Shard{};
   const StudyRun run = plan_study(options, shard);
   const StudyManifest manifest = StudyManifest::of(run.study, run.config_file, options.overrides);
-  create_output_directory(run.dir);
-  write_manifest(run.dir, manifest);
   const Parallelism parallel =
       choose_parallelism(options.jobs, options.threads, run.study.cells.front().config.threads,
                          available_cores(), run.todo.size());
+  check_thread_count(parallel.threads, options.threads ? "--threads" : "threads");
+  create_output_directory(run.dir);
+  write_manifest(run.dir, manifest);
   log_start(run, options, shard, parallel);
 
   const auto start = Clock::now();
@@ -257,8 +247,9 @@ int study_command(const RunOptions& options, const std::atomic<bool>& stop_reque
   if (stopped) {
     spdlog::warn(
         "study {} interrupted after {}: {} cell(s) marked interrupted, {} not started; "
-        "continue with: actlab run {} --resume",
-        run.study.name, took, outcomes.interrupted, not_started, run.config_file);
+        "continue with: {}",
+        run.study.name, took, outcomes.interrupted, not_started,
+        resume_command(options.command_line));
     return kExitInterrupted;
   }
   spdlog::info(

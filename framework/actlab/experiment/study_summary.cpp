@@ -78,7 +78,8 @@ class CsvLine {
 
 std::string format(const char* fmt, double v) {
   char text[64];
-  std::snprintf(text, sizeof(text), fmt, v);
+  // Fixed point would print a blown-up loss with 30 digits and break the table's columns.
+  std::snprintf(text, sizeof(text), std::fabs(v) >= 1e6 ? "%.4g" : fmt, v);
   return text;
 }
 

@@ -1,0 +1,281 @@
+// A run never destroys results nobody asked to replace, an interrupted run or study says exactly
+// how to continue it, and the options that would make a run wrong or absurdly slow (a changed
+// configuration on --resume, seeds past 2^63 - 1, far more threads than cores, an empty folder
+// name) are refused with a message that says why.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "actlab/core/error.hpp"
+#include "actlab/core/gemm.hpp"
+#include "command_line.hpp"
+#include "process.hpp"
+#include "seed_range.hpp"
+#include "support/golden.hpp"
+#include "thread_count.hpp"
+
+namespace actlab {
+namespace {
+
+namespace fs = std::filesystem;
+using test::Outcome;
+using test::read_file;
+
+fs::path scratch(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / "actlab_run_safety_test" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+// A run on the tiny fixture (500 training examples): each epoch takes milliseconds.
+fs::path write_config(const fs::path& dir, const std::string& extra = "") {
+  const fs::path file = dir / "c.yaml";
+  std::ofstream(file) << "name: tiny\nseed: 1\nthreads: 1\ndata: {dataset: idx, path: "
+                      << test::test_path("../data/fixtures/tiny")
+                      << ", validation_size: 100}\nmodel: {hidden: [16]}\n"
+                         "optimizer: {learning_rate: 0.05, momentum: 0.9}\n"
+                         "train: {epochs: 2, batch_size: 32}\nprobes: {every_steps: 5}\n"
+                      << extra;
+  return file;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// Waits (up to a minute) until some file named `name` exists under `dir`.
+void wait_for_file(const fs::path& dir, const std::string& name) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::error_code error;
+    for (auto it = fs::recursive_directory_iterator(dir, error);
+         !error && it != fs::recursive_directory_iterator(); it.increment(error))
+      if (it->path().filename() == name) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  FAIL() << "no " << name << " under " << dir;
+}
+
+// The text after "continue with: " on the log's line that says it.
+std::string continue_hint(const std::string& log) {
+  const std::string marker = "continue with: ";
+  const std::size_t start = log.find(marker);
+  if (start == std::string::npos) return "";
+  const std::size_t end = log.find('\n', start);
+  return log.substr(start + marker.size(), end - start - marker.size());
+}
+
+TEST(RunSafety, ARunIntoAFolderWithResultsIsRefusedUnlessResumedOrOverwritten) {
+  const fs::path dir = scratch("refuse");
+  const fs::path config = write_config(dir);
+  const fs::path out = dir / "out";
+  ASSERT_EQ(test::run({"run", config, "--out", out}, dir).exit_code, 0);
+  const std::string summary = read_file(out / "summary.json");
+  const std::string metrics = read_file(out / "metrics.jsonl");
+
+  const Outcome refused =
+      test::run({"run", config, "--out", out, "--set", "model.activation=tanh"}, dir);
+  EXPECT_EQ(refused.exit_code, 2) << refused.log;
+  for (const char* choice : {"--resume", "--overwrite", "--out", "name"})
+    EXPECT_TRUE(contains(refused.log, choice)) << choice << " not named: " << refused.log;
+  EXPECT_EQ(read_file(out / "summary.json"), summary);  // nothing replaced
+  EXPECT_EQ(read_file(out / "metrics.jsonl"), metrics);
+
+  const Outcome both =
+      test::run({"run", config, "--out", out, "--resume", "--overwrite"}, dir, "both");
+  EXPECT_EQ(both.exit_code, 2) << both.log;
+  EXPECT_EQ(read_file(out / "summary.json"), summary);
+
+  const Outcome replaced = test::run(
+      {"run", config, "--out", out, "--set", "model.activation=tanh", "--overwrite"}, dir);
+  ASSERT_EQ(replaced.exit_code, 0) << replaced.log;
+  EXPECT_TRUE(contains(read_file(out / "config.yaml"), "tanh"));
+  EXPECT_NE(read_file(out / "metrics.jsonl"), metrics);
+}
+
+TEST(RunSafety, AnInterruptedRunsHintRepeatsItsWholeCommandLine) {
+  const fs::path dir = scratch("run hint");  // a space: the hint must quote it
+  const fs::path config = write_config(dir);
+  const fs::path out = dir / "my out";
+  const std::vector<std::string> args = {"run",   config,
+                                         "--out", out,
+                                         "--set", "train.epochs=100000",
+                                         "--set", "optimizer.learning_rate=0.04"};
+  const test::Process run = test::start(args, dir);
+  wait_for_file(out, "metrics.jsonl");
+  ::kill(run.pid, SIGINT);
+  const Outcome interrupted = run.wait();
+  ASSERT_EQ(interrupted.exit_code, 130) << interrupted.log;
+  std::vector<std::string> expected = {ACTLAB_BINARY};
+  expected.insert(expected.end(), args.begin(), args.end());
+  expected.push_back("--resume");
+  EXPECT_EQ(continue_hint(interrupted.log), cli::shell_command(expected)) << interrupted.log;
+  EXPECT_TRUE(contains(continue_hint(interrupted.log), "'" + out.string() + "'"));
+}
+
+TEST(RunSafety, AnInterruptedStudysHintRepeatsItsOverrides) {
+  const fs::path dir = scratch("study_hint");
+  // As the issue ran it: no --out, so the study's folder comes from its (overridden) name.
+  const fs::path study =
+      write_config(dir, "output: {dir: " + dir.string() + "}\nsweep:\n  seed: [1, 2]\n");
+  const std::vector<std::string> args = {
+      "run", study, "--set", "name=resumetest", "--set", "train.epochs=100000", "--jobs", "1"};
+  const test::Process runner = test::start(args, dir);
+  wait_for_file(dir, "metrics.jsonl");
+  ::kill(runner.pid, SIGINT);
+  const Outcome interrupted = runner.wait();
+  ASSERT_EQ(interrupted.exit_code, 130) << interrupted.log;
+  std::vector<std::string> expected = {ACTLAB_BINARY};
+  expected.insert(expected.end(), args.begin(), args.end());
+  expected.push_back("--resume");
+  EXPECT_EQ(continue_hint(interrupted.log), cli::shell_command(expected)) << interrupted.log;
+}
+
+TEST(RunSafety, ResumingAFinishedRunWithAnotherConfigurationIsRefused) {
+  const fs::path dir = scratch("resume_changed");
+  const fs::path config = write_config(dir);
+  const fs::path out = dir / "r1";
+  ASSERT_EQ(test::run({"run", config, "--out", out}, dir).exit_code, 0);
+  const std::string summary = read_file(out / "summary.json");
+
+  const Outcome same = test::run({"run", config, "--out", out, "--resume"}, dir);
+  EXPECT_EQ(same.exit_code, 0) << same.log;
+  EXPECT_TRUE(contains(same.log, "nothing to resume")) << same.log;
+
+  const Outcome changed =
+      test::run({"run", config, "--out", out, "--resume", "--set", "train.epochs=4"}, dir);
+  EXPECT_EQ(changed.exit_code, 2) << changed.log;
+  EXPECT_TRUE(contains(changed.log, "train.epochs is 2 before, 4 now")) << changed.log;
+  EXPECT_EQ(read_file(out / "summary.json"), summary);
+}
+
+TEST(RunSafety, OneRuleForSeedsEverywhere) {
+  EXPECT_NO_THROW(cli::check_seed_range(cli::kLargestSeed, 1, "s"));
+  EXPECT_NO_THROW(cli::check_seed_range(cli::kLargestSeed - 4, 5, "s"));
+  EXPECT_THROW(cli::check_seed_range(cli::kLargestSeed - 3, 5, "s"), ConfigError);
+  EXPECT_THROW(cli::check_seed_range(cli::kLargestSeed + 1, 1, "s"), ConfigError);
+  EXPECT_THROW(cli::check_seed_range(18446744073709551614ULL, 5, "s"), ConfigError);
+
+  const fs::path dir = scratch("seeds");
+  const fs::path config = write_config(dir);
+  const Outcome wrapped = test::run({"probe-init", config, "--out", dir / "p", "--first-seed",
+                                     "18446744073709551614", "--seeds", "5"},
+                                    dir);
+  EXPECT_EQ(wrapped.exit_code, 2) << wrapped.log;
+  EXPECT_TRUE(contains(wrapped.log, "2^63 - 1")) << wrapped.log;
+  const Outcome past = test::run({"probe-init", config, "--out", dir / "p", "--first-seed",
+                                  "9223372036854775806", "--seeds", "3"},
+                                 dir);
+  EXPECT_EQ(past.exit_code, 2) << past.log;
+  // The largest seed is accepted by probe-init and by run alike.
+  const Outcome last = test::run({"probe-init", config, "--out", dir / "p", "--first-seed",
+                                  "9223372036854775806", "--seeds", "2"},
+                                 dir);
+  EXPECT_EQ(last.exit_code, 0) << last.log;
+  const Outcome run = test::run({"run", config, "--out", dir / "r", "--set",
+                                 "seed=9223372036854775807", "--set", "train.epochs=1"},
+                                dir);
+  EXPECT_EQ(run.exit_code, 0) << run.log;
+}
+
+TEST(RunSafety, ThreadsAboveTheCoresWarnAndAnAbsurdCountIsRefused) {
+  EXPECT_EQ(cli::check_thread_count(2, 2, "--threads"), std::nullopt);
+  EXPECT_NE(cli::check_thread_count(3, 2, "--threads"), std::nullopt);
+  EXPECT_NE(cli::check_thread_count(8, 2, "--threads"), std::nullopt);
+  EXPECT_THROW(cli::check_thread_count(9, 2, "--threads"), ConfigError);
+
+  const int cores = available_cores();
+  if (cli::kThreadsPerCoreLimit * cores + 1 > 1024) GTEST_SKIP() << "--threads stops at 1024";
+  const fs::path dir = scratch("threads");
+  const fs::path config = write_config(dir);
+  const std::string absurd = std::to_string(cli::kThreadsPerCoreLimit * cores + 1);
+  for (const char* command : {"run", "probe-init"}) {
+    const Outcome refused =
+        test::run({command, config, "--out", dir / "absurd", "--threads", absurd}, dir);
+    EXPECT_EQ(refused.exit_code, 2) << command << ": " << refused.log;
+    EXPECT_TRUE(contains(refused.log, "far more threads than cores")) << refused.log;
+    EXPECT_FALSE(fs::exists(dir / "absurd")) << command;
+  }
+  const Outcome warned = test::run({"run", config, "--out", dir / "warned", "--threads",
+                                    std::to_string(cores + 1), "--set", "train.epochs=1"},
+                                   dir);
+  EXPECT_EQ(warned.exit_code, 0) << warned.log;
+  EXPECT_TRUE(contains(warned.log, "more threads than cores")) << warned.log;
+}
+
+TEST(RunSafety, MistakesOnTheCommandLineAreNamed) {
+  const fs::path dir = scratch("messages");
+  const fs::path config = write_config(dir);
+
+  const Outcome unknown = test::run({"frobnicate"}, dir);
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_TRUE(contains(unknown.log, "'frobnicate' is not a subcommand")) << unknown.log;
+  EXPECT_TRUE(contains(unknown.log, "run, summary, merge")) << unknown.log;
+
+  const Outcome empty_out = test::run({"run", config, "--out", ""}, dir);
+  EXPECT_EQ(empty_out.exit_code, 2) << empty_out.log;
+  EXPECT_TRUE(contains(empty_out.log, "--out: the folder name is empty")) << empty_out.log;
+
+  const Outcome nan = test::run({"summary", dir, "--target-accuracy", "nan"}, dir);
+  EXPECT_EQ(nan.exit_code, 2) << nan.log;
+  EXPECT_TRUE(contains(nan.log, "must be between 0 and 1, got nan")) << nan.log;
+  const Outcome abc = test::run({"summary", dir, "--target-accuracy", "abc"}, dir);
+  EXPECT_EQ(abc.exit_code, 2) << abc.log;
+  EXPECT_TRUE(contains(abc.log, "expected a number between 0 and 1, got 'abc'")) << abc.log;
+
+  const fs::path study = write_config(dir, "sweep:\n  seed: [1, 2]\n");
+  const Outcome cell_and_shard =
+      test::run({"run", study, "--cell", "seed=1", "--shard", "2/2", "--out", dir / "cs"}, dir);
+  EXPECT_EQ(cell_and_shard.exit_code, 2) << cell_and_shard.log;
+  EXPECT_TRUE(contains(cell_and_shard.log, "leave out --shard")) << cell_and_shard.log;
+  EXPECT_FALSE(fs::exists(dir / "cs"));
+}
+
+TEST(RunSafety, OneThreadIsSingular) {
+  const fs::path dir = scratch("one_thread");
+  const Outcome outcome = test::run(
+      {"run", write_config(dir), "--out", dir / "out", "--threads", "1", "--set", "train.epochs=1"},
+      dir);
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.log;
+  EXPECT_TRUE(contains(outcome.log, "; 1 thread;")) << outcome.log;
+}
+
+TEST(RunSafety, AFailedCellsMessageHasOneLogPrefix) {
+  const fs::path dir = scratch("failed_cell");
+  const fs::path study = write_config(dir, "sweep:\n  seed: [1, 2]\n");
+  const Outcome outcome = test::run(
+      {"run", study, "--out", dir / "out", "--set", "data.path=/nonexistent/actlab"}, dir);
+  EXPECT_EQ(outcome.exit_code, 2) << outcome.log;
+  EXPECT_TRUE(contains(outcome.log, "failed: ")) << outcome.log;
+  // "cell seed=1 failed: /nonexistent/...", not "cell seed=1 failed: [12:00:00 error] ...".
+  EXPECT_FALSE(std::regex_search(outcome.log, std::regex(R"(failed: +\[\d\d:\d\d:\d\d)")))
+      << outcome.log;
+}
+
+TEST(RunSafety, AHugeLossKeepsTheTableReadable) {
+  const fs::path dir = scratch("huge_loss");
+  const fs::path study = write_config(dir, "sweep:\n  seed: [1]\n");
+  const fs::path out = dir / "out";
+  ASSERT_EQ(test::run({"run", study, "--out", out, "--set", "train.epochs=1"}, dir).exit_code, 0);
+  // A loss that grew huge without overflowing: its run completed, so it is in the table.
+  const fs::path metrics = out / "seed=1" / "metrics.jsonl";
+  nlohmann::json epoch = nlohmann::json::parse(read_file(metrics));
+  epoch["train_loss"] = 3848978083585341342280979578880.0;
+  std::ofstream(metrics) << epoch.dump() << "\n";
+  const Outcome summary = test::run({"summary", out}, dir);
+  ASSERT_EQ(summary.exit_code, 0) << summary.log;
+  EXPECT_TRUE(contains(summary.output, "3.849e+30")) << summary.output;
+  EXPECT_FALSE(contains(summary.output, "3848978083585341342280979578880")) << summary.output;
+}
+
+}  // namespace
+}  // namespace actlab
