@@ -30,6 +30,14 @@ inline std::string read_file(const std::filesystem::path& file) {
   return s.str();
 }
 
+// An empty folder `name` under the temporary folder's `group`, for one test's files.
+inline std::filesystem::path scratch_folder(const std::string& group, const std::string& name) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / group / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
 // A started actlab process, its stdout and stderr going to files in `dir`.
 struct Process {
   pid_t pid = -1;

@@ -30,10 +30,7 @@ using test::Outcome;
 using test::read_file;
 
 fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / "actlab_run_safety_test" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
+  return test::scratch_folder("actlab_run_safety_test", name);
 }
 
 // A run on the tiny fixture (500 training examples): each epoch takes milliseconds.
@@ -72,6 +69,14 @@ std::string continue_hint(const std::string& log) {
   if (start == std::string::npos) return "";
   const std::size_t end = log.find('\n', start);
   return log.substr(start + marker.size(), end - start - marker.size());
+}
+
+// What the hint must say after `actlab args...` was interrupted: the same words, with --resume.
+std::string resume_of(const std::vector<std::string>& args) {
+  std::vector<std::string> words = {ACTLAB_BINARY};
+  words.insert(words.end(), args.begin(), args.end());
+  words.push_back("--resume");
+  return cli::shell_command(words);
 }
 
 TEST(RunSafety, ARunIntoAFolderWithResultsIsRefusedUnlessResumedOrOverwritten) {
@@ -115,10 +120,7 @@ TEST(RunSafety, AnInterruptedRunsHintRepeatsItsWholeCommandLine) {
   ::kill(run.pid, SIGINT);
   const Outcome interrupted = run.wait();
   ASSERT_EQ(interrupted.exit_code, 130) << interrupted.log;
-  std::vector<std::string> expected = {ACTLAB_BINARY};
-  expected.insert(expected.end(), args.begin(), args.end());
-  expected.push_back("--resume");
-  EXPECT_EQ(continue_hint(interrupted.log), cli::shell_command(expected)) << interrupted.log;
+  EXPECT_EQ(continue_hint(interrupted.log), resume_of(args)) << interrupted.log;
   EXPECT_TRUE(contains(continue_hint(interrupted.log), "'" + out.string() + "'"));
 }
 
@@ -134,10 +136,7 @@ TEST(RunSafety, AnInterruptedStudysHintRepeatsItsOverrides) {
   ::kill(runner.pid, SIGINT);
   const Outcome interrupted = runner.wait();
   ASSERT_EQ(interrupted.exit_code, 130) << interrupted.log;
-  std::vector<std::string> expected = {ACTLAB_BINARY};
-  expected.insert(expected.end(), args.begin(), args.end());
-  expected.push_back("--resume");
-  EXPECT_EQ(continue_hint(interrupted.log), cli::shell_command(expected)) << interrupted.log;
+  EXPECT_EQ(continue_hint(interrupted.log), resume_of(args)) << interrupted.log;
 }
 
 TEST(RunSafety, ResumingAFinishedRunWithAnotherConfigurationIsRefused) {
