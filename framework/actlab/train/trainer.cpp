@@ -82,11 +82,17 @@ bool is_activation_parameter(const std::string& tensor) {
   return last != "weight" && last != "bias";
 }
 
+// A loss for a log line: four decimals, or four significant digits once it is too large for
+// fixed point to stay readable (a diverging run's 3.8e+30).
+std::string loss_text(double loss) {
+  return std::abs(loss) < 1e6 ? fmt::format("{:.4f}", loss) : fmt::format("{:.4g}", loss);
+}
+
 // The validation part of a log line; a run without a validation set (data.validation_size: 0)
 // says so instead of printing its NaN loss and accuracy.
 std::string validation_summary(const Dataset& validation, const Evaluation& result) {
   if (validation.size() == 0) return "no validation set";
-  return fmt::format("val loss {:.4f} acc {:.4f}", result.loss, result.accuracy);
+  return fmt::format("val loss {} acc {:.4f}", loss_text(result.loss), result.accuracy);
 }
 
 }  // namespace
@@ -267,9 +273,9 @@ void Trainer::finish_epoch(EpochMetrics& metrics) {
   for (const auto& [name, value] : metrics.activation_parameters)
     extra += " · " + name + " " + std::to_string(value);
   spdlog::info(
-      "epoch {}/{} · train loss {:.4f} acc {:.4f} · {} · test acc {:.4f} "
+      "epoch {}/{} · train loss {} acc {:.4f} · {} · test acc {:.4f} "
       "· lr {:.3g} · |g| {:.3g} · {:.1f}s, {:.0f} samples/s{}",
-      metrics.epoch, config_.train.epochs, metrics.train_loss, metrics.train_accuracy,
+      metrics.epoch, config_.train.epochs, loss_text(metrics.train_loss), metrics.train_accuracy,
       validation_summary(data_.validation, metrics.validation), metrics.test.accuracy,
       metrics.learning_rate, metrics.grad_norm_mean, metrics.seconds, metrics.samples_per_second,
       extra);
@@ -308,10 +314,10 @@ RunResult Trainer::run_initial(RunOutput* output) {
     if (output != nullptr) output->write_text("probes.csv", probes_->csv());
   }
   metrics.activation_parameters = activation_parameter_means();
-  spdlog::info(
-      "initial network · first batch loss {:.4f} · {} · test loss {:.4f} acc {:.4f} · |g| {:.3g}",
-      metrics.train_loss, validation_summary(data_.validation, metrics.validation),
-      metrics.test.loss, metrics.test.accuracy, metrics.grad_norm_mean);
+  spdlog::info("initial network · first batch loss {} · {} · test loss {} acc {:.4f} · |g| {:.3g}",
+               loss_text(metrics.train_loss),
+               validation_summary(data_.validation, metrics.validation),
+               loss_text(metrics.test.loss), metrics.test.accuracy, metrics.grad_norm_mean);
   if (output != nullptr) output->append_metrics(metrics.to_json());
   RunResult result;
   result.initial = std::move(metrics);
