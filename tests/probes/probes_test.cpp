@@ -149,12 +149,12 @@ TEST(Probes, GradientNormsEqualADirectComputation) {
   }
 }
 
-TEST(Probes, SaturationOfSigmoidOnConstructedInputs) {
-  // Identity weights, so the pre-activation is the input itself; inputs are 0 or 255 (scaled by
-  // 1/8: 0 or ~32), i.e. z = 0 (σ' = 0.25, active) or z ≈ 32 (σ' ≈ 1e-14, saturated).
+// 2 inputs → Linear(2, 2) with identity weights and zero bias → `activation` → Linear(2, 2): the
+// activation's input is the network's input itself.
+Sequential<float> identity_then(const ActivationConfig& activation) {
   Sequential<float> net;
   net.add(std::make_unique<Linear<float>>(2, 2));
-  net.add(make_activation_layer<float>({"sigmoid", {}}, 2));
+  net.add(make_activation_layer<float>(activation, 2));
   net.add(std::make_unique<Linear<float>>(2, 2));
   net.finalize();
   Rng rng(1);
@@ -165,6 +165,13 @@ TEST(Probes, SaturationOfSigmoidOnConstructedInputs) {
   first.weight()(1, 0) = 0;
   first.weight()(1, 1) = 1;
   first.bias().fill_with(0.0f);
+  return net;
+}
+
+TEST(Probes, SaturationOfSigmoidOnConstructedInputs) {
+  // Identity weights, so the pre-activation is the input itself; inputs are 0 or 255 (scaled by
+  // 1/8: 0 or ~32), i.e. z = 0 (σ' = 0.25, active) or z ≈ 32 (σ' ≈ 1e-14, saturated).
+  Sequential<float> net = identity_then(ActivationConfig{"sigmoid", {}});
   Dataset data;
   data.features = 2;
   data.classes = 2;
@@ -187,19 +194,7 @@ TEST(Probes, SaturationOfSigmoidOnConstructedInputs) {
 // its grid). Unit 1's slope of 0.001 on inputs that are always negative saturates it; unit 0's
 // 0.25 never does: exactly half of the 2 units × 4 samples.
 TEST(Probes, SaturationOfPerUnitPreluUsesEachUnitsSlope) {
-  Sequential<float> net;
-  net.add(std::make_unique<Linear<float>>(2, 2));
-  net.add(make_activation_layer<float>({"prelu", {{"per_unit", 1.0}}}, 2));
-  net.add(std::make_unique<Linear<float>>(2, 2));
-  net.finalize();
-  Rng rng(1);
-  net.initialize(rng);
-  auto& first = dynamic_cast<Linear<float>&>(net.layer(0));
-  first.weight()(0, 0) = 1;
-  first.weight()(0, 1) = 0;
-  first.weight()(1, 0) = 0;
-  first.weight()(1, 1) = 1;
-  first.bias().fill_with(0.0f);
+  Sequential<float> net = identity_then(ActivationConfig{"prelu", {{"per_unit", 1.0}}});
   for (const auto& p : net.named_parameters())
     if (p.tensor == "alpha") {
       ASSERT_EQ(p.value.size(), 2u);
