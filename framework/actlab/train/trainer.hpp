@@ -62,6 +62,7 @@ class Trainer {
 
   Evaluation evaluate(const Dataset& data);
   Sequential<float>& network() { return network_; }
+  const Sequential<float>& network() const { return network_; }
   const ExperimentConfig& config() const { return config_; }
   // The probes, when enabled (probes.csv's table so far).
   const Probes* probes() const { return probes_ ? &*probes_ : nullptr; }
