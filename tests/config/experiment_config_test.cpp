@@ -422,6 +422,14 @@ TEST(ExperimentConfig, DuplicateKeysAreRefusedNamingBothPlaces) {
                   "--set train={epochs: 1, epochs: 2}: train.epochs: given twice");
 }
 
+// An alias refers to its anchor's node, which may hold the alias itself: the duplicate-key check
+// visits each node once rather than recursing for ever.
+TEST(ExperimentConfig, ASelfReferentialAliasIsAnErrorNotAHang) {
+  expect_contains(error_for("model: {hidden: &widths [16, *widths]}\n"),
+                  "model.hidden[1]: expected an integer");
+  expect_contains(error_for("train: &t {epochs: 3}\ndata: *t\n"), "data.epochs: unknown key");
+}
+
 // An empty value is an error, never the default: in the file, and in a --set.
 TEST(ExperimentConfig, EmptyValuesAreRefused) {
   expect_contains(error_for("optimizer:\n  learning_rate:\n"),

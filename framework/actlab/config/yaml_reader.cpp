@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <set>
 #include <utility>
 
 #include "actlab/core/error.hpp"
@@ -11,17 +13,56 @@ namespace actlab {
 
 namespace {
 
+// Whether `node` is a container that a walk over the tree has visited already. An alias refers
+// to its anchor's node, which may even hold the alias (`&a [*a]`), or repeat it exponentially, so
+// a walk visits each parsed container once; nodes built in code have no position and no aliases.
+bool visited(const YAML::Node& node, std::set<int>& seen) {
+  if (!node.IsMap() && !node.IsSequence()) return false;
+  const int pos = node.Mark().pos;
+  return pos >= 0 && !seen.insert(pos).second;
+}
+
 // Whether `node` is `tree` or lies inside it.
-bool contains(const YAML::Node& tree, const YAML::Node& node) {
+bool contains(const YAML::Node& tree, const YAML::Node& node, std::set<int>& seen) {
   if (tree.is(node)) return true;
+  if (visited(tree, seen)) return false;
   if (tree.IsMap()) {
     for (const auto& item : tree)
-      if (contains(item.first, node) || contains(item.second, node)) return true;
+      if (contains(item.first, node, seen) || contains(item.second, node, seen)) return true;
   } else if (tree.IsSequence()) {
     for (const auto& item : tree)
-      if (contains(item, node)) return true;
+      if (contains(item, node, seen)) return true;
   }
   return false;
+}
+
+void reject_duplicate_keys(const YAML::Node& node, const ConfigSource& source,
+                           const std::string& key_path, std::set<int>& seen) {
+  if (visited(node, seen)) return;
+  const auto path_to = [&](const std::string& part) {
+    return key_path.empty() ? part : key_path + "." + part;
+  };
+  if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i)
+      reject_duplicate_keys(node[i], source, key_path + "[" + std::to_string(i) + "]", seen);
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::map<std::string, YAML::Node> keys;
+  for (const auto& item : node) {
+    const YAML::Node& key = item.first;
+    if (key.IsScalar()) {
+      if (const auto earlier = keys.find(key.Scalar()); earlier != keys.end()) {
+        const std::string first = source.locate(earlier->second);
+        const std::string second = source.locate(key);
+        throw ConfigError(second + ": " + path_to(key.Scalar()) + ": given twice" +
+                          (first == second ? "" : " (first at " + first + ")") +
+                          "; a key may appear only once in a mapping");
+      }
+      keys.emplace(key.Scalar(), key);
+    }
+    reject_duplicate_keys(item.second, source, path_to(key.IsScalar() ? key.Scalar() : "?"), seen);
+  }
 }
 
 // "file:line:column"; yaml-cpp marks are 0-based. Appended piece by piece: `":" +
@@ -62,7 +103,7 @@ void ConfigSource::add_stand_in(const YAML::Node& created, const YAML::Node& wri
 std::string ConfigSource::locate(const YAML::Node& node) const {
   if (!node.IsDefined()) return file_;
   for (const auto& [value, assignment] : overrides_)
-    if (contains(value, node)) return "--set " + assignment;
+    if (std::set<int> seen; contains(value, node, seen)) return "--set " + assignment;
   YAML::Mark mark = node.Mark();
   for (const auto& [created, written_at] : stand_ins_)
     if (mark.line < 0 && created.is(node)) mark = written_at.Mark();
@@ -93,31 +134,8 @@ YAML::Node load_yaml(const std::string& text, const ConfigSource& source) {
 // the second would be silently ignored.
 void reject_duplicate_keys(const YAML::Node& node, const ConfigSource& source,
                            const std::string& key_path) {
-  const auto path_to = [&](const std::string& part) {
-    return key_path.empty() ? part : key_path + "." + part;
-  };
-  if (node.IsSequence()) {
-    for (std::size_t i = 0; i < node.size(); ++i)
-      reject_duplicate_keys(node[i], source, key_path + "[" + std::to_string(i) + "]");
-    return;
-  }
-  if (!node.IsMap()) return;
-  std::vector<YAML::Node> keys;
-  for (const auto& item : node) {
-    const YAML::Node& key = item.first;
-    if (key.IsScalar()) {
-      for (const YAML::Node& earlier : keys)
-        if (earlier.Scalar() == key.Scalar()) {
-          const std::string first = source.locate(earlier);
-          const std::string second = source.locate(key);
-          throw ConfigError(second + ": " + path_to(key.Scalar()) + ": given twice" +
-                            (first == second ? "" : " (first at " + first + ")") +
-                            "; a key may appear only once in a mapping");
-        }
-      keys.push_back(key);
-    }
-    reject_duplicate_keys(item.second, source, path_to(key.IsScalar() ? key.Scalar() : "?"));
-  }
+  std::set<int> seen;
+  reject_duplicate_keys(node, source, key_path, seen);
 }
 
 YamlSection::YamlSection(YAML::Node node, ConfigSource source, std::string path)
