@@ -167,8 +167,7 @@ void YamlSection::read_key(const std::string& key, const std::string& expected) 
   if (!node_.IsMap()) return;
   const YAML::Node value = std::as_const(node_)[key];
   if (value.IsDefined() && value.IsNull())
-    fail(key, "expected " + expected + ", got " +
-                  (value.Scalar().empty() ? "nothing" : "'" + value.Scalar() + "'"));
+    fail(key, "expected " + expected + ", got nothing");  // "key:", "key: ~", "key: null"
 }
 
 YAML::Node YamlSection::raw(const std::string& key) {
