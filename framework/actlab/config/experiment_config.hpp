@@ -90,7 +90,7 @@ ExperimentConfig load_config(const std::filesystem::path& file,
 // Parses an already loaded YAML tree; `source` names it (and the overrides put in it) in messages.
 ExperimentConfig parse_config(const YAML::Node& root, const ConfigSource& source);
 // Sets `key.path` in the tree to the YAML `value`, creating mappings on the way, and returns the
-// value's node. An empty value or a key given twice in it is a ConfigError naming the override.
+// value's node. A key given twice in the value is a ConfigError naming the override.
 YAML::Node apply_override(YAML::Node& root, const std::string& assignment);
 // Applies each of `overrides` in turn and records them in `source`, so that an error in one of
 // their values names the override rather than a place in the file.
