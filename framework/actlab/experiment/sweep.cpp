@@ -173,7 +173,7 @@ Entry read_entry(const ConfigSource& source, const std::string& block,
             "cannot be swept: the cells of a study are written under its own folder");
   const YAML::Node& list = item.second;
   if (section_paths().count(e.path)) {
-    std::string example = e.path + ".epochs";
+    std::string example = e.path + ".<key>";
     if (list.IsSequence() && list.size() > 0 && list[0].IsMap() && list[0].size() > 0)
       example = e.path + "." + (*list[0].begin()).first.Scalar();
     fail_at(source, e.key, where,
