@@ -257,7 +257,12 @@ TEST(ExperimentConfig, BadLayerEntriesAreLocated) {
   expect_contains(error_for("model: {layers: [{linear: wide}]}\n"), "expected a width");
   expect_contains(error_for("model: {layers: [{linear: {widht: 3}}]}\n"), "needs its width");
   expect_contains(error_for("model:\n  layers:\n    - {dropout: 1.5}\n"),
-                  ":3:17: model.layers[0].dropout: p must be in [0, 1]");
+                  ":3:17: model.layers[0].dropout: p must be in [0, 1)");
+  // p = 1 drops every unit: all-zero outputs, nothing trains.
+  expect_contains(error_for("model:\n  layers:\n    - {dropout: 1}\n"),
+                  ":3:17: model.layers[0].dropout: p must be in [0, 1)");
+  expect_contains(error_for("model:\n  layers:\n    - {dropout: {p: 1.0}}\n"),
+                  ":3:21: model.layers[0].dropout: p must be in [0, 1)");
   expect_contains(error_for("model: {layers: [{dropout: {rate: 0.2}}]}\n"),
                   "model.layers[0].dropout.rate: unknown key");
   expect_contains(error_for("model: {layers: [{batchnorm: {momentum: 2}}]}\n"),
@@ -399,6 +404,81 @@ TEST(ExperimentConfig, GeneratedDataSetKeys) {
                   "data.points: applies to the generated data sets");
   expect_contains(error_for("data: {dataset: xor, noise: 2}\n"), "data.noise");
   expect_contains(error_for("data: {dataset: xor, points: 1}\n"), "data.points");
+}
+
+// The YAML is read strictly: a key given twice is refused with both places named, since yaml-cpp
+// keeps both entries and a lookup would silently take the first.
+TEST(ExperimentConfig, DuplicateKeysAreRefusedNamingBothPlaces) {
+  const std::string key = error_for("optimizer:\n  learning_rate: 0.05\n  learning_rate: 0.5\n");
+  expect_contains(key,
+                  "DuplicateKeysAreRefusedNamingBothPlaces.yaml:3:3: optimizer.learning_rate: "
+                  "given twice (first at ");
+  expect_contains(key, "DuplicateKeysAreRefusedNamingBothPlaces.yaml:2:3)");
+  const std::string section = error_for("train: {epochs: 1}\nseed: 3\ntrain: {epochs: 2}\n");
+  expect_contains(section, ".yaml:3:1: train: given twice (first at ");
+  expect_contains(section, ".yaml:1:1)");
+  expect_contains(error_for("seed: 7\nseed: 8\n"), ".yaml:2:1: seed: given twice");
+  expect_contains(error_for("name: x\n", {"train={epochs: 1, epochs: 2}"}),
+                  "--set train={epochs: 1, epochs: 2}: train.epochs: given twice");
+}
+
+// An alias refers to its anchor's node, which may hold the alias itself: the duplicate-key check
+// visits each node once rather than recursing for ever.
+TEST(ExperimentConfig, ASelfReferentialAliasIsAnErrorNotAHang) {
+  expect_contains(error_for("model: {hidden: &widths [16, *widths]}\n"),
+                  "model.hidden[1]: expected an integer");
+  expect_contains(error_for("train: &t {epochs: 3}\ndata: *t\n"), "data.epochs: unknown key");
+}
+
+// An empty value is an error, never the default: in the file, and in a --set.
+TEST(ExperimentConfig, EmptyValuesAreRefused) {
+  expect_contains(error_for("optimizer:\n  learning_rate:\n"),
+                  "optimizer.learning_rate: expected a number, got nothing");
+  expect_contains(error_for("seed: 7\n", {"seed="}),
+                  "--set seed=: seed: expected an integer, got nothing");
+  expect_contains(error_for("optimizer: {learning_rate: 0.05}\n", {"optimizer.learning_rate="}),
+                  "--set optimizer.learning_rate=: optimizer.learning_rate: expected a number, got "
+                  "nothing");
+  expect_contains(error_for("train: {epochs: 2}\n", {"train="}),
+                  "--set train=: train: expected a mapping of keys to values, got nothing");
+  expect_contains(error_for("model:\n  hidden:\n"),
+                  "model.hidden: expected a list of integers, got nothing");
+  expect_contains(error_for("model: {activation: ~}\n"),
+                  "model.activation: expected a value, got nothing");
+  // An unset target accuracy is written as null in the resolved configuration, and reads back.
+  EXPECT_FALSE(load_config(write_config("target_accuracy: ~\n")).target_accuracy.has_value());
+}
+
+// A value from --set is reported at the override, not at a place in the file that does not hold it.
+TEST(ExperimentConfig, OverrideErrorsNameTheOverride) {
+  const std::string message = error_for("name: x\n", {"optimizer.learning_rate=.nan"});
+  expect_contains(message,
+                  "--set optimizer.learning_rate=.nan: optimizer.learning_rate: expected a "
+                  "finite number");
+  EXPECT_EQ(message.find(":1:1"), std::string::npos) << message;
+  expect_contains(error_for("name: x\n", {"model.hidden=[16, -1]"}),
+                  "--set model.hidden=[16, -1]: model.hidden[1]: a layer width must be between 1");
+  // The file's own values keep their place.
+  expect_contains(
+      error_for("name: x\noptimizer: {learning_rate: -1}\n", {"seed=3"}),
+      "OverrideErrorsNameTheOverride.yaml:2:28: optimizer.learning_rate: must be positive");
+}
+
+TEST(ExperimentConfig, TabIndentationIsNamedInTheSyntaxError) {
+  const std::string message = error_for("train:\n\tepochs: 1\n");
+  expect_contains(message, "TabIndentationIsNamedInTheSyntaxError.yaml:2:");
+  expect_contains(message, "line 2 is indented with a tab; YAML indents with spaces only");
+  EXPECT_EQ(error_for("model: {hidden: [1, 2}\n").find("tab"), std::string::npos);
+}
+
+TEST(ExperimentConfig, CosineMinLrAboveTheLearningRateIsRefused) {
+  expect_contains(
+      error_for("optimizer: {learning_rate: 0.01}\nschedule: {name: cosine, min_lr: 0.1}\n"),
+      ".yaml:2:34: schedule.min_lr: the cosine schedule decays from "
+      "optimizer.learning_rate down to min_lr");
+  const auto equal =
+      write_config("optimizer: {learning_rate: 0.1}\nschedule: {name: cosine, min_lr: 0.1}\n");
+  EXPECT_DOUBLE_EQ(load_config(equal).schedule.min_lr, 0.1);
 }
 
 }  // namespace

@@ -263,6 +263,66 @@ TEST(Sweep, BaseErrorsKeepTheirOwnLocation) {
   }
 }
 
+// Without a model: section the cells take the default model, as the same file without sweep: does.
+TEST(Sweep, AStudyWithoutAModelSectionUsesTheDefaults) {
+  const std::string base =
+      "name: m3\nthreads: 1\ndata: {train_subset: 100, test_subset: 100}\n"
+      "train: {epochs: 1}\n";
+  const Study study =
+      parse_study(base + "sweep:\n  optimizer.learning_rate: [0.1, 0.2]\n", "study.yaml");
+  ASSERT_EQ(study.cells.size(), 2u);
+  EXPECT_EQ(study.cells[0].config.model, ModelConfig{});
+  EXPECT_DOUBLE_EQ(study.cells[1].config.optimizer.learning_rate, 0.2);
+  const Study deeper = parse_study(base + "sweep:\n  model.depth: [1, 3]\n", "study.yaml");
+  EXPECT_EQ(deeper.cells[1].config.model.hidden.size(), 3u);
+}
+
+// A swept value replaces the key it is put at; for a whole section that would silently reset the
+// base's other keys of it, so the sweep must name the keys inside.
+TEST(Sweep, AWholeSectionCannotBeSwept) {
+  const std::string train = error_for("sweep:\n  train: [{epochs: 1}, {epochs: 2}]\n");
+  expect_contains(train, "study.yaml:8:3: sweep.train: sweeps a whole section");
+  expect_contains(train, "e.g. train.epochs: [...]");
+  expect_contains(error_for("zip:\n  - {optimizer: [{name: sgd}, {name: adam}], seed: [1, 2]}\n"),
+                  "study.yaml:8:6: zip[0].optimizer: sweeps a whole section");
+  expect_contains(error_for("sweep:\n  train.early_stopping: [{patience: 1}]\n"),
+                  "sweep.train.early_stopping: sweeps a whole section");
+  // Values that are not sections may be swept whole.
+  const Study study = parse_study(
+      study_yaml("sweep:\n  model.activation: [relu, {name: leaky_relu, alpha: 0.2}]\n"),
+      "study.yaml");
+  EXPECT_EQ(study.cells.size(), 2u);
+}
+
+// A mapping the sweep creates on the way to its key is nowhere in the file: it is reported at the
+// sweep entry.
+TEST(Sweep, AnErrorBelowACreatedMappingIsReportedAtTheSweepEntry) {
+  expect_contains(error_for("sweep:\n  optimizer.betas.0: [0.8, 0.9]\n"),
+                  "study.yaml:8:3: optimizer.betas: expected a list of numbers");
+}
+
+TEST(Sweep, DuplicateKeysAreRefused) {
+  expect_contains(error_for("seed: 2\nsweep:\n  seed: [1]\n"),
+                  "study.yaml:7:1: seed: given twice (first at study.yaml:2:1)");
+  expect_contains(error_for("sweep:\n  seed: [1]\n  seed: [2]\n"),
+                  "study.yaml:9:3: sweep.seed: given twice (first at study.yaml:8:3)");
+}
+
+TEST(Sweep, OverrideErrorsNameTheOverride) {
+  expect_contains(error_for("sweep:\n  seed: [1, 2]\n", {"optimizer.learning_rate=.nan"}),
+                  "--set optimizer.learning_rate=.nan: optimizer.learning_rate: expected a finite "
+                  "number");
+  expect_contains(error_for("sweep:\n  seed: [1, 2]\n", {"train.batch_size="}),
+                  "--set train.batch_size=: train.batch_size: expected an integer, got nothing");
+  expect_contains(error_for("sweep:\n  seed: [1, 2]\n", {"sweep.seed=[1, -1]"}),
+                  "--set sweep.seed=[1, -1]: seed: must be a non-negative integer");
+}
+
+TEST(Sweep, TabIndentationIsNamedInTheSyntaxError) {
+  expect_contains(error_for("sweep:\n\tseed: [1, 2]\n"),
+                  "line 8 is indented with a tab; YAML indents with spaces only");
+}
+
 TEST(Sweep, ShardsAreDisjointAndTogetherHoldEveryCell) {
   for (std::size_t cells : {0u, 1u, 7u, 12u, 100u})
     for (std::size_t n : {1u, 2u, 3u, 5u, 16u}) {

@@ -1,14 +1,17 @@
 #include "actlab/config/experiment_config.hpp"
 
+#include <fstream>
+#include <sstream>
+
 #include "actlab/config/field_reader.hpp"
 #include "actlab/config/field_writer.hpp"
 #include "actlab/core/error.hpp"
 
 namespace actlab {
 
-ExperimentConfig parse_config(const YAML::Node& root_node, const std::string& source) {
+ExperimentConfig parse_config(const YAML::Node& root_node, const ConfigSource& source) {
   if (!root_node.IsDefined() || root_node.IsNull())
-    throw ConfigError(source + ": the configuration is empty");
+    throw ConfigError(source.file() + ": the configuration is empty");
   YamlSection root(root_node, source, "");
   FieldReader reader(root);
   ExperimentConfig config;
@@ -23,7 +26,7 @@ YAML::Node to_yaml(const ExperimentConfig& config) {
   return writer.node();
 }
 
-void apply_override(YAML::Node& root, const std::string& assignment) {
+YAML::Node apply_override(YAML::Node& root, const std::string& assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
     throw ConfigError("--set " + assignment + ": expected key.path=value");
@@ -34,6 +37,9 @@ void apply_override(YAML::Node& root, const std::string& assignment) {
   } catch (const YAML::Exception& e) {
     throw ConfigError("--set " + assignment + ": the value is not valid YAML: " + e.msg);
   }
+  ConfigSource override_source("");
+  override_source.add_override(value, assignment);
+  reject_duplicate_keys(value, override_source, path);
   if (!root.IsMap()) root = YAML::Node(YAML::NodeType::Map);
   YAML::Node node = root;
   std::size_t start = 0;
@@ -42,8 +48,8 @@ void apply_override(YAML::Node& root, const std::string& assignment) {
     const std::string key = path.substr(start, dot == std::string::npos ? dot : dot - start);
     if (key.empty()) throw ConfigError("--set " + assignment + ": empty key in '" + path + "'");
     if (dot == std::string::npos) {
-      node[key] = value;
-      return;
+      node[key] = value;  // makes `value` refer to the node in the tree
+      return value;
     }
     YAML::Node child = node[key];
     if (!child.IsDefined() || child.IsNull()) {
@@ -58,20 +64,22 @@ void apply_override(YAML::Node& root, const std::string& assignment) {
   }
 }
 
+void apply_overrides(YAML::Node& root, const std::vector<std::string>& overrides,
+                     ConfigSource& source) {
+  for (const auto& assignment : overrides)
+    source.add_override(apply_override(root, assignment), assignment);
+}
+
 ExperimentConfig load_config(const std::filesystem::path& file,
                              const std::vector<std::string>& overrides) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(file.string());
-  } catch (const YAML::BadFile&) {
-    throw ConfigError(file.string() + ": cannot open the configuration file");
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError(file.string() + ":" + std::to_string(e.mark.line + 1) + ":" +
-                      std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
-  }
-  for (const auto& assignment : overrides)
-    apply_override(root, assignment);
-  return parse_config(root, file.string());
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw ConfigError(file.string() + ": cannot open the configuration file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  ConfigSource source(file.string());
+  YAML::Node root = load_yaml(text.str(), source);
+  apply_overrides(root, overrides, source);
+  return parse_config(root, source);
 }
 
 }  // namespace actlab

@@ -62,7 +62,14 @@ struct SectionFields<ExperimentConfig> {
     v("data", c.data);
     v("model", c.model);
     v("optimizer", c.optimizer);
-    v("schedule", c.schedule);
+    v("schedule", c.schedule,
+      fails_if(
+          [&c](const ScheduleConfig& schedule) {
+            return schedule.name == "cosine" && schedule.min_lr > c.optimizer.learning_rate;
+          },
+          "the cosine schedule decays from optimizer.learning_rate down to min_lr: min_lr must "
+          "not be above the learning rate",
+          "min_lr"));
     v("clip", c.clip);
     v("train", c.train,
       fails_if(
@@ -80,10 +87,15 @@ struct SectionFields<ExperimentConfig> {
 // Throws ConfigError naming file, line, column and key path.
 ExperimentConfig load_config(const std::filesystem::path& file,
                              const std::vector<std::string>& overrides = {});
-// Parses an already loaded YAML tree; `source` names it in messages.
-ExperimentConfig parse_config(const YAML::Node& root, const std::string& source);
-// Sets `key.path` in the tree to the YAML `value`, creating mappings on the way.
-void apply_override(YAML::Node& root, const std::string& assignment);
+// Parses an already loaded YAML tree; `source` names it (and the overrides put in it) in messages.
+ExperimentConfig parse_config(const YAML::Node& root, const ConfigSource& source);
+// Sets `key.path` in the tree to the YAML `value`, creating mappings on the way, and returns the
+// value's node. A key given twice in the value is a ConfigError naming the override.
+YAML::Node apply_override(YAML::Node& root, const std::string& assignment);
+// Applies each of `overrides` in turn and records them in `source`, so that an error in one of
+// their values names the override rather than a place in the file.
+void apply_overrides(YAML::Node& root, const std::vector<std::string>& overrides,
+                     ConfigSource& source);
 // The resolved configuration, every default filled in.
 YAML::Node to_yaml(const ExperimentConfig& config);
 

@@ -127,7 +127,7 @@ void FieldReader::read_scalar(const std::string& key, Value& value, const Rules&
     check(key, value, rules...);
   } else if constexpr (std::is_same_v<Value, std::optional<double>>) {
     if (!section_.has(key)) {
-      section_.raw(key);  // absent or null: unset
+      section_.skip(key);  // absent or null: unset
       return;
     }
     const double wire = section_.real(key, 0.0);

@@ -1,26 +1,144 @@
 #include "actlab/config/yaml_reader.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <set>
+#include <utility>
 
 #include "actlab/core/error.hpp"
 #include "actlab/core/text.hpp"
 
 namespace actlab {
 
-std::string location_message(const std::string& source, const YAML::Node& node,
-                             const std::string& key_path, const std::string& message) {
-  std::string where = source;
-  if (node.IsDefined() && node.Mark().line >= 0) {  // yaml-cpp marks are 0-based
-    // Appended piece by piece: `":" + to_string(...)` trips a GCC 12 -Wrestrict false positive.
-    where += ':';
-    where += std::to_string(node.Mark().line + 1);
-    where += ':';
-    where += std::to_string(node.Mark().column + 1);
-  }
-  return where + ": " + (key_path.empty() ? "" : key_path + ": ") + message;
+namespace {
+
+// Whether `node` is a container that a walk over the tree has visited already. An alias refers
+// to its anchor's node, which may even hold the alias (`&a [*a]`), or repeat it exponentially, so
+// a walk visits each parsed container once; nodes built in code have no position and no aliases.
+bool visited(const YAML::Node& node, std::set<int>& seen) {
+  if (!node.IsMap() && !node.IsSequence()) return false;
+  const int pos = node.Mark().pos;
+  return pos >= 0 && !seen.insert(pos).second;
 }
 
-YamlSection::YamlSection(YAML::Node node, std::string source, std::string path)
+// Whether `node` is `tree` or lies inside it.
+bool contains(const YAML::Node& tree, const YAML::Node& node, std::set<int>& seen) {
+  if (tree.is(node)) return true;
+  if (visited(tree, seen)) return false;
+  if (tree.IsMap()) {
+    for (const auto& item : tree)
+      if (contains(item.first, node, seen) || contains(item.second, node, seen)) return true;
+  } else if (tree.IsSequence()) {
+    for (const auto& item : tree)
+      if (contains(item, node, seen)) return true;
+  }
+  return false;
+}
+
+void reject_duplicate_keys(const YAML::Node& node, const ConfigSource& source,
+                           const std::string& key_path, std::set<int>& seen) {
+  if (visited(node, seen)) return;
+  const auto path_to = [&](const std::string& part) {
+    return key_path.empty() ? part : key_path + "." + part;
+  };
+  if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i)
+      reject_duplicate_keys(node[i], source, key_path + "[" + std::to_string(i) + "]", seen);
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::map<std::string, YAML::Node> keys;
+  for (const auto& item : node) {
+    const YAML::Node& key = item.first;
+    if (key.IsScalar()) {
+      if (const auto earlier = keys.find(key.Scalar()); earlier != keys.end()) {
+        const std::string first = source.locate(earlier->second);
+        const std::string second = source.locate(key);
+        throw ConfigError(second + ": " + path_to(key.Scalar()) + ": given twice" +
+                          (first == second ? "" : " (first at " + first + ")") +
+                          "; a key may appear only once in a mapping");
+      }
+      keys.emplace(key.Scalar(), key);
+    }
+    reject_duplicate_keys(item.second, source, path_to(key.IsScalar() ? key.Scalar() : "?"), seen);
+  }
+}
+
+// "file:line:column"; yaml-cpp marks are 0-based. Appended piece by piece: `":" +
+// to_string(...)` trips a GCC 12 -Wrestrict false positive.
+std::string place(const std::string& file, const YAML::Mark& mark) {
+  std::string where = file;
+  if (mark.line < 0) return where;
+  where += ':';
+  where += std::to_string(mark.line + 1);
+  where += ':';
+  where += std::to_string(mark.column + 1);
+  return where;
+}
+
+// The line of `text` nearest above or at `line` (0-based) whose indentation holds a tab, if any.
+std::optional<int> tab_indented_line(const std::string& text, int line) {
+  std::optional<int> found;
+  std::size_t start = 0;
+  for (int l = 0; l <= line && start <= text.size(); ++l) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    const std::size_t indent_end = text.find_first_not_of(" \t", start);
+    if (text.find('\t', start) < std::min(indent_end, end)) found = l;
+    start = end + 1;
+  }
+  return found;
+}
+
+}  // namespace
+
+void ConfigSource::add_override(const YAML::Node& value, std::string assignment) {
+  overrides_.emplace_back(value, std::move(assignment));
+}
+
+void ConfigSource::add_stand_in(const YAML::Node& created, const YAML::Node& written_at) {
+  stand_ins_.emplace_back(created, written_at);
+}
+
+std::string ConfigSource::locate(const YAML::Node& node) const {
+  if (!node.IsDefined()) return file_;
+  for (const auto& [value, assignment] : overrides_)
+    if (std::set<int> seen; contains(value, node, seen)) return "--set " + assignment;
+  YAML::Mark mark = node.Mark();
+  for (const auto& [created, written_at] : stand_ins_)
+    if (mark.line < 0 && created.is(node)) mark = written_at.Mark();
+  return place(file_, mark);
+}
+
+std::string location_message(const ConfigSource& source, const YAML::Node& node,
+                             const std::string& key_path, const std::string& message) {
+  return source.locate(node) + ": " + (key_path.empty() ? "" : key_path + ": ") + message;
+}
+
+YAML::Node load_yaml(const std::string& text, const ConfigSource& source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    std::string message = place(source.file(), e.mark) + ": YAML syntax error: " + e.msg;
+    if (const auto line = tab_indented_line(text, e.mark.line))
+      message += " (line " + std::to_string(*line + 1) +
+                 " is indented with a tab; YAML indents with spaces only)";
+    throw ConfigError(message);
+  }
+  reject_duplicate_keys(root, source);
+  return root;
+}
+
+// yaml-cpp keeps both entries of a repeated key, and a lookup finds the first: without this check
+// the second would be silently ignored.
+void reject_duplicate_keys(const YAML::Node& node, const ConfigSource& source,
+                           const std::string& key_path) {
+  std::set<int> seen;
+  reject_duplicate_keys(node, source, key_path, seen);
+}
+
+YamlSection::YamlSection(YAML::Node node, ConfigSource source, std::string path)
     : node_(std::move(node)), source_(std::move(source)), path_(std::move(path)) {
   if (node_.IsDefined() && !node_.IsNull() && !node_.IsMap())
     fail_at(node_, path_, "expected a mapping of keys to values");
@@ -44,20 +162,28 @@ void YamlSection::fail_at(const YAML::Node& node, const std::string& key_path,
   throw ConfigError(location_message(source_, node, key_path, message));
 }
 
-YAML::Node YamlSection::raw(const std::string& key) {
+void YamlSection::read_key(const std::string& key, const std::string& expected) {
   read_.insert(key);
+  if (!node_.IsMap()) return;
+  const YAML::Node value = std::as_const(node_)[key];
+  if (value.IsDefined() && value.IsNull())
+    fail(key, "expected " + expected + ", got nothing");  // "key:", "key: ~", "key: null"
+}
+
+YAML::Node YamlSection::raw(const std::string& key) {
+  read_key(key, "a value");
   return node_.IsMap() ? node_[key] : YAML::Node();
 }
 
 YamlSection YamlSection::section(const std::string& key) {
-  read_.insert(key);
+  read_key(key, "a mapping of keys to values");
   if (!has(key)) return YamlSection(YAML::Node(YAML::NodeType::Map), source_, key_path(key));
   return YamlSection(node_[key], source_, key_path(key));
 }
 
 template <typename T>
 T YamlSection::scalar(const std::string& key, const T& fallback, const char* expected) {
-  read_.insert(key);
+  read_key(key, expected);
   if (!has(key)) return fallback;
   const YAML::Node value = node_[key];
   if (!value.IsScalar()) fail(key, std::string("expected ") + expected);
@@ -88,7 +214,7 @@ std::int64_t YamlSection::integer(const std::string& key, std::int64_t fallback)
 
 std::vector<std::int64_t> YamlSection::integer_list(const std::string& key,
                                                     const std::vector<std::int64_t>& fallback) {
-  read_.insert(key);
+  read_key(key, "a list of integers");
   if (!has(key)) return fallback;
   const YAML::Node value = node_[key];
   if (!value.IsSequence()) fail(key, "expected a list of integers, e.g. [256, 256]");
@@ -105,7 +231,7 @@ std::vector<std::int64_t> YamlSection::integer_list(const std::string& key,
 
 std::vector<double> YamlSection::real_list(const std::string& key,
                                            const std::vector<double>& fallback) {
-  read_.insert(key);
+  read_key(key, "a list of numbers");
   if (!has(key)) return fallback;
   const YAML::Node value = node_[key];
   if (!value.IsSequence()) fail(key, "expected a list of numbers");

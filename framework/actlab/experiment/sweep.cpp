@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
+#include <type_traits>
 #include <utility>
 
 #include "actlab/config/yaml_reader.hpp"
@@ -34,23 +36,46 @@ constexpr const char* kWidth = "model.width";
 // Folder names are limited to 255 bytes on common file systems.
 constexpr std::size_t kMaxRunIdLength = 255;
 
-[[noreturn]] void fail_at(const std::string& source, const YAML::Node& node,
+[[noreturn]] void fail_at(const ConfigSource& source, const YAML::Node& node,
                           const std::string& key_path, const std::string& message) {
   throw ConfigError(location_message(source, node, key_path, message));
 }
 
-YAML::Node load_root(const std::string& text, const std::string& source,
+// The study's tree with `overrides` applied; `source` records them, for messages.
+YAML::Node load_root(const std::string& text, ConfigSource& source,
                      const std::vector<std::string>& overrides) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError(source + ":" + std::to_string(e.mark.line + 1) + ":" +
-                      std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
-  }
-  for (const auto& assignment : overrides)
-    apply_override(root, assignment);
+  YAML::Node root = load_yaml(text, source);
+  apply_overrides(root, overrides, source);
   return root;
+}
+
+// The key paths of the configuration's sections ("train", "train.early_stopping"), from their
+// field lists: a sweep value there would replace the whole section.
+struct SectionPaths {
+  std::string prefix;
+  std::set<std::string>* paths;
+
+  template <class T, class... Rules>
+  void operator()(const std::string& key, T&& value, const Rules&...) {
+    using Value = std::remove_cvref_t<T>;
+    if constexpr (ConfigSection<Value>) {
+      const std::string path = prefix.empty() ? key : prefix + "." + key;
+      paths->insert(path);
+      SectionPaths nested{path, paths};
+      SectionFields<Value>::visit(value, nested);
+    }
+  }
+};
+
+const std::set<std::string>& section_paths() {
+  static const std::set<std::string> paths = [] {
+    std::set<std::string> found;
+    ExperimentConfig config;
+    SectionPaths visitor{"", &found};
+    SectionFields<ExperimentConfig>::visit(config, visitor);
+    return found;
+  }();
+  return paths;
 }
 
 std::string read_text(const std::filesystem::path& file) {
@@ -126,7 +151,7 @@ bool is_shorthand(const Entry& e) {
   return e.path == kDepth || e.path == kWidth;
 }
 
-Entry read_entry(const std::string& source, const std::string& block,
+Entry read_entry(const ConfigSource& source, const std::string& block,
                  const std::pair<YAML::Node, YAML::Node>& item) {
   Entry e;
   e.key = item.first;
@@ -147,6 +172,15 @@ Entry read_entry(const std::string& source, const std::string& block,
     fail_at(source, e.key, where,
             "cannot be swept: the cells of a study are written under its own folder");
   const YAML::Node& list = item.second;
+  if (section_paths().count(e.path)) {
+    std::string example = e.path + ".<key>";
+    if (list.IsSequence() && list.size() > 0 && list[0].IsMap() && list[0].size() > 0)
+      example = e.path + "." + (*list[0].begin()).first.Scalar();
+    fail_at(source, e.key, where,
+            "sweeps a whole section, whose every value would replace all of the base's " + e.path +
+                " keys; sweep the keys inside it instead, e.g. " + example +
+                ": [...] (or several together in a zip: group)");
+  }
   if (!list.IsSequence())
     fail_at(source, list.IsDefined() ? list : e.key, where,
             "expected a list of values, e.g. [relu, gelu] (a single value belongs in the base "
@@ -172,7 +206,7 @@ Entry read_entry(const std::string& source, const std::string& block,
   return e;
 }
 
-std::vector<Axis> read_axes(const YAML::Node& root, const std::string& source) {
+std::vector<Axis> read_axes(const YAML::Node& root, const ConfigSource& source) {
   std::vector<Axis> axes;
   const YAML::Node sweep = root["sweep"];
   if (sweep.IsDefined() && !sweep.IsNull()) {
@@ -274,14 +308,15 @@ std::vector<std::string> column_names(const std::vector<const Entry*>& entries) 
 }
 
 // Puts `value` at the entry's key path in `root`, creating mappings on the way.
-void set_value(YAML::Node& root, const Entry& e, const YAML::Node& value,
-               const std::string& source) {
+// The mappings it creates are reported at the sweep entry, as they are nowhere in the file.
+void set_value(YAML::Node& root, const Entry& e, const YAML::Node& value, ConfigSource& source) {
   YAML::Node node = root;
   for (std::size_t i = 0; i + 1 < e.components.size(); ++i) {
     YAML::Node child = node[e.components[i]];
     if (!child.IsDefined() || child.IsNull()) {
       node[e.components[i]] = YAML::Node(YAML::NodeType::Map);
       child.reset(node[e.components[i]]);
+      source.add_stand_in(child, e.key);
     } else if (!child.IsMap()) {
       std::string prefix;
       for (std::size_t p = 0; p <= i; ++p) {
@@ -302,7 +337,8 @@ void set_value(YAML::Node& root, const Entry& e, const YAML::Node& value,
 // parse_config reports a malformed one).
 std::vector<long long> base_hidden(const YAML::Node& root) {
   std::vector<long long> hidden;
-  const YAML::Node node = root["model"].IsMap() ? root["model"]["hidden"] : YAML::Node();
+  const YAML::Node model = root["model"];  // an invalid node when absent: test IsDefined first
+  const YAML::Node node = model.IsDefined() && model.IsMap() ? model["hidden"] : YAML::Node();
   try {
     if (node.IsSequence())
       for (const auto& w : node)
@@ -320,7 +356,7 @@ std::vector<long long> base_hidden(const YAML::Node& root) {
 // {repeat: {layers: [...]}} entries, so depth counts blocks of any structure (Linear + batchnorm +
 // activation, residual blocks) as it counts hidden layers in the hidden form.
 void set_repeat_times(YAML::Node layers, long long depth, const Entry& e,
-                      const std::string& source) {
+                      const ConfigSource& source) {
   const std::string where = e.block + "." + e.path;
   if (!layers.IsSequence()) fail_at(source, e.key, where, "model.layers is not a list of layers");
   bool found = false;
@@ -351,7 +387,8 @@ const StudyCell* Study::find(const std::string& id) const {
 
 bool is_study_file(const std::filesystem::path& file, const std::vector<std::string>& overrides) {
   try {
-    const YAML::Node root = load_root(read_text(file), file.string(), overrides);
+    ConfigSource source(file.string());
+    const YAML::Node root = load_root(read_text(file), source, overrides);
     return root.IsMap() && (root["sweep"].IsDefined() || root["zip"].IsDefined());
   } catch (const std::exception&) {
     return false;
@@ -360,9 +397,10 @@ bool is_study_file(const std::filesystem::path& file, const std::vector<std::str
 
 Study parse_study(const std::string& text, const std::string& source,
                   const std::vector<std::string>& overrides) {
-  const YAML::Node root = load_root(text, source, overrides);
+  ConfigSource study_source(source);
+  const YAML::Node root = load_root(text, study_source, overrides);
   if (!root.IsMap()) throw ConfigError(source + ": expected a mapping of configuration keys");
-  const std::vector<Axis> axes = read_axes(root, source);
+  const std::vector<Axis> axes = read_axes(root, study_source);
   if (axes.empty())
     throw ConfigError(source + ": not a study: it has no sweep: or zip: block with values");
 
@@ -381,7 +419,8 @@ Study parse_study(const std::string& text, const std::string& source,
     total *= axis.size;
   std::vector<std::size_t> position(axes.size(), 0);
   for (std::size_t n = 0; n < total; ++n) {
-    YAML::Node tree = load_root(text, source, overrides);  // fresh: every node keeps its line
+    ConfigSource cell_source = study_source;  // the sweep's values may come from an override
+    YAML::Node tree = load_root(text, cell_source, overrides);  // fresh: every node keeps its line
     tree.remove("sweep");
     tree.remove("zip");
     StudyCell cell;
@@ -395,20 +434,21 @@ Study parse_study(const std::string& text, const std::string& source,
         else if (e.path == kWidth)
           width = value.as<long long>();
         else
-          set_value(tree, e, value, source);
+          set_value(tree, e, value, cell_source);
       }
     // Read through a const node: yaml-cpp's non-const operator[] would add an empty `model`.
+    // An absent key gives an invalid node, on which only IsDefined() may be called.
     const YAML::Node model = std::as_const(tree)["model"];
-    const bool layer_list =
-        model.IsMap() && model["layers"].IsDefined() && !model["layers"].IsNull();
+    const bool layer_list = model.IsDefined() && model.IsMap() && model["layers"].IsDefined() &&
+                            !model["layers"].IsNull();
     if (layer_list && (depth || width)) {
       const Entry& shorthand = **std::find_if(entries.begin(), entries.end(), [&](const Entry* e) {
         return e->path == (width ? kWidth : kDepth);
       });
       if (width)
-        fail_at(source, shorthand.key, shorthand.block + "." + shorthand.path,
+        fail_at(cell_source, shorthand.key, shorthand.block + "." + shorthand.path,
                 "model.width applies to model.hidden; with model.layers, sweep the list itself");
-      set_repeat_times(tree["model"]["layers"], *depth, shorthand, source);
+      set_repeat_times(tree["model"]["layers"], *depth, shorthand, cell_source);
     } else if (depth || width) {
       const std::vector<long long> base = base_hidden(tree);
       YAML::Node hidden(YAML::NodeType::Sequence);
@@ -426,20 +466,20 @@ Study parse_study(const std::string& text, const std::string& source,
       cell.id += cell.values[k];
     }
     if (cell.id.size() > kMaxRunIdLength)
-      fail_at(source, root["sweep"].IsDefined() ? root["sweep"] : root["zip"], "sweep",
+      fail_at(study_source, root["sweep"].IsDefined() ? root["sweep"] : root["zip"], "sweep",
               "run ids are up to " + std::to_string(cell.id.size()) + " characters long ('" +
                   cell.id + "'); folder names allow " + std::to_string(kMaxRunIdLength) +
                   ": sweep fewer keys or shorter values");
     tree["name"] = cell.id;
 
     try {
-      cell.config = parse_config(tree, source);
+      cell.config = parse_config(tree, cell_source);
     } catch (const UnknownKeyError& e) {
       // The unknown key came from a sweep entry's path: report it there, where it is written.
       const std::vector<std::string> unknown = split_path(e.key_path());
       for (const Entry* entry : entries)
         if (!is_shorthand(*entry) && is_prefix(unknown, entry->components))
-          fail_at(source, entry->key, entry->block + "." + entry->path,
+          fail_at(study_source, entry->key, entry->block + "." + entry->path,
                   "unknown key '" + e.key_path() + "'" + e.detail());
       throw;
     }
@@ -455,7 +495,7 @@ Study parse_study(const std::string& text, const std::string& source,
   study.name = name.IsDefined() && name.IsScalar() ? name.Scalar() : ExperimentConfig{}.name;
   if (study.name.empty() || study.name.find('/') != std::string::npos || study.name == "." ||
       study.name == "..")
-    fail_at(source, name, "name",
+    fail_at(study_source, name, "name",
             "must be a non-empty name without '/' (it names the study's folder)");
   study.output_dir = study.cells.front().config.output.dir / study.name;
   study.target_accuracy = study.cells.front().config.target_accuracy;

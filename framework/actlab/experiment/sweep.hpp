@@ -14,6 +14,8 @@
 // base (its first hidden width, or its depth). The run id names each swept key by the last
 // component of its path (more components where two keys would clash), in the order they are
 // written, sweep entries first: "activation=gelu,depth=4,seed=2". The first key varies slowest.
+// A whole section (train, optimizer, train.early_stopping, ...) cannot be swept, as its value would
+// replace every key of the base's section: the keys inside it are swept instead (train.epochs).
 //
 // Every cell is validated when the study is loaded, so a mistake surfaces before anything runs:
 // an unknown key, an empty list or a bad value is a ConfigError naming the file, line, column and

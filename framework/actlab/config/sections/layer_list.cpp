@@ -223,7 +223,8 @@ class LayerListParser {
       if (!arg.IsScalar() || !YAML::convert<double>::decode(arg, p))
         fail(arg, where, "expected the drop probability p, e.g. {dropout: 0.3}");
     }
-    if (!(p >= 0 && p <= 1)) fail(given(at) ? at : arg, where, "p must be in [0, 1]");
+    // p = 1 drops every unit: the output is all zeros and nothing trains.
+    if (!(p >= 0 && p < 1)) fail(given(at) ? at : arg, where, "p must be in [0, 1)");
     return p;
   }
 
