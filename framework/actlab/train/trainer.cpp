@@ -169,8 +169,14 @@ RunResult Trainer::run(RunOutput* output, const std::atomic<bool>* stop) {
   set_blas_threads(1);
   if (config_.train.epochs == 0) return run_initial(output);
   const std::size_t steps_per_epoch = (data_.train.size() + batch_size_ - 1) / batch_size_;
+  const std::size_t total_steps = steps_per_epoch * config_.train.epochs;
   const LearningRateSchedule schedule(config_.schedule, config_.optimizer.learning_rate,
-                                      steps_per_epoch, steps_per_epoch * config_.train.epochs);
+                                      steps_per_epoch, total_steps);
+  if (config_.schedule.warmup_steps > total_steps && history_.empty())
+    spdlog::warn(
+        "schedule.warmup_steps is {} but the run trains only {} steps: the learning rate never "
+        "reaches optimizer.learning_rate",
+        config_.schedule.warmup_steps, total_steps);
   RunResult result;
   result.epochs = history_;
   result.target_accuracy = config_.target_accuracy;
