@@ -59,6 +59,10 @@ int merge_command(const MergeOptions& options) {
                          " (the study name, cells or their configurations differ)");
   }
   const StudyManifest& manifest = manifests.front();
+  // Every folder involved, the target too, holds this configuration only: checked before writing.
+  for (const auto& dir : options.inputs)
+    check_study_folder(dir, manifest, {});
+  check_study_folder(out, manifest, {});
   create_output_directory(out);
 
   std::size_t copied = 0;
@@ -69,9 +73,6 @@ int merge_command(const MergeOptions& options) {
     for (const auto& dir : options.inputs) {
       const CellResult r = read_cell_result(dir / cell.id, std::nullopt);
       if (r.status == "pending") continue;
-      if (r.finished() && !r.config_digest.empty() && r.config_digest != cell.config_digest)
-        throw ResultsError((dir / cell.id).string() +
-                           ": holds results of a different configuration than study.json says");
       if (best == nullptr || (r.finished() && !best_result.finished())) {
         best = &dir;
         best_result = r;

@@ -111,6 +111,7 @@ RunTarget resolve_run(const RunOptions& options) {
     target.config = cell->config;
     default_dir = study.output_dir / cell->id;
     target.source += ", cell " + cell->id;
+    check_cell_folder(*cell, options.out ? *options.out : default_dir);
   } else {
     target.config = load_config(options.config, options.overrides);
     default_dir = target.config.output.dir / target.config.name;

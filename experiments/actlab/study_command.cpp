@@ -20,7 +20,6 @@
 #include "cell_processes.hpp"
 #include "command_line.hpp"
 #include "exit_codes.hpp"
-#include "results_folder.hpp"
 #include "study_display.hpp"
 #include "thread_count.hpp"
 
@@ -29,6 +28,13 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+
+std::vector<std::string> study_fingerprints(const Study& study) {
+  std::vector<std::string> fingerprints;
+  for (const auto& cell : study.cells)
+    fingerprints.push_back(training_fingerprint(cell.config));
+  return fingerprints;
+}
 
 // The study as this invocation runs it: which cells are its share, where the results go, and what
 // is there already.
@@ -41,13 +47,16 @@ struct StudyRun {
   std::size_t finished_before = 0;
 };
 
-// Finished cells are kept (after checking they come from this configuration); without --resume a
-// folder holding any results of the study is refused.
+// Every cell of the folder (other shards' too) and its study.json must be of this configuration,
+// checked before any is run; finished cells are kept. Without --resume a folder holding any results
+// of the study is refused.
 StudyRun plan_study(const RunOptions& options, const Shard& shard) {
   StudyRun run;
   run.study = load_study(options.config, options.overrides);
   run.config_file = options.config.string();
   run.dir = options.out ? *options.out : run.study.output_dir;
+  check_study_folder(run.dir, StudyManifest::of(run.study, run.config_file, options.overrides),
+                     study_fingerprints(run.study));
   run.mine = shard_cells(run.study.cells.size(), shard);
   std::size_t with_results = 0;
   for (std::size_t c : run.mine) {
@@ -55,9 +64,6 @@ StudyRun plan_study(const RunOptions& options, const Shard& shard) {
     const CellResult result = read_cell_result(run.dir / cell.id, std::nullopt);
     with_results += result.status != "pending";
     if (result.finished()) {
-      // A finished cell of a different configuration must not be skipped as if it were this one.
-      check_same_configuration(run.dir / cell.id, cell.config, result, run.config_file,
-                               "use a new study name or remove that folder");
       ++run.finished_before;
     } else {
       run.todo.push_back(c);
@@ -211,6 +217,33 @@ void log_start(const StudyRun& run, const RunOptions& options, const Shard& shar
 }
 
 }  // namespace
+
+void check_cell_folder(const StudyCell& cell, const fs::path& dir) {
+  const std::string digest = config_digest(cell.config);
+  const std::string recorded = recorded_digest(dir);
+  if (!recorded.empty() && recorded != digest)
+    throw ConfigError(dir.string() + " holds results of another configuration than cell " +
+                      cell.id + " (digest " + recorded + ", the cell's " + digest +
+                      "); remove the folder or choose another --out");
+  // Inside a study folder, the folder's name is the cell it holds there.
+  const fs::path study_dir = dir.parent_path().empty() ? fs::path(".") : dir.parent_path();
+  if (!fs::exists(study_dir / "study.json")) return;
+  const StudyManifest manifest = read_manifest(study_dir);
+  for (std::size_t c = 0; c < manifest.cells.size(); ++c) {
+    if (manifest.cells[c].id != dir.filename().string() ||
+        manifest.cells[c].config_digest == digest)
+      continue;
+    const std::vector<std::string> recorded_fingerprints = manifest_fingerprints(manifest);
+    const std::string difference =
+        c < recorded_fingerprints.size()
+            ? config_difference(recorded_fingerprints[c], training_fingerprint(cell.config))
+            : "";
+    throw ConfigError(dir.string() + " is cell " + manifest.cells[c].id + " of the study in " +
+                      study_dir.string() + ", whose configuration differs from cell " + cell.id +
+                      " as given now" + (difference.empty() ? "" : " (" + difference + ")") +
+                      ": a study folder holds one configuration");
+  }
+}
 
 Parallelism choose_parallelism(std::optional<int> jobs, std::optional<int> threads,
                                int config_threads, int cores, std::size_t cells) {

@@ -11,8 +11,12 @@
 // a partial cell continues from its checkpoint. Without --resume a folder that already holds
 // results of the study is refused. SIGINT/SIGTERM stop every running cell after its current step
 // (each is marked interrupted) and the study exits with 130.
+// A study folder holds one configuration: every cell folder and study.json are checked against the
+// study as given now before any cell starts, and a mismatch is refused with the keys that differ.
 #include <atomic>
+#include <filesystem>
 
+#include "actlab/experiment/sweep.hpp"
 #include "run_command.hpp"
 
 namespace actlab::cli {
@@ -26,6 +30,10 @@ struct Parallelism {
 };
 Parallelism choose_parallelism(std::optional<int> jobs, std::optional<int> threads,
                                int config_threads, int cores, std::size_t cells);
+
+// `--cell ID [--out DIR]`: ConfigError if DIR holds results of another configuration than the cell,
+// or is a cell of the study folder above it (its study.json) with another configuration.
+void check_cell_folder(const StudyCell& cell, const std::filesystem::path& dir);
 
 int study_command(const RunOptions& options, const std::atomic<bool>& stop_requested);
 

@@ -13,6 +13,7 @@ namespace actlab::cli {
 
 int summary_command(const SummaryOptions& options) {
   const StudyManifest manifest = read_manifest(options.dir);
+  check_study_folder(options.dir, manifest, {});
   const std::optional<double> target =
       options.target_accuracy ? options.target_accuracy : manifest.target_accuracy;
   const std::vector<CellResult> cells = read_study_results(options.dir, manifest, target);

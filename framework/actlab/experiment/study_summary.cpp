@@ -188,6 +188,112 @@ StudyManifest read_manifest(const fs::path& study_dir) {
   return StudyManifest::from_json(j, file.string());
 }
 
+namespace {
+
+// The configuration a run folder holds, as recorded by its config.yaml; "" if unreadable.
+std::string folder_fingerprint(const fs::path& run_dir) {
+  try {
+    return training_fingerprint(load_config(run_dir / "config.yaml"));
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+// " (model.activation is relu before, tanh now)", or "" where a side is unknown.
+std::string named_difference(const std::string& before, const std::string& now) {
+  if (before.empty() || now.empty()) return "";
+  const std::string difference = config_difference(before, now);
+  return difference.empty() ? "" : " (" + difference + ")";
+}
+
+[[noreturn]] void refuse_folder(const fs::path& study_dir, const std::string& what) {
+  throw ConfigError(study_dir.string() + " " + what +
+                    ": a study folder holds one configuration; use another --out (or study "
+                    "name), or remove the folder to start over");
+}
+
+}  // namespace
+
+std::string recorded_digest(const fs::path& run_dir) {
+  const fs::path run_json = run_dir / "run.json";
+  if (fs::exists(run_json)) {
+    try {
+      const auto j = nlohmann::json::parse(read_whole(run_json));
+      if (j.contains("config_digest")) return j["config_digest"].get<std::string>();
+    } catch (const nlohmann::json::exception&) {
+    }
+  }
+  if (!fs::exists(run_dir / "config.yaml")) return "";
+  try {
+    return config_digest(load_config(run_dir / "config.yaml"));
+  } catch (const std::exception&) {
+    return "unreadable config.yaml";  // never a digest: compares unequal
+  }
+}
+
+std::vector<std::string> manifest_fingerprints(const StudyManifest& manifest) {
+  try {
+    const Study study = load_study(manifest.config_file, manifest.overrides);
+    if (study.cells.size() != manifest.cells.size()) return {};
+    std::vector<std::string> fingerprints;
+    for (std::size_t c = 0; c < study.cells.size(); ++c) {
+      if (study.cells[c].id != manifest.cells[c].id ||
+          config_digest(study.cells[c].config) != manifest.cells[c].config_digest)
+        return {};
+      fingerprints.push_back(training_fingerprint(study.cells[c].config));
+    }
+    return fingerprints;
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+void check_study_folder(const fs::path& study_dir, const StudyManifest& expected,
+                        const std::vector<std::string>& fingerprints) {
+  std::vector<std::string> known = fingerprints;
+  auto expected_fingerprint = [&](std::size_t c) {
+    if (known.empty()) known = manifest_fingerprints(expected);  // only to name a difference
+    return c < known.size() ? known[c] : std::string();
+  };
+  if (fs::exists(study_dir / "study.json")) {
+    const StudyManifest recorded = read_manifest(study_dir);
+    std::vector<std::string> recorded_fingerprints;  // read only if needed
+    for (std::size_t c = 0; c < expected.cells.size(); ++c) {
+      const auto& cell = expected.cells[c];
+      const auto it = std::find_if(recorded.cells.begin(), recorded.cells.end(),
+                                   [&](const StudyManifest::Cell& r) { return r.id == cell.id; });
+      if (it == recorded.cells.end())
+        refuse_folder(study_dir,
+                      "holds a study whose study.json has no cell " + cell.id + " (another sweep)");
+      if (it->config_digest == cell.config_digest) continue;
+      std::string before = folder_fingerprint(study_dir / cell.id);
+      if (before.empty()) {
+        recorded_fingerprints = manifest_fingerprints(recorded);
+        const auto r = static_cast<std::size_t>(it - recorded.cells.begin());
+        if (r < recorded_fingerprints.size()) before = recorded_fingerprints[r];
+      }
+      refuse_folder(study_dir, "holds a study of another configuration: its cell " + cell.id +
+                                   " has digest " + it->config_digest + ", this one " +
+                                   cell.config_digest +
+                                   named_difference(before, expected_fingerprint(c)));
+    }
+    if (recorded.cells.size() != expected.cells.size())
+      refuse_folder(study_dir, "holds a study of " + std::to_string(recorded.cells.size()) +
+                                   " cells, this one has " + std::to_string(expected.cells.size()) +
+                                   " (another sweep)");
+  }
+  for (std::size_t c = 0; c < expected.cells.size(); ++c) {
+    const auto& cell = expected.cells[c];
+    const std::string digest = recorded_digest(study_dir / cell.id);
+    if (digest.empty() || digest == cell.config_digest) continue;
+    refuse_folder(
+        study_dir,
+        "holds results of another configuration: " + (study_dir / cell.id).string() +
+            " was run with digest " + digest + ", the study's is " + cell.config_digest +
+            named_difference(folder_fingerprint(study_dir / cell.id), expected_fingerprint(c)));
+  }
+}
+
 CellResult read_cell_result(const fs::path& run_dir, std::optional<double> target_accuracy) {
   CellResult r;
   if (!fs::exists(run_dir)) return r;

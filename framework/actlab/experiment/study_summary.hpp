@@ -45,6 +45,22 @@ void write_manifest(const std::filesystem::path& study_dir, const StudyManifest&
 // ResultsError if <study_dir>/study.json is missing or malformed.
 StudyManifest read_manifest(const std::filesystem::path& study_dir);
 
+// A study folder holds one configuration. A cell folder records the configuration that produced
+// it: the digest in its run.json (written when the run starts), else that of its config.yaml; ""
+// for a folder with neither.
+std::string recorded_digest(const std::filesystem::path& run_dir);
+// The training fingerprint of each of the manifest's cells, from its config file and overrides as
+// they are now, if they still give the manifest's digests; empty otherwise (or if they cannot be
+// read). Only used to name the keys that differ.
+std::vector<std::string> manifest_fingerprints(const StudyManifest& manifest);
+// ConfigError, naming the first cell and the keys that differ, if `study_dir` holds results of
+// another configuration than `expected`: a study.json with other cells or digests, or a cell folder
+// that records another digest. `fingerprints` (per cell of `expected`) name the keys; where empty,
+// manifest_fingerprints(expected) is tried.
+// Reads only, so that a command can check before it writes anything.
+void check_study_folder(const std::filesystem::path& study_dir, const StudyManifest& expected,
+                        const std::vector<std::string>& fingerprints);
+
 inline constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 
 // One cell's results, read back from its run folder.

@@ -261,17 +261,19 @@ std::vector<Axis> read_axes(const YAML::Node& root, const ConfigSource& source) 
       seen[e.path] = &e;
     }
 
-  // Distinct values make distinct cells: two values that read the same in a run id are a mistake.
-  for (const Axis& axis : axes)
-    for (std::size_t i = 0; i < axis.size; ++i)
-      for (std::size_t j = 0; j < i; ++j)
-        if (std::all_of(axis.entries.begin(), axis.entries.end(),
-                        [&](const Entry& e) { return e.formatted[i] == e.formatted[j]; })) {
-          const Entry& e = axis.entries.back();
-          fail_at(source, e.values[i], e.block + "." + e.path + "[" + std::to_string(i) + "]",
-                  "the same run as value [" + std::to_string(j) + "] ('" + e.formatted[i] +
-                      "'): each value must make a distinct run");
-        }
+  // Values that read the same in a run id but differ (data sets "a b" and "a_b") get a suffix that
+  // sanitize never writes, so that every cell has its own id. Values that are the same run are
+  // found by configuration once the cells are resolved (reject_duplicate_cells).
+  for (Axis& axis : axes) {
+    std::map<std::vector<std::string>, std::size_t> spellings;
+    for (std::size_t i = 0; i < axis.size; ++i) {
+      std::vector<std::string> formatted;
+      for (const Entry& e : axis.entries)
+        formatted.push_back(e.formatted[i]);
+      const std::size_t same = ++spellings[formatted];
+      if (same > 1) axis.entries.back().formatted[i] += "~" + std::to_string(same);
+    }
+  }
   return axes;
 }
 
@@ -377,6 +379,29 @@ void set_repeat_times(YAML::Node layers, long long depth, const Entry& e,
             "entries, and this list has none");
 }
 
+// A cell's identity is its resolved configuration: two values that resolve to one (seed 1 and 01,
+// learning rate 0.05 and 5e-2, an activation with and without its default parameter) are one run
+// swept twice. Reported at the later value of the first axis where the two cells differ.
+void reject_duplicate_cells(const std::vector<StudyCell>& cells, const std::vector<Axis>& axes,
+                            const std::vector<std::vector<std::size_t>>& positions,
+                            const std::string& source) {
+  std::map<std::string, std::size_t> first;
+  for (std::size_t c = 0; c < cells.size(); ++c) {
+    const auto [it, inserted] = first.emplace(training_fingerprint(cells[c].config), c);
+    if (inserted) continue;
+    const std::size_t other = it->second;
+    std::size_t a = 0;
+    while (a + 1 < axes.size() && positions[c][a] == positions[other][a])
+      ++a;
+    const Entry& e = axes[a].entries.back();
+    const std::size_t i = positions[c][a];
+    fail_at(source, e.values[i], e.block + "." + e.path + "[" + std::to_string(i) + "]",
+            "the same run as value [" + std::to_string(positions[other][a]) + "]: cells '" +
+                cells[other].id + "' and '" + cells[c].id +
+                "' resolve to one configuration; each value must make a distinct run");
+  }
+}
+
 }  // namespace
 
 const StudyCell* Study::find(const std::string& id) const {
@@ -418,6 +443,7 @@ Study parse_study(const std::string& text, const std::string& source,
   for (const Axis& axis : axes)
     total *= axis.size;
   std::vector<std::size_t> position(axes.size(), 0);
+  std::vector<std::vector<std::size_t>> positions;  // per cell: its value on each axis
   for (std::size_t n = 0; n < total; ++n) {
     ConfigSource cell_source = study_source;  // the sweep's values may come from an override
     YAML::Node tree = load_root(text, cell_source, overrides);  // fresh: every node keeps its line
@@ -484,12 +510,14 @@ Study parse_study(const std::string& text, const std::string& source,
       throw;
     }
     study.cells.push_back(std::move(cell));
+    positions.push_back(position);
 
     for (std::size_t a = axes.size(); a-- > 0;) {  // odometer: the last axis turns fastest
       if (++position[a] < axes[a].size) break;
       position[a] = 0;
     }
   }
+  reject_duplicate_cells(study.cells, axes, positions, source);
 
   const YAML::Node name = root["name"];
   study.name = name.IsDefined() && name.IsScalar() ? name.Scalar() : ExperimentConfig{}.name;
