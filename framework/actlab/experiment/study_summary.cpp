@@ -273,7 +273,7 @@ void check_study_folder(const fs::path& study_dir, const StudyManifest& expected
         if (r < recorded_fingerprints.size()) before = recorded_fingerprints[r];
       }
       refuse_folder(study_dir, "holds a study of another configuration: its cell " + cell.id +
-                                   " has digest " + it->config_digest + ", this one " +
+                                   " has digest " + it->config_digest + ", as given now " +
                                    cell.config_digest +
                                    named_difference(before, expected_fingerprint(c)));
     }

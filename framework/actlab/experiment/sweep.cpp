@@ -271,7 +271,10 @@ std::vector<Axis> read_axes(const YAML::Node& root, const ConfigSource& source) 
       for (const Entry& e : axis.entries)
         formatted.push_back(e.formatted[i]);
       const std::size_t same = ++spellings[formatted];
-      if (same > 1) axis.entries.back().formatted[i] += "~" + std::to_string(same);
+      if (same == 1) continue;
+      std::string& id_value = axis.entries.back().formatted[i];
+      id_value += '~';  // appended piecewise: GCC 12 -Wrestrict false positive otherwise
+      id_value += std::to_string(same);
     }
   }
   return axes;
