@@ -206,5 +206,42 @@ TEST(StudySummary, ManifestRoundTripsAndBadOnesAreRefused) {
   EXPECT_THROW(read_manifest(dir), ResultsError);
 }
 
+TEST(StudySummary, AFolderHoldingAnotherConfigurationIsRefused) {
+  const fs::path dir = fresh_dir("integrity");
+  const StudyManifest manifest = manifest_of({{"relu", "1"}, {"relu", "2"}});
+  make_run(dir / "activation=relu,seed=1", {0.5}, "completed");
+  EXPECT_NO_THROW(check_study_folder(dir, manifest, {}));  // no study.json yet: cells checked
+  make_run(dir / "activation=relu,seed=2", {0.5}, "completed");
+  std::ofstream(dir / "activation=relu,seed=2" / "summary.json")
+      << R"({"status": "completed", "run": {"config_digest": "def"}})";
+  EXPECT_THROW(check_study_folder(dir, manifest, {}), ConfigError);
+  fs::remove_all(dir / "activation=relu,seed=2");
+
+  // A cell interrupted before any result still records its configuration in run.json.
+  fs::create_directories(dir / "activation=relu,seed=2");
+  std::ofstream(dir / "activation=relu,seed=2" / "run.json") << R"({"config_digest": "def"})";
+  try {
+    check_study_folder(dir, manifest, {});
+    ADD_FAILURE() << "a cell of another configuration was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("activation=relu,seed=2 was run with digest def, the "
+                                         "study's is abc"),
+              std::string::npos)
+        << e.what();
+  }
+  fs::remove_all(dir / "activation=relu,seed=2");
+
+  // A study.json of other digests, or of other cells, is another study.
+  StudyManifest other = manifest;
+  other.cells[1].config_digest = "def";
+  write_manifest(dir, other);
+  EXPECT_THROW(check_study_folder(dir, manifest, {}), ConfigError);
+  other = manifest_of({{"relu", "1"}, {"relu", "2"}, {"relu", "3"}});
+  write_manifest(dir, other);
+  EXPECT_THROW(check_study_folder(dir, manifest, {}), ConfigError);
+  write_manifest(dir, manifest);
+  EXPECT_NO_THROW(check_study_folder(dir, manifest, {}));
+}
+
 }  // namespace
 }  // namespace actlab

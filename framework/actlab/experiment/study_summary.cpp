@@ -215,10 +215,12 @@ std::string named_difference(const std::string& before, const std::string& now) 
 }  // namespace
 
 std::string recorded_digest(const fs::path& run_dir) {
-  const fs::path run_json = run_dir / "run.json";
-  if (fs::exists(run_json)) {
+  // run.json is written when the run starts; summary.json repeats it under "run" at the end.
+  for (const char* file : {"run.json", "summary.json"}) {
+    if (!fs::exists(run_dir / file)) continue;
     try {
-      const auto j = nlohmann::json::parse(read_whole(run_json));
+      auto j = nlohmann::json::parse(read_whole(run_dir / file));
+      if (j.contains("run")) j = j["run"];
       if (j.contains("config_digest")) return j["config_digest"].get<std::string>();
     } catch (const nlohmann::json::exception&) {
     }

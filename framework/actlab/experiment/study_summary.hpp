@@ -46,8 +46,8 @@ void write_manifest(const std::filesystem::path& study_dir, const StudyManifest&
 StudyManifest read_manifest(const std::filesystem::path& study_dir);
 
 // A study folder holds one configuration. A cell folder records the configuration that produced
-// it: the digest in its run.json (written when the run starts), else that of its config.yaml; ""
-// for a folder with neither.
+// it: the digest in its run.json (written when the run starts) or summary.json, else that of its
+// config.yaml; "" for a folder with none of them.
 std::string recorded_digest(const std::filesystem::path& run_dir);
 // The training fingerprint of each of the manifest's cells, from its config file and overrides as
 // they are now, if they still give the manifest's digests; empty otherwise (or if they cannot be
