@@ -387,7 +387,7 @@ void set_repeat_times(YAML::Node layers, long long depth, const Entry& e,
 // swept twice. Reported at the later value of the first axis where the two cells differ.
 void reject_duplicate_cells(const std::vector<StudyCell>& cells, const std::vector<Axis>& axes,
                             const std::vector<std::vector<std::size_t>>& positions,
-                            const std::string& source) {
+                            const ConfigSource& source) {
   std::map<std::string, std::size_t> first;
   for (std::size_t c = 0; c < cells.size(); ++c) {
     const auto [it, inserted] = first.emplace(training_fingerprint(cells[c].config), c);
@@ -520,7 +520,7 @@ Study parse_study(const std::string& text, const std::string& source,
       position[a] = 0;
     }
   }
-  reject_duplicate_cells(study.cells, axes, positions, source);
+  reject_duplicate_cells(study.cells, axes, positions, study_source);
 
   const YAML::Node name = root["name"];
   study.name = name.IsDefined() && name.IsScalar() ? name.Scalar() : ExperimentConfig{}.name;
