@@ -211,8 +211,12 @@ class ElementwiseActivation final : public Layer<T>, public RowParallelLayer<T> 
   }
 
  private:
+  // The three loops below are `flatten`: the element rules must be inlined into them for `omp simd`
+  // to vectorise, and GCC's inliner may otherwise keep a large rule (GELU's) out of line once the
+  // loops have several callers.
+
   // y = f(x) of n elements (an evaluation forward, activations without a learnable parameter).
-  void f_only(const T* __restrict x, T* __restrict y, std::size_t n) const {
+  [[gnu::flatten]] void f_only(const T* __restrict x, T* __restrict y, std::size_t n) const {
     const ActivationParams<T> p = params_;
 #pragma omp simd
     for (std::size_t i = 0; i < n; ++i)
@@ -220,8 +224,8 @@ class ElementwiseActivation final : public Layer<T>, public RowParallelLayer<T> 
   }
 
   // y = f(x) and d = f'(x) of n elements in one pass (activations without a learnable parameter).
-  void f_and_derivative(const T* __restrict x, T* __restrict y, T* __restrict d,
-                        std::size_t n) const {
+  [[gnu::flatten]] void f_and_derivative(const T* __restrict x, T* __restrict y, T* __restrict d,
+                                         std::size_t n) const {
     const ActivationParams<T> p = params_;
     // x and y held in registers: were x[i] re-read after the store to y[i], the compiler could not
     // prove it unchanged and would evaluate f's transcendental a second time inside df.
@@ -237,8 +241,8 @@ class ElementwiseActivation final : public Layer<T>, public RowParallelLayer<T> 
   // dx = dy ⊙ f'(x) of n elements starting at flat index `first` of the last forward's x (layers
   // without a learnable parameter): the kept f'(x) after a training forward, else f' afresh (the
   // same rule on the same x and y: the same values as kept ones).
-  void product_with_derivative(const T* __restrict dy, T* __restrict dx, std::size_t first,
-                               std::size_t n) const {
+  [[gnu::flatten]] void product_with_derivative(const T* __restrict dy, T* __restrict dx,
+                                                std::size_t first, std::size_t n) const {
     if (has_derivative_) {
       const T* __restrict d = derivative_.data() + first;
 #pragma omp simd

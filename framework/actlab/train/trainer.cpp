@@ -155,7 +155,10 @@ Evaluation Trainer::evaluate(const Dataset& data) {
     const MatrixView<float> logits =
         network_.forward(x, {.training = false, .rng = nullptr, .team = team()});
     const LossResult loss = output_loss(logits, labels, 0.0, {}, team());
-    loss_sum += loss.loss * static_cast<double>(rows);
+    // The product kept apart from the sum: whether the compiler fuses the two into an FMA
+    // depends on inlining, and would make the last digit change from build to build.
+    const volatile double chunk_loss = loss.loss * static_cast<double>(rows);
+    loss_sum += chunk_loss;
     correct += loss.correct;
   }
   result.loss = loss_sum / static_cast<double>(data.size());
