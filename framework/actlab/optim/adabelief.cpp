@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-
 namespace actlab {
 
 AdaBelief::AdaBelief(double beta1, double beta2, double eps, double weight_decay,

@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-
 namespace actlab {
 
 Adam::Adam(WeightDecay mode, double beta1, double beta2, double eps, double weight_decay,

@@ -1,6 +1,5 @@
 #include "actlab/optim/sgd.hpp"
 
-
 namespace actlab {
 
 Sgd::Sgd(double momentum, double dampening, bool nesterov, double weight_decay,
