@@ -45,6 +45,7 @@ struct StudyRun {
   std::vector<std::size_t> mine;  // this shard's cells
   std::vector<std::size_t> todo;  // of those, the ones not finished yet
   std::size_t finished_before = 0;
+  std::size_t partial = 0;  // of `todo`, the cells that continue from a checkpoint
 };
 
 // Every cell of the folder (other shards' too) and its study.json must be of this configuration,
@@ -67,6 +68,7 @@ StudyRun plan_study(const RunOptions& options, const Shard& shard) {
       ++run.finished_before;
     } else {
       run.todo.push_back(c);
+      run.partial += result.status != "pending";
     }
   }
   if (!options.resume && with_results > 0)
@@ -171,7 +173,8 @@ bool run_cells(const StudyRun& run, const RunOptions& options, const Parallelism
       const CellResult result = read_cell_result(run.dir / id, std::nullopt);
       progress.finish(ended.cell, result.epochs_completed);
       const auto [outcome, detail] = outcomes.record(ended, result);
-      display.line(cell_line(counts(), outcome, id, detail, ended.seconds));
+      const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+      display.line(cell_line(counts(), outcome, id, detail, ended.seconds, progress.eta(elapsed)));
     }
     const auto now = Clock::now();
     if (now - last_read > std::chrono::milliseconds(500)) {
@@ -209,11 +212,14 @@ void log_start(const StudyRun& run, const RunOptions& options, const Shard& shar
     shard_text = " (shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) +
                  ": " + std::to_string(run.mine.size()) + " of " +
                  std::to_string(run.study.cells.size()) + " cells)";
+  const std::string partial_text =
+      run.partial > 0 ? " (" + std::to_string(run.partial) + " continue from a checkpoint)" : "";
   spdlog::info(
-      "study {}: {} cells{}; {} finished already, {} to run; {} at a time, {} BLAS "
+      "study {}: {} cells{}; {} finished already, {} to run{}; {} at a time, {} BLAS "
       "thread{} each; results in {}",
       run.study.name, run.study.cells.size(), shard_text, run.finished_before, run.todo.size(),
-      parallel.jobs, parallel.threads, parallel.threads == 1 ? "" : "s", run.dir.string());
+      partial_text, parallel.jobs, parallel.threads, parallel.threads == 1 ? "" : "s",
+      run.dir.string());
 }
 
 }  // namespace

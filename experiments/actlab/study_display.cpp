@@ -111,7 +111,8 @@ std::string progress_line(const std::string& study, const StudyProgress& progres
 }
 
 std::string cell_line(const StudyCounts& counts, const std::string& outcome,
-                      const std::string& cell, const std::string& detail, double seconds) {
+                      const std::string& cell, const std::string& detail, double seconds,
+                      double eta_seconds) {
   // Appended piecewise: GCC 12 warns (-Wrestrict, a false positive) on "literal" + std::string.
   char head[64];
   std::snprintf(head, sizeof(head), "[%zu/%zu] ", counts.done, counts.total);
@@ -123,6 +124,10 @@ std::string cell_line(const StudyCounts& counts, const std::string& outcome,
   line += '(';
   line += duration(seconds);
   line += ')';
+  if (counts.done < counts.total) {
+    line += " · ETA ";
+    line += duration(eta_seconds);
+  }
   return line;
 }
 

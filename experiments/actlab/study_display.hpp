@@ -59,9 +59,11 @@ struct StudyCounts {
 // "study NAME [#####>    ]  40% · 4/10 done · 2 running · 0 diverged · 0 failed · ETA 1:05"
 std::string progress_line(const std::string& study, const StudyProgress& progress,
                           const StudyCounts& counts, double elapsed);
-// "[4/10] completed  CELL  test acc 0.8412  (0:42)"
+// "[4/10] completed  CELL  test acc 0.8412  (0:42) · ETA 1:05": off a terminal (a Slurm job's
+// output, a log file) these lines are all there is, so each carries the study's ETA.
 std::string cell_line(const StudyCounts& counts, const std::string& outcome,
-                      const std::string& cell, const std::string& detail, double seconds);
+                      const std::string& cell, const std::string& detail, double seconds,
+                      double eta_seconds);
 // "1:02:03" or "4:05".
 std::string duration(double seconds);
 

@@ -3,8 +3,11 @@
 // recomputing a finished cell and ends exactly as an uninterrupted one; shards cover the study
 // once and merge into the whole; a damaged checkpoint is refused by name.
 #include <gtest/gtest.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -438,6 +441,58 @@ TEST(Study, ADamagedCheckpointIsRefusedByName) {
   outcome = test::run({"run", study.string(), "--out", out.string(), "--resume"}, dir);
   EXPECT_EQ(outcome.exit_code, 2) << outcome.log;
   EXPECT_NE(outcome.log.find("checkpoint.bin: truncated"), std::string::npos) << outcome.log;
+}
+
+// Off a terminal (a Slurm job's output, `2> log`), what `tail -f` shows: no carriage returns or
+// escape sequences, one line per finished cell, each but the last with the study's ETA.
+TEST(Study, OffATerminalEachFinishedCellIsOneLineWithTheEta) {
+  const fs::path dir = scratch("progress_file");
+  const auto study = write_study(dir, "sweep:\n  seed: [1, 2, 3]\n");
+  const Outcome outcome =
+      test::run({"run", study.string(), "--out", (dir / "out").string(), "--jobs", "1"}, dir);
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.log;
+  EXPECT_EQ(outcome.log.find('\r'), std::string::npos) << outcome.log;
+  EXPECT_EQ(outcome.log.find('\033'), std::string::npos) << outcome.log;
+  std::vector<std::string> cell_lines;
+  std::istringstream lines(outcome.log);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("[", 0) == 0 && line.find("] completed") != std::string::npos)
+      cell_lines.push_back(line);
+  ASSERT_EQ(cell_lines.size(), 3u) << outcome.log;
+  for (std::size_t i = 0; i + 1 < cell_lines.size(); ++i)
+    EXPECT_NE(cell_lines[i].find(" · ETA "), std::string::npos) << cell_lines[i];
+  EXPECT_EQ(cell_lines.back().find("ETA"), std::string::npos) << cell_lines.back();
+}
+
+// On a terminal the study's progress line is redrawn in place, above which the cell lines appear.
+TEST(Study, OnATerminalTheProgressLineIsRedrawnInPlace) {
+  const fs::path dir = scratch("progress_terminal");
+  const auto study = write_study(dir, "sweep:\n  seed: [1, 2]\n", 20);
+  const std::string out = (dir / "out").string();
+  std::vector<std::string> storage = {ACTLAB_BINARY, "run", study.string(), "--out", out,
+                                      "--jobs",      "1"};
+  std::vector<char*> argv;
+  for (auto& a : storage)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int terminal = -1;
+  const pid_t pid = ::forkpty(&terminal, nullptr, nullptr, nullptr);
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::execv(ACTLAB_BINARY, argv.data());
+    ::_exit(127);
+  }
+  std::string shown;
+  char buffer[4096];
+  for (ssize_t n; (n = ::read(terminal, buffer, sizeof(buffer))) > 0;)
+    shown.append(buffer, static_cast<std::size_t>(n));  // EIO once the child has closed the pty
+  ::close(terminal);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << shown;
+  EXPECT_NE(shown.find("\r\033[Kstudy demo ["), std::string::npos) << shown;
+  EXPECT_NE(shown.find("% · 0/2 done · 1 running"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("] completed  seed=1"), std::string::npos) << shown;
 }
 
 TEST(Study, DefaultParallelismIsOneSingleThreadedCellPerCore) {
