@@ -86,13 +86,18 @@ KillWait=30
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=main Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
+  # slurmd loads a cgroup plugin even when nothing uses cgroups (proctrack/linuxproc, task/none);
+  # "autodetect" fails where no cgroup file system is mounted (a chroot), the v1 plugin does not.
+  echo "CgroupPlugin=cgroup/v1" >"$dir/cgroup.conf"
 
-  munged --force --key-file="$dir/munge.key" --socket="$dir/munge.socket" \
+  trap 'echo "slurm cluster: a daemon did not start" >&2; show_logs; stop_cluster; exit 1' ERR
+  munged --force --origin=127.0.0.1 --key-file="$dir/munge.key" --socket="$dir/munge.socket" \
     --pid-file="$dir/munged.pid" --log-file="$dir/munged.log" --seed-file="$dir/munge.seed"
   export SLURM_CONF=$conf
   # -c: a clean start, forgetting the jobs of an earlier cluster in this folder.
   slurmctld -c
   slurmd
+  trap - ERR
 
   for _ in $(seq 100); do
     if [ "$(sinfo -h -N -o '%T' 2>/dev/null)" = idle ]; then

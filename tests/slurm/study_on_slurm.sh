@@ -144,5 +144,6 @@ for cell in cells:
          (slurm / cell / "probes.csv").read_bytes())
 print(f"summary.csv and {len(cells)} cells' metrics.jsonl and probes.csv equal the reference")
 EOF
+stop
 [ -n "${KEEP:-}" ] || rm -rf "$work"
 echo "PASS"
