@@ -110,6 +110,8 @@ int main(int argc, char** argv) {
           "--out", [&](const std::string& dir) { report.out = dir; },
           "Folder for report.html and the figures (default: DIR/report)")
       ->check(actlab::cli::non_empty_folder());
+  report_cmd->add_flag("--self-contained", report.self_contained,
+                       "Put the figures and tables inside report.html: one file to send");
 
   bool markdown = false;
   CLI::App* activations_cmd = app.add_subcommand(

@@ -56,6 +56,7 @@ int report_command(const ReportOptions& options) {
   const fs::path out = options.out ? *options.out : options.dir / "report";
   std::vector<std::string> args = {python, script->string(), options.dir.string(), "--out",
                                    out.string()};
+  if (options.self_contained) args.emplace_back("--self-contained");
   std::vector<char*> argv;
   for (std::string& arg : args)
     argv.push_back(arg.data());
@@ -74,8 +75,8 @@ int report_command(const ReportOptions& options) {
     spdlog::error("report.py was stopped by a signal");
     return kExitInterrupted;
   }
-  // report.py exits 0 (written), 2 (bad input: not a run or study folder), 3 (cannot write), and
-  // 1 on an unexpected error (a Python traceback, e.g. matplotlib missing).
+  // report.py exits 0 (written), 2 (bad input: neither a run nor a study folder), 3 (cannot write),
+  // and 1 on an unexpected error (a Python traceback, e.g. matplotlib missing).
   const int code = WEXITSTATUS(status);
   if (code == 0) spdlog::info("report: {}", (out / "report.html").string());
   return code == 0 ? kExitOk : code == 2 ? kExitBadInput : kExitOutputError;

@@ -19,11 +19,13 @@ Only the Python standard library, numpy and matplotlib (Debian: python3-matplotl
 0 written, 2 not a study or run folder, 3 cannot write the output.
 """
 import argparse
+import base64
 import csv
 import html
 import json
 import math
 import os
+import re
 import sys
 from collections import OrderedDict, defaultdict
 
@@ -79,29 +81,212 @@ class Run:
         return os.path.exists(os.path.join(self.folder, name))
 
 
-def load(folder):
-    """(title, groups: OrderedDict label -> [Run], tables: [(caption, csv path)])."""
-    manifest_path = os.path.join(folder, "study.json")
-    if os.path.exists(manifest_path):
-        with open(manifest_path) as f:
-            manifest = json.load(f)
-        keys = manifest["keys"]
-        groups = OrderedDict()
-        for cell in manifest["cells"]:
-            run_folder = os.path.join(folder, cell["id"])
-            if not os.path.exists(os.path.join(run_folder, "metrics.jsonl")):
-                continue  # pending
-            label = ", ".join(f"{k['column']}={v}" for k, v in zip(keys, cell["values"])
-                              if k["path"] != "seed") or manifest["study"]
-            groups.setdefault(label, []).append(Run(cell["id"], run_folder))
-        tables = [("Groups: mean, sample std and count over the seeds of each group",
-                   os.path.join(folder, "summary_groups.csv")),
-                  ("Every run", os.path.join(folder, "summary.csv"))]
-        return manifest["study"], groups, [t for t in tables if os.path.exists(t[1])]
-    if os.path.exists(os.path.join(folder, "metrics.jsonl")):
-        name = os.path.basename(os.path.normpath(folder))
-        return name, OrderedDict([(name, [Run(name, folder)])]), []
-    raise BadInput(f"{folder}: neither a study folder (study.json) nor a run folder (metrics.jsonl)")
+# The trainer's divergence message: "diverged at step N (epoch E): [loss is X; ]non-finite gradient
+# in W2 (layer 2 of the network)" or "... gradient norm is not finite" (no layer found).
+DIVERGED_AT = re.compile(r"diverged at step (\d+) \(epoch (\d+)\)")
+DIVERGED_IN = re.compile(r"non-finite gradient in (\S+) \(layer (\d+) of the network\)")
+
+
+class Cell:
+    """One cell of a study (or the one run): where it stands, read from its run folder the way
+    `actlab summary` reads it (summary.json's status; results without one: running or stopped)."""
+
+    def __init__(self, cell_id, label, folder):
+        self.id = cell_id
+        self.label = label
+        self.folder = folder
+        self.message = ""
+        self.epochs = 0
+        path = os.path.join(folder, "metrics.jsonl")
+        if os.path.exists(path):
+            with open(path) as f:
+                self.epochs = sum(1 for line in f if line.strip())
+        summary = read_json(os.path.join(folder, "summary.json"))
+        if summary is not None and "status" in summary:
+            self.status = summary["status"]
+            self.message = summary.get("message", "")
+        elif self.epochs or any(os.path.exists(os.path.join(folder, name))
+                                for name in ("checkpoint.bin", "config.yaml", "run.json")):
+            self.status = "incomplete"
+        else:
+            self.status = "pending"
+
+    def what_happened(self):
+        """The cell's fate in words, for any cell that did not simply complete."""
+        if self.status == "diverged":
+            at, where = DIVERGED_AT.search(self.message), DIVERGED_IN.search(self.message)
+            text = (f"diverged at step {at.group(1)} (epoch {at.group(2)})" if at else "diverged")
+            text += (f", in layer {where.group(2)} of the network (the gradient of "
+                     f"{where.group(1)} is not finite)" if where else
+                     ", in no layer found (the loss or the gradient norm overflowed)")
+            return f"{text}; {self.epochs} complete epoch{'s' if self.epochs != 1 else ''} before it"
+        if self.status == "incomplete":
+            return (f"running, or stopped before it finished: {self.epochs} epoch"
+                    f"{'s' if self.epochs != 1 else ''} so far (--resume continues it)")
+        if self.status == "pending":
+            return "pending: not started yet"
+        return self.message or self.status
+
+
+def read_json(path):
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        try:
+            return json.load(f)
+        except json.JSONDecodeError:
+            return None  # half a run: treated as one without that file
+
+
+def is_run_folder(folder):
+    return any(os.path.exists(os.path.join(folder, name))
+               for name in ("metrics.jsonl", "summary.json", "run.json", "config.yaml"))
+
+
+class Study:
+    """A study folder (study.json) or one run folder, as the report sees it."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        manifest = read_json(os.path.join(folder, "study.json"))
+        self.target_accuracy = None
+        self.tables = []  # (heading, csv path, readable-table builder)
+        if manifest is not None:
+            self.title = manifest["study"]
+            self.target_accuracy = manifest.get("target_accuracy")
+            keys = manifest["keys"]
+            self.cells = []
+            for cell in manifest["cells"]:
+                label = ", ".join(f"{k['column']}={v}" for k, v in zip(keys, cell["values"])
+                                  if k["path"] != "seed") or manifest["study"]
+                self.cells.append(Cell(cell["id"], label, os.path.join(folder, cell["id"])))
+            self.mark_failed(os.path.join(folder, "summary.csv"))
+            for heading, name, builder in (
+                    ("Groups: mean ± sample std over the seeds of each group", "summary_groups.csv",
+                     self.groups_table),
+                    ("Every run", "summary.csv", self.runs_table)):
+                if os.path.exists(os.path.join(folder, name)):
+                    self.tables.append((heading, os.path.join(folder, name), builder))
+        elif is_run_folder(folder):
+            self.title = os.path.basename(os.path.normpath(folder))
+            self.cells = [Cell(self.title, self.title, folder)]
+        else:
+            raise BadInput(f"{folder}: neither a study folder (study.json) nor a run folder "
+                           "(metrics.jsonl, summary.json or run.json)")
+        # The figures: every cell with at least one complete epoch, grouped over seeds.
+        self.groups = OrderedDict()
+        for cell in self.cells:
+            if cell.epochs:
+                self.groups.setdefault(cell.label, []).append(Run(cell.id, cell.folder))
+
+    def mark_failed(self, summary_csv):
+        """A cell whose process failed leaves no summary.json; the study's table says so."""
+        if not os.path.exists(summary_csv):
+            return
+        rows = {row["run_id"]: row for row in csv.DictReader(open(summary_csv, newline=""))}
+        for cell in self.cells:
+            row = rows.get(cell.id)
+            if row and row.get("status") == "failed" and cell.status in ("pending", "incomplete"):
+                cell.status, cell.message = "failed", row.get("message", "")
+
+    def count(self, status):
+        return sum(c.status == status for c in self.cells)
+
+    def tables_stale(self):
+        """The cells whose status the tables do not show: the study writes them when it (or a
+        shard) ends, so they lag while it runs."""
+        path = os.path.join(self.folder, "summary.csv")
+        if not os.path.exists(path):
+            return 0
+        with open(path, newline="") as f:
+            listed = {row["run_id"]: row["status"] for row in csv.DictReader(f)}
+        return sum(listed.get(c.id) != c.status for c in self.cells)
+
+    def groups_table(self, rows):
+        """summary_groups.csv as `actlab summary` prints it: the group keys, n (completed),
+        diverged, not done, then each metric as mean ± std."""
+        header, data = rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
+        keys = header[:header.index("cells")] if "cells" in header else []
+        columns = [(k, False) for k in keys] or [("group", False)]
+        columns += [("n", True), ("diverged", True)]
+        not_done = any(int(r["cells"]) - int(r["completed"]) - int(r["diverged"]) for r in data)
+        if not_done:
+            columns.append(("not done", True))
+        metrics = [m for m in METRICS if m[0] + "_mean" in header and
+                   (m[0] != "epoch_reached_target" or self.target_accuracy is not None)]
+        for column, label, _ in metrics:
+            columns.append((f"epoch to {self.target_accuracy:g}" if column == "epoch_reached_target"
+                            else label, True))
+        body = []
+        for r in data:
+            cells = [(r[k], None) for k in keys] or [("all", None)]
+            cells += [(r["completed"], r["completed"]), (r["diverged"], r["diverged"])]
+            if not_done:
+                left = int(r["cells"]) - int(r["completed"]) - int(r["diverged"])
+                cells.append((str(left), left))
+            for column, _, fmt in metrics:
+                mean, std, n = r[column + "_mean"], r[column + "_std"], int(r[column + "_n"] or 0)
+                text = "—"
+                if n > 0:
+                    text = number(fmt, mean) + (f" ± {number(fmt, std)}" if n > 1 and std else "")
+                if column == "epoch_reached_target" and n < int(r["completed"]):
+                    text += f" ({n}/{r['completed']})"  # the seeds that reached the target
+                cells.append((text, mean))
+            body.append(cells)
+        return columns, body
+
+    def runs_table(self, rows):
+        """summary.csv without its raw columns: the swept keys, status and the headline numbers."""
+        header, data = rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
+        keys = header[1:header.index("status")] if "status" in header else []
+        picked = [(column, label, fmt) for column, label, fmt in RUN_COLUMNS if column in header and
+                  (column != "epoch_reached_target" or self.target_accuracy is not None)]
+        columns = [(k, False) for k in keys] + [("status", False)]
+        columns += [(f"epoch to {self.target_accuracy:g}" if column == "epoch_reached_target"
+                     else label, True) for column, label, _ in picked] + [("message", False)]
+        body = []
+        for r in data:
+            cells = [(r[k], None) for k in keys] + [(r["status"], None)]
+            for column, _, fmt in picked:
+                value = r[column]
+                cells.append((number(fmt, value) if value else "—", value))
+            cells.append((r.get("message", ""), None))
+            body.append(cells)
+        return columns, body
+
+
+def number(fmt, text):
+    """A CSV number as the terminal's table prints it: a blown-up value in %.4g, not 30 digits."""
+    value = float(text)
+    return ("%.4g" if abs(value) >= 1e6 else fmt) % value
+
+
+# The metrics of the group table, as the terminal's (framework/actlab/experiment/study_summary.cpp,
+# summary_metrics()): column prefix in summary_groups.csv, header, format of mean and std.
+METRICS = [
+    ("final_test_accuracy", "final test acc", "%.4f"),
+    ("best_test_accuracy", "best test acc", "%.4f"),
+    ("epoch_reached_target", "epoch to target", "%.1f"),
+    ("final_train_loss", "final train loss", "%.4f"),
+    ("vanishing_ratio", "vanishing ratio", "%.3g"),
+    ("max_dead_fraction", "max dead", "%.3f"),
+    ("mean_saturated_fraction", "mean saturation", "%.3f"),
+    ("seconds", "seconds", "%.1f"),
+    ("samples_per_second", "samples/s", "%.0f"),
+]
+# The per-run table's numbers (summary.csv columns), the same way.
+RUN_COLUMNS = [
+    ("epochs_completed", "epochs", "%.0f"),
+    ("final_test_accuracy", "final test acc", "%.4f"),
+    ("best_test_accuracy", "best test acc", "%.4f"),
+    ("best_epoch", "best epoch", "%.0f"),
+    ("epoch_reached_target", "epoch to target", "%.0f"),
+    ("final_train_loss", "final train loss", "%.4f"),
+    ("vanishing_ratio", "vanishing ratio", "%.3g"),
+    ("max_dead_fraction", "max dead", "%.3f"),
+    ("mean_saturated_fraction", "mean saturation", "%.3f"),
+    ("seconds", "seconds", "%.1f"),
+]
 
 
 def colours(n):
@@ -277,47 +462,147 @@ def plot_decisions(groups, out):
     return "decision_regions.png"
 
 
-def html_table(rows):
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(format_cell(c))}</td>" for c in row) +
-                   "</tr>" for row in rows[1:])
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def html_table(columns, body):
+    """A sortable table: clicking a header sorts by it (numbers by value, `data-v`)."""
+    head = "".join(f"<th class=\"{'num' if numeric else 'text'}\" title=\"click to sort\">"
+                   f"{html.escape(name)}</th>" for name, numeric in columns)
+    rows = []
+    for cells in body:
+        tds = []
+        for (text, value), (_, numeric) in zip(cells, columns):
+            attributes = f" data-v=\"{html.escape(str(value))}\"" if numeric else ""
+            tds.append(f"<td{attributes}>{html.escape(text)}</td>")
+        rows.append("<tr>" + "".join(tds) + "</tr>")
+    return (f"<div class=\"scroll\"><table class=\"sortable\"><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
-def format_cell(text):
-    try:
-        value = float(text)
-    except ValueError:
-        return text
-    if text.isdigit() or not math.isfinite(value):
-        return text
-    return f"{value:.4g}"
+# Sorting by a click on a header: numbers by their data-v value (missing ones last), text as text.
+SORT_SCRIPT = """
+document.querySelectorAll("table.sortable th").forEach((th, column) => th.addEventListener("click",
+  () => {
+    const body = th.closest("table").tBodies[0];
+    const sign = th.dataset.sorted === "up" ? -1 : 1;
+    th.closest("tr").querySelectorAll("th").forEach(h => delete h.dataset.sorted);
+    th.dataset.sorted = sign === 1 ? "up" : "down";
+    const key = row => {
+      const cell = row.cells[column];
+      return "v" in cell.dataset ? parseFloat(cell.dataset.v) : cell.textContent;
+    };
+    const order = (a, b) => {
+      const x = key(a), y = key(b);
+      if (typeof x === "number") {
+        if (isNaN(x) || isNaN(y)) return isNaN(x) - isNaN(y);
+        return sign * (x - y);
+      }
+      return sign * x.localeCompare(y, undefined, {numeric: true});
+    };
+    [...body.rows].sort(order).forEach(row => body.appendChild(row));
+  }));
+"""
+
+STYLE = """
+body{font-family:sans-serif;margin:2em auto;max-width:1400px;padding:0 1em;color:#222}
+img{max-width:100%;display:block;margin:0.5em 0 1.5em}
+.scroll{overflow-x:auto;margin-bottom:1em}
+table{border-collapse:collapse;font-size:13px}
+td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
+th{background:#eee;cursor:pointer;user-select:none;vertical-align:bottom}
+th.num,td[data-v]{text-align:right}
+td[data-v]{white-space:nowrap}
+th[data-sorted=up]::after{content:" ▲"}th[data-sorted=down]::after{content:" ▼"}
+td:last-child{max-width:40em}
+.notice{border-left:4px solid #c80;background:#fff6e5;padding:0.6em 1em;margin:1em 0}
+.csv{font-size:13px;font-weight:normal;margin-left:1em}
+"""
 
 
-def write_report(folder, out):
-    title, groups, tables = load(folder)
-    if not groups:
-        raise BadInput(f"{folder}: no run has metrics yet")
+def image_source(out, file, self_contained):
+    if not self_contained:
+        return file
+    with open(os.path.join(out, file), "rb") as f:
+        return "data:image/png;base64," + base64.b64encode(f.read()).decode("ascii")
+
+
+def csv_link(path, out, self_contained):
+    """The CSV beside its table: a relative link, or the file itself inside the page."""
+    name = os.path.basename(path)
+    if self_contained:
+        with open(path, "rb") as f:
+            href = "data:text/csv;base64," + base64.b64encode(f.read()).decode("ascii")
+    else:
+        href = os.path.relpath(path, out)
+    return (f"<a class=\"csv\" href=\"{html.escape(href)}\" download=\"{html.escape(name)}\">"
+            f"{html.escape(name)} (every column)</a>")
+
+
+def plural(n, word):
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def state_section(study):
+    """What happened to the cells that did not simply complete: a notice while any is still to
+    run, and one line per such cell (a diverged cell's step and layer)."""
+    parts = []
+    pending, running = study.count("pending"), study.count("incomplete")
+    if pending or running:
+        left = []
+        if pending:
+            left.append(f"{pending} pending (not started)")
+        if running:
+            left.append(f"{running} running or stopped before finishing")
+        parts.append(f"<p class=\"notice\"><b>Not finished:</b> of {len(study.cells)} cells, "
+                     f"{' and '.join(left)}. The figures show the cells with at least one complete "
+                     "epoch; write the report again when the study ends (a stopped study "
+                     "continues with <code>actlab run … --resume</code>).</p>")
+    others = [c for c in study.cells if c.status != "completed"]
+    if others:
+        body = [[(c.id, None), (c.status, None), (c.what_happened(), None)] for c in others]
+        parts.append("<h2>Cells that did not complete</h2>" +
+                     html_table([("cell", False), ("status", False), ("what happened", False)],
+                                body))
+    return "".join(parts)
+
+
+def write_report(folder, out, self_contained=False):
+    study = Study(folder)
     os.makedirs(out, exist_ok=True)
-    figures = [
-        (plot_curves(groups, out), "Training loss and test accuracy"),
-        (plot_grad_depth(groups, out), "Gradient norm against depth"),
-        (plot_dead_saturated(groups, out), "Dead and saturated units"),
-        (plot_decisions(groups, out), "Decision regions"),
-    ]
-    parts = [f"<h1>actlab report: {html.escape(title)}</h1>",
-             f"<p>{sum(len(r) for r in groups.values())} runs in {len(groups)} groups, "
-             f"from <code>{html.escape(os.path.abspath(folder))}</code>.</p>"]
+    groups = study.groups
+    figures = []
+    if groups:
+        figures = [
+            (plot_curves(groups, out), "Training loss and test accuracy"),
+            (plot_grad_depth(groups, out), "Gradient norm against depth"),
+            (plot_dead_saturated(groups, out), "Dead and saturated units"),
+            (plot_decisions(groups, out), "Decision regions"),
+        ]
+    counts = [f"{study.count(s)} {s}" for s in
+              ("completed", "diverged", "interrupted", "failed", "incomplete", "pending")
+              if study.count(s)]
+    parts = [f"<h1>actlab report: {html.escape(study.title)}</h1>",
+             f"<p>{plural(len(study.cells), 'cell')}: {html.escape(', '.join(counts))}. From "
+             f"<code>{html.escape(os.path.abspath(folder))}</code>.</p>",
+             state_section(study)]
+    if not groups:
+        parts.append("<p>No cell has a complete epoch, so there is nothing to plot.</p>")
     for file, heading in figures:
         if file:
-            parts.append(f"<h2>{heading}</h2><img src=\"{file}\" alt=\"{heading}\">")
-    for caption, path in tables:
-        parts.append(f"<h2>{html.escape(caption)}</h2>{html_table(read_table(path))}")
-    style = ("body{font-family:sans-serif;margin:2em;max-width:1500px}img{max-width:100%}"
-             "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;"
-             "padding:2px 6px;text-align:right}th{background:#eee}")
-    page = (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}"
-            f"</title><style>{style}</style></head><body>{''.join(parts)}</body></html>\n")
+            parts.append(f"<h2>{heading}</h2><img src=\"{image_source(out, file, self_contained)}\""
+                         f" alt=\"{heading}\">")
+    stale = study.tables_stale()
+    if study.tables and stale:
+        parts.append(f"<p class=\"notice\">The tables below were written when the study (or a "
+                     f"shard) last ended; {plural(stale, 'cell')} changed since. "
+                     "<code>actlab summary</code> prints the current table.</p>")
+    elif len(study.cells) > 1 and not study.tables:
+        parts.append("<p>The study writes its tables (summary.csv, summary_groups.csv) when it "
+                     "ends; <code>actlab summary</code> prints the current table.</p>")
+    for heading, path, builder in study.tables:
+        parts.append(f"<h2>{html.escape(heading)}{csv_link(path, out, self_contained)}</h2>"
+                     f"{html_table(*builder(read_table(path)))}")
+    page = (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{html.escape(study.title)}"
+            f"</title><style>{STYLE}</style></head><body>{''.join(parts)}"
+            f"<script>{SORT_SCRIPT}</script></body></html>\n")
     # Atomic like every actlab output: a temporary file, then rename.
     target = os.path.join(out, "report.html")
     with open(target + ".tmp", "w") as f:
@@ -330,9 +615,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folder", help="a study folder (runs/NAME) or one run folder")
     parser.add_argument("--out", help="output folder (default: FOLDER/report)")
+    parser.add_argument("--self-contained", action="store_true",
+                        help="put the figures and CSV files inside report.html (data: URIs)")
     args = parser.parse_args()
     try:
-        target = write_report(args.folder, args.out or os.path.join(args.folder, "report"))
+        target = write_report(args.folder, args.out or os.path.join(args.folder, "report"),
+                              args.self_contained)
     except BadInput as e:
         print(f"report: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
