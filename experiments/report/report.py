@@ -243,14 +243,18 @@ class Study:
                   (column != "epoch_reached_target" or self.target_accuracy is not None)]
         columns = [(k, False) for k in keys] + [("status", False)]
         columns += [(f"epoch to {self.target_accuracy:g}" if column == "epoch_reached_target"
-                     else label, True) for column, label, _ in picked] + [("message", False)]
+                     else label, True) for column, label, _ in picked]
+        messages = any(r.get("message") for r in data)  # why a run diverged, stopped or failed
+        if messages:
+            columns.append(("message", False))
         body = []
         for r in data:
             cells = [(r[k], None) for k in keys] + [(r["status"], None)]
             for column, _, fmt in picked:
                 value = r[column]
                 cells.append((number(fmt, value) if value else "—", value))
-            cells.append((r.get("message", ""), None))
+            if messages:
+                cells.append((r["message"], None))
             body.append(cells)
         return columns, body
 

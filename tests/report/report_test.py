@@ -188,7 +188,9 @@ class Pages(unittest.TestCase):
 
 # --- the browser -----------------------------------------------------------------------------
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+# Debian's; ACTLAB_CHROMIUM and ACTLAB_CHROMEDRIVER name others.
+CHROMIUM = os.environ.get("ACTLAB_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("ACTLAB_CHROMEDRIVER", "/usr/bin/chromedriver")
 
 
 def missing_browser():
