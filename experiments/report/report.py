@@ -2,9 +2,11 @@
 """The plotted report of an actlab study folder (or of one run folder).
 
     actlab report runs/<study>            # runs this script with Debian's /usr/bin/python3
-    /usr/bin/python3 experiments/report/report.py runs/<study> [--out DIR]
+    /usr/bin/python3 experiments/report/report.py runs/<study> [--out DIR] [--self-contained]
 
-Writes DIR/report.html (default DIR = <folder>/report) with PNG figures beside it:
+Writes DIR/report.html (default DIR = <folder>/report) with PNG figures beside it (and, with
+--self-contained, inside it as data: URIs, the CSV files too). First what happened to the cells
+that did not complete (a diverged one's step and layer, the running and pending ones), then:
   curves.png          training loss and test accuracy against epoch, one colour per group
                       (the cells that differ only in the seed): mean line, min–max band over seeds
   grad_norm_depth.png ‖∂L/∂W_l‖ against layer l, log scale: at step 0 (grad_norm_weight) and
@@ -13,7 +15,8 @@ Writes DIR/report.html (default DIR = <folder>/report) with PNG figures beside i
   dead_saturated.png  dead and saturated fraction of each hidden layer against step, per group
   decision_*.png      for the generated 2-d data sets: each group's p(class 1) over the plane with
                       the test points on top (as the TensorFlow Playground draws it)
-and the study's group table (summary_groups.csv) and per-run table (summary.csv).
+and the study's group table (summary_groups.csv) and per-run table (summary.csv) as `actlab
+summary` prints them (mean ± std, sortable), each with its CSV linked.
 
 Only the Python standard library, numpy and matplotlib (Debian: python3-matplotlib). Exit codes:
 0 written, 2 not a study or run folder, 3 cannot write the output.
@@ -124,7 +127,7 @@ class Cell:
             return (f"running, or stopped before it finished: {self.epochs} epoch"
                     f"{'s' if self.epochs != 1 else ''} so far (--resume continues it)")
         if self.status == "pending":
-            return "pending: not started yet"
+            return "not started yet"
         return self.message or self.status
 
 
@@ -140,7 +143,7 @@ def read_json(path):
 
 def is_run_folder(folder):
     return any(os.path.exists(os.path.join(folder, name))
-               for name in ("metrics.jsonl", "summary.json", "run.json", "config.yaml"))
+               for name in ("metrics.jsonl", "summary.json", "run.json"))
 
 
 class Study:
@@ -562,7 +565,7 @@ def state_section(study):
     others = [c for c in study.cells if c.status != "completed"]
     if others:
         body = [[(c.id, None), (c.status, None), (c.what_happened(), None)] for c in others]
-        parts.append("<h2>Cells that did not complete</h2>" +
+        parts.append("<h2>Cells not completed</h2>" +
                      html_table([("cell", False), ("status", False), ("what happened", False)],
                                 body))
     return "".join(parts)

@@ -136,7 +136,7 @@ class Pages(unittest.TestCase):
         pending = [c for c in cells if not os.path.exists(os.path.join(study, c))]
         self.assertEqual(len(pending), 2)
         for cell in pending:
-            self.assertRegex(text, re.escape(cell) + r" pending pending: not started yet")
+            self.assertRegex(text, re.escape(cell) + r" pending not started yet")
         self.assertRegex(text, re.escape(stopped) + r" incomplete running, or stopped")
         # The tables were written when the shard ended, before the cell lost its summary: they
         # stay, and a reader is told that they lag and that `actlab summary` has the current one.
