@@ -302,6 +302,17 @@ class Browser(unittest.TestCase):
         study = os.path.join(folder, "study")
         actlab("run", config, "--out", study)
         self.check_study(study, "idx", figures=3, tables=2)
+        # A click on a header sorts the rows by that column's numbers, a second click reverses.
+        from selenium.webdriver.common.by import By
+        header = self.driver.find_element(By.XPATH, "//table[1]//th[text()='final test acc']")
+        column = "[...document.querySelectorAll('table')[0].tBodies[0].rows].map(r => " \
+                 "parseFloat(r.cells[arguments[0]].dataset.v))"
+        index = self.driver.execute_script("return arguments[0].cellIndex", header)
+        for expected in (sorted, lambda v: sorted(v, reverse=True)):
+            header.click()
+            values = self.driver.execute_script("return " + column, index)
+            self.assertEqual(len(values), 3)
+            self.assertEqual(values, expected(values))
 
     def test_a_diverged_study_and_a_half_run_one(self):
         study = diverged_study(os.path.join(WORK, "browser_diverged"))
