@@ -84,8 +84,9 @@ class Run:
         return os.path.exists(os.path.join(self.folder, name))
 
 
-# The trainer's divergence message: "diverged at step N (epoch E): [loss is X; ]non-finite gradient
-# in W2 (layer 2 of the network)" or "... gradient norm is not finite" (no layer found).
+# The trainer's divergence message (summary.json): "diverged at step N (epoch E): [loss is X; ]
+# non-finite gradient in 0.linear.weight (layer 0 of the network)", or "... gradient norm is not
+# finite" when no parameter's gradient holds the non-finite value.
 DIVERGED_AT = re.compile(r"diverged at step (\d+) \(epoch (\d+)\)")
 DIVERGED_IN = re.compile(r"non-finite gradient in (\S+) \(layer (\d+) of the network\)")
 
@@ -122,10 +123,10 @@ class Cell:
             text += (f", in layer {where.group(2)} of the network (the gradient of "
                      f"{where.group(1)} is not finite)" if where else
                      ", in no layer found (the loss or the gradient norm overflowed)")
-            return f"{text}; {self.epochs} complete epoch{'s' if self.epochs != 1 else ''} before it"
+            return f"{text}; {plural(self.epochs, 'complete epoch')} before it"
         if self.status == "incomplete":
-            return (f"running, or stopped before it finished: {self.epochs} epoch"
-                    f"{'s' if self.epochs != 1 else ''} so far (--resume continues it)")
+            return (f"running, or stopped before it finished: {plural(self.epochs, 'epoch')} so "
+                    "far (--resume continues it)")
         if self.status == "pending":
             return "not started yet"
         return self.message or self.status
