@@ -166,8 +166,8 @@ class Study:
                 self.cells.append(Cell(cell["id"], label, os.path.join(folder, cell["id"])))
             self.mark_failed(os.path.join(folder, "summary.csv"))
             for heading, name, builder in (
-                    ("Groups: mean ± sample std over the seeds of each group", "summary_groups.csv",
-                     self.groups_table),
+                    ("Groups: mean ± sample std over the seeds of each group",
+                     "summary_groups.csv", self.groups_table),
                     ("Every run", "summary.csv", self.runs_table)):
                 if os.path.exists(os.path.join(folder, name)):
                     self.tables.append((heading, os.path.join(folder, name), builder))
