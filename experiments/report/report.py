@@ -187,7 +187,8 @@ class Study:
         """A cell whose process failed leaves no summary.json; the study's table says so."""
         if not os.path.exists(summary_csv):
             return
-        rows = {row["run_id"]: row for row in csv.DictReader(open(summary_csv, newline=""))}
+        with open(summary_csv, newline="") as f:
+            rows = {row["run_id"]: row for row in csv.DictReader(f)}
         for cell in self.cells:
             row = rows.get(cell.id)
             if row and row.get("status") == "failed" and cell.status in ("pending", "incomplete"):
