@@ -6,13 +6,14 @@
                             and the self-contained page
     report_test.py browser  the same pages and two shortened studies (spiral/xor decision regions,
                             and IDX data like Fashion-MNIST's) opened in headless Chromium through
-                            Selenium: every figure loaded, no console error, every table has rows,
-                            no table wider than the page; a full-page screenshot of each
+                            the DevTools protocol (devtools.py): every figure loaded, no console
+                            error, every table has rows, no table wider than the page; a full-page
+                            screenshot of each
 
 Environment: ACTLAB_BINARY (the actlab program), ACTLAB_SOURCE (the repository), ACTLAB_TEST_WORK
 (a scratch folder; the screenshots stay there). Exit 77 (ctest: skipped) when Debian's python3 has
-no matplotlib, or, for `browser`, when chromium, chromedriver or python3-selenium is missing,
-unless ACTLAB_REQUIRE_BROWSER=1 (CI), which makes a missing browser a failure.
+no matplotlib, or, for `browser`, when Debian's chromium is missing, unless
+ACTLAB_REQUIRE_BROWSER=1 (CI), which makes a missing browser a failure.
 """
 import base64
 import glob
@@ -188,39 +189,21 @@ class Pages(unittest.TestCase):
 
 # --- the browser -----------------------------------------------------------------------------
 
-# Debian's; ACTLAB_CHROMIUM and ACTLAB_CHROMEDRIVER name others.
+# Debian's; ACTLAB_CHROMIUM names another.
 CHROMIUM = os.environ.get("ACTLAB_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("ACTLAB_CHROMEDRIVER", "/usr/bin/chromedriver")
+WIDTH, HEIGHT = 1280, 900  # a laptop's window
 
 
 def missing_browser():
     """Why the browser check cannot run here, or None."""
-    for program, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
-        if not os.access(program, os.X_OK):
-            return f"{program} not found (Debian: apt-get install {package})"
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "no selenium for this python3 (Debian: apt-get install python3-selenium)"
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"{CHROMIUM} not found (Debian: apt-get install chromium)"
     return None
 
 
-def open_browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                     "--disable-gpu", "--window-size=1280,900", "--allow-file-access-from-files"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-
-
-# What the page shows once loaded: each image's natural size, each table's body rows, and the
-# tables wider than their box (the page's width: a table that needs a scroll bar).
-INSPECT = """
-return {
+# What the page shows once loaded: each image's natural size, each table's body rows, and how much
+# wider than its box each table is (more than 0: it needs a scroll bar).
+INSPECT = """(() => ({
   images: [...document.images].map(i => ({alt: i.alt, complete: i.complete,
                                            width: i.naturalWidth, height: i.naturalHeight})),
   tables: [...document.querySelectorAll("table")].map(t => ({
@@ -228,43 +211,33 @@ return {
     rows: t.tBodies[0] ? t.tBodies[0].rows.length : 0,
     overflow: t.closest("div").scrollWidth - t.closest("div").clientWidth})),
   pageOverflow: document.documentElement.scrollWidth - window.innerWidth,
-  height: document.documentElement.scrollHeight,
-  width: document.documentElement.scrollWidth,
-};
-"""
-
-
-def screenshot(driver, path):
-    """The whole page, not only the window (DevTools' captureBeyondViewport)."""
-    size = driver.execute_script("return [document.documentElement.scrollWidth, "
-                                 "document.documentElement.scrollHeight]")
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": size[0], "height": size[1], "scale": 1}})
-    with open(path, "wb") as f:
-        f.write(base64.b64decode(shot["data"]))
-    return path
+}))()"""
 
 
 class Browser(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.driver = open_browser()
+        from devtools import Chromium
         cls.shots = os.path.join(WORK, "screenshots")
         os.makedirs(cls.shots, exist_ok=True)
+        cls.chromium = Chromium(CHROMIUM, os.path.join(WORK, "chromium.log")).__enter__()
+        cls.page = cls.chromium.open_page(WIDTH, HEIGHT)
 
     @classmethod
     def tearDownClass(cls):
-        cls.driver.quit()
+        cls.chromium.__exit__(None, None, None)
+
+    def open(self, page, name):
+        """Loads the page and saves its screenshot: (what INSPECT sees, console errors)."""
+        self.page.load("file://" + os.path.abspath(page))
+        seen = self.page.evaluate(INSPECT)
+        path = self.page.screenshot(os.path.join(self.shots, name + ".png"))
+        print(f"screenshot: {path}", flush=True)
+        return seen, self.page.console_errors()
 
     def check_page(self, page, name, figures, tables):
         """Opens the page; `figures` images and `tables` tables must be there, whole."""
-        self.driver.get_log("browser")  # drop what an earlier page left
-        self.driver.get("file://" + os.path.abspath(page))
-        seen = self.driver.execute_script(INSPECT)
-        path = screenshot(self.driver, os.path.join(self.shots, name + ".png"))
-        print(f"screenshot: {path}", flush=True)
-        errors = [e for e in self.driver.get_log("browser") if e["level"] == "SEVERE"]
+        seen, errors = self.open(page, name)
         self.assertEqual(errors, [], f"{name}: console errors")
         self.assertEqual(len(seen["images"]), figures, f"{name}: {seen['images']}")
         for image in seen["images"]:
@@ -276,7 +249,22 @@ class Browser(unittest.TestCase):
             self.assertLessEqual(table["overflow"], 1,
                                  f"{name}: table '{table['heading']}' is wider than the page")
         self.assertLessEqual(seen["pageOverflow"], 1, f"{name}: the page scrolls sideways")
-        return seen
+
+    def test_the_checks_see_a_broken_page(self):
+        """A missing figure, a console error and a script error are seen, so that the checks of
+        the reports below cannot pass for want of looking."""
+        folder = os.path.join(WORK, "broken")
+        os.makedirs(folder, exist_ok=True)
+        page = os.path.join(folder, "broken.html")
+        with open(page, "w") as f:
+            f.write('<!DOCTYPE html><html><body><img src="missing.png" alt="missing">'
+                    '<script>console.error("on purpose"); no_such_function();</script>'
+                    '</body></html>')
+        seen, errors = self.open(page, "broken")
+        self.assertEqual(seen["images"][0]["width"], 0)
+        self.assertTrue(any("on purpose" in e for e in errors), errors)
+        self.assertTrue(any("no_such_function" in e for e in errors), errors)
+        self.assertTrue(any("missing.png" in e for e in errors), errors)
 
     def check_study(self, study, name, figures, tables):
         """The normal page, then the self-contained one moved alone to an empty folder."""
@@ -303,16 +291,15 @@ class Browser(unittest.TestCase):
         actlab("run", config, "--out", study)
         self.check_study(study, "idx", figures=3, tables=2)
         # A click on a header sorts the rows by that column's numbers, a second click reverses.
-        from selenium.webdriver.common.by import By
-        header = self.driver.find_element(By.XPATH, "//table[1]//th[text()='final test acc']")
-        column = "[...document.querySelectorAll('table')[0].tBodies[0].rows].map(r => " \
-                 "parseFloat(r.cells[arguments[0]].dataset.v))"
-        index = self.driver.execute_script("return arguments[0].cellIndex", header)
-        for expected in (sorted, lambda v: sorted(v, reverse=True)):
-            header.click()
-            values = self.driver.execute_script("return " + column, index)
-            self.assertEqual(len(values), 3)
-            self.assertEqual(values, expected(values))
+        header = ("[...document.querySelectorAll('table')[0].tHead.rows[0].cells]"
+                  ".find(th => th.textContent === 'final test acc')")
+        values = ("[...document.querySelectorAll('table')[0].tBodies[0].rows].map(r => "
+                  f"parseFloat(r.cells[{header}.cellIndex].dataset.v))")
+        before = self.page.evaluate(values)
+        self.assertEqual(len(before), 3)
+        for expected in (sorted(before), sorted(before, reverse=True)):
+            self.page.evaluate(f"{header}.click()")
+            self.assertEqual(self.page.evaluate(values), expected)
 
     def test_a_diverged_study_and_a_half_run_one(self):
         study = diverged_study(os.path.join(WORK, "browser_diverged"))
