@@ -380,7 +380,9 @@ def plot_grad_depth(groups, out):
             ax.plot(layers, values, "o-", color=colour, label=label, ms=4)
     for ax, (name, step, _) in zip(axes[0], moments):
         ax.set_yscale("log")
-        ax.set(title=f"{name}\nstep {step}", xlabel="layer (1 = first hidden, last = output)")
+        # The epoch means are recorded at the epoch's last step: say which, once.
+        title = name if step == 0 else f"{name}\nup to step {step}"
+        ax.set(title=title, xlabel="layer (1 = first hidden, last = output)")
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.grid(alpha=0.3, which="both")
     axes[0][0].set_ylabel("‖∂L/∂W_l‖ (geometric mean over seeds)")
