@@ -178,5 +178,34 @@ TEST(ConfigSections, QuickstartDigestIsPinned) {
   EXPECT_EQ(config_digest(load_config(quickstart)), "c82af01272246f9b");
 }
 
+// A refusal names every key that differs (issue 30), not only the first: a user who changed two
+// things learns both. Past eight, the rest are counted.
+TEST(ConfigSections, ConfigDifferenceNamesEveryDifferingKey) {
+  ExperimentConfig before;
+  before.optimizer.learning_rate = 0.05;
+  before.train.epochs = 2;
+  ExperimentConfig now = before;
+  now.optimizer.learning_rate = 0.5;
+  now.train.epochs = 3;
+  now.model.hidden = {32, 16};
+  const std::string difference =
+      config_difference(training_fingerprint(before), training_fingerprint(now));
+  for (const char* named : {"optimizer.learning_rate is 0.05 before, 0.5 now",
+                            "train.epochs is 2 before, 3 now", "model.hidden is "})
+    EXPECT_NE(difference.find(named), std::string::npos) << named << " in: " << difference;
+  EXPECT_EQ(difference.find("more"), std::string::npos) << difference;
+  EXPECT_EQ(config_difference(training_fingerprint(now), training_fingerprint(now)), "");
+
+  std::string many_before, many_now;
+  for (int key = 0; key < 11; ++key) {
+    many_before += "k" + std::to_string(key) + ": 1\n";
+    many_now += "k" + std::to_string(key) + ": 2\n";
+  }
+  const std::string capped = config_difference(many_before, many_now);
+  EXPECT_NE(capped.find("k7 is 1 before, 2 now"), std::string::npos) << capped;
+  EXPECT_EQ(capped.find("k8 is"), std::string::npos) << capped;
+  EXPECT_NE(capped.find("and 3 more"), std::string::npos) << capped;
+}
+
 }  // namespace
 }  // namespace actlab

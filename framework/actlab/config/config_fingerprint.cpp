@@ -1,6 +1,9 @@
 // training_fingerprint, config_digest and config_difference (experiment_config.hpp).
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "actlab/config/experiment_config.hpp"
 
@@ -28,32 +31,42 @@ std::string describe(const YAML::Node& node) {
   return out.c_str();
 }
 
-// The first key path at which two configurations differ, with both values.
-std::string first_difference(const YAML::Node& a, const YAML::Node& b, const std::string& path) {
+// Every key path at which two configurations differ, in the order of `a` then the keys only `b`
+// has, each as "key is <a> before, <b> now".
+void collect_differences(const YAML::Node& a, const YAML::Node& b, const std::string& path,
+                         std::vector<std::string>& differences) {
   if (a.IsMap() && b.IsMap()) {
     for (const auto& item : a) {
       const std::string key = item.first.as<std::string>();
-      std::string d = first_difference(item.second, b[key], path.empty() ? key : path + "." + key);
-      if (!d.empty()) return d;
+      collect_differences(item.second, b[key], path.empty() ? key : path + "." + key, differences);
     }
     for (const auto& item : b) {
       const std::string key = item.first.as<std::string>();
       if (!a[key].IsDefined())
-        return (path.empty() ? key : path + "." + key) + " is (absent) before, " +
-               describe(item.second) + " now";
+        differences.push_back((path.empty() ? key : path + "." + key) + " is (absent) before, " +
+                              describe(item.second) + " now");
     }
-    return "";
+    return;
   }
-  if (describe(a) == describe(b)) return "";
-  return (path.empty() ? "the configuration" : path) + " is " + describe(a) + " before, " +
-         describe(b) + " now";
+  if (describe(a) == describe(b)) return;
+  differences.push_back((path.empty() ? "the configuration" : path) + " is " + describe(a) +
+                        " before, " + describe(b) + " now");
 }
 
 }  // namespace
 
 std::string config_difference(const std::string& before, const std::string& now) {
   try {
-    return first_difference(YAML::Load(before), YAML::Load(now), "");
+    std::vector<std::string> differences;
+    collect_differences(YAML::Load(before), YAML::Load(now), "", differences);
+    // A message stays readable when a whole section changed; the rest are counted.
+    constexpr std::size_t kNamed = 8;
+    std::string text;
+    for (std::size_t i = 0; i < std::min(differences.size(), kNamed); ++i)
+      text += (i ? "; " : "") + differences[i];
+    if (differences.size() > kNamed)
+      text += "; and " + std::to_string(differences.size() - kNamed) + " more";
+    return text;
   } catch (const YAML::Exception&) {
     return "";
   }

@@ -103,8 +103,9 @@ YAML::Node to_yaml(const ExperimentConfig& config);
 // everything but name, threads, output and target_accuracy. A checkpoint records it, so that a run
 // is never resumed under a different configuration.
 std::string training_fingerprint(const ExperimentConfig& config);
-// The first key at which two configurations (YAML text, e.g. fingerprints) differ, as
-// "train.epochs is 3 before, 5 now"; "" if none is found.
+// Every key at which two configurations (YAML text, e.g. fingerprints) differ, as
+// "train.epochs is 3 before, 5 now; optimizer.learning_rate is 0.05 before, 0.5 now" (the first
+// eight named, then "and N more"); "" if none is found.
 std::string config_difference(const std::string& before, const std::string& now);
 // A short digest of training_fingerprint (16 hex digits, FNV-1a 64), recorded in run.json.
 std::string config_digest(const ExperimentConfig& config);
