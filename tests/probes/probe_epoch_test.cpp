@@ -18,24 +18,10 @@
 #include "actlab/nn/linear.hpp"
 #include "actlab/probes/probes.hpp"
 #include "actlab/train/trainer.hpp"
+#include "probes/random_dataset.hpp"
 
 namespace actlab {
 namespace {
-
-// A data set of `n` examples with `features` byte values drawn from the seed, 3 classes.
-Dataset random_dataset(std::size_t n, std::size_t features, std::uint64_t seed) {
-  Dataset d;
-  d.name = "random";
-  d.features = features;
-  d.classes = 3;
-  Rng rng(seed);
-  d.pixels.resize(n * features);
-  for (auto& p : d.pixels)
-    p = static_cast<std::uint8_t>(rng.below(256));
-  for (std::size_t i = 0; i < n; ++i)
-    d.labels.push_back(static_cast<std::int32_t>(rng.below(3)));
-  return d;
-}
 
 DataSplits random_splits(std::size_t n, std::size_t features) {
   const Dataset d = random_dataset(n, features, 5);
@@ -295,28 +281,29 @@ TEST(ProbeWarnings, DeadUnitsWarnFromTenPerCent) {
 // layers do not, and stay silent.
 TEST(ProbeWarnings, VanishingGradientsWarnBelowOneTenThousandth) {
   const DataSplits data = random_splits(40, 4);
-  ExperimentConfig config = small_config();
-  config.train.epochs = 1;
-  {
-    config.model.hidden = std::vector<std::size_t>(12, 8);
-    config.model.activation = {"sigmoid", {}};
-    WarningCapture capture;
+  auto run = [&](std::vector<std::size_t> hidden, const char* activation,
+                 const WarningCapture& capture) {
+    ExperimentConfig config = small_config();
+    config.train.epochs = 1;
+    config.model.hidden = std::move(hidden);
+    config.model.activation = {activation, {}};
     Trainer trainer(config, data);
     const RunResult result = trainer.run();
-    ASSERT_EQ(result.status, RunStatus::kCompleted);
-    EXPECT_LT(result.epochs.back().probes->vanishing_ratio, 1e-4);
+    EXPECT_EQ(result.status, RunStatus::kCompleted);
+    return std::pair{result.epochs.back().probes->vanishing_ratio, capture.warnings()};
+  };
+  {
+    WarningCapture capture;
+    const auto [ratio, warnings] = run(std::vector<std::size_t>(12, 8), "sigmoid", capture);
+    EXPECT_LT(ratio, 1e-4);
     EXPECT_EQ(capture.count("epoch 1: vanishing gradients: ‖∂L/∂W_1‖ / ‖∂L/∂W_13‖ = "), 1u)
-        << joined(capture.warnings());
-    EXPECT_EQ(capture.warnings().size(), 1u) << joined(capture.warnings());
+        << joined(warnings);
+    EXPECT_EQ(warnings.size(), 1u) << joined(warnings);
   }
-  config.model.hidden = {6, 5};
-  config.model.activation = {"tanh", {}};
   WarningCapture capture;
-  Trainer trainer(config, data);
-  const RunResult result = trainer.run();
-  ASSERT_EQ(result.status, RunStatus::kCompleted);
-  EXPECT_GT(result.epochs.back().probes->vanishing_ratio, 1e-4);
-  EXPECT_TRUE(capture.warnings().empty()) << joined(capture.warnings());
+  const auto [ratio, warnings] = run({6, 5}, "tanh", capture);
+  EXPECT_GT(ratio, 1e-4);
+  EXPECT_TRUE(warnings.empty()) << joined(warnings);
 }
 
 // The exploding-gradient warning compares the epoch's largest global norm with its first: a

@@ -18,25 +18,11 @@
 #include "actlab/nn/softmax_cross_entropy.hpp"
 #include "actlab/train/run_output.hpp"
 #include "actlab/train/trainer.hpp"
+#include "probes/random_dataset.hpp"
 #include "support/golden.hpp"
 
 namespace actlab {
 namespace {
-
-// A data set of `n` examples with `features` byte values drawn from the seed.
-Dataset random_dataset(std::size_t n, std::size_t features, std::uint64_t seed) {
-  Dataset d;
-  d.name = "random";
-  d.features = features;
-  d.classes = 3;
-  Rng rng(seed);
-  d.pixels.resize(n * features);
-  for (auto& p : d.pixels)
-    p = static_cast<std::uint8_t>(rng.below(256));
-  for (std::size_t i = 0; i < n; ++i)
-    d.labels.push_back(static_cast<std::int32_t>(rng.below(3)));
-  return d;
-}
 
 // (step, layer, metric) -> value, from the probes' CSV.
 std::map<std::tuple<std::size_t, std::string, std::string>, double> parse(const std::string& csv) {
