@@ -70,9 +70,9 @@ int run_cell_process(int argc, char** argv) {
       options.threads = std::atoi(argv[++i]);
     } else if (arg == "--set" && has_value) {
       options.overrides.emplace_back(argv[++i]);
-    } else {
-      std::fprintf(stderr, "study_fuzz: unexpected cell argument '%s'\n", arg.c_str());
-      return kExitBadInput;
+    } else {  // the runner gives its cells more than this knows: keep the two in step
+      violated("the study runner gave a cell the argument '" + arg +
+               "', which run_cell_process does not know");
     }
   }
   const std::atomic<bool>& stop = actlab::cli::install_stop_signal_handlers();
