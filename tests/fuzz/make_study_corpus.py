@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes tests/fuzz/corpus/study: inputs of study_fuzz that replay the command sequences of issue 30
-(shards with other overrides, a cell into another cell's folder, merge into a folder of another
+"""Writes tests/fuzz/corpus/study: inputs of study_fuzz that replay the command sequences that once
+mixed configurations in one table (shards with other overrides, a cell into another cell's folder, merge into a folder of another
 configuration, a resume with a changed configuration, duplicate cells by spelling), a healthy
 study, and a few random inputs.
 
