@@ -60,7 +60,10 @@ constexpr std::array kRules = {
     Rule{{"std::ios_base::failure", kExitOutputError, "I/O error"},
          is<std::ios_base::failure>,
          false},
-    Rule{{"std::bad_alloc", kExitRunFailed, "out of memory"}, is<std::bad_alloc>, false},
+    Rule{{"std::bad_alloc", kExitBadInput,
+          "out of memory (actlab run --dry-run shows a run's memory estimate)"},
+         is<std::bad_alloc>,
+         false},
 };
 
 constexpr std::array<ErrorExitCode, kRules.size()> rows() {

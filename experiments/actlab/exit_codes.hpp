@@ -13,7 +13,7 @@ namespace actlab::cli {
 enum ExitCode : int {
   kExitOk = 0,
   kExitRunFailed = 1,         // a run diverged, or a study's cell failed
-  kExitBadInput = 2,          // configuration or data is wrong
+  kExitBadInput = 2,          // configuration or data is wrong, or the run does not fit in memory
   kExitOutputError = 3,       // results cannot be written (or the run folder is locked)
   kExitMissingProgram = 127,  // a program that actlab runs (actlab-bench) is not installed
   kExitInterrupted = 130,     // SIGINT / SIGTERM

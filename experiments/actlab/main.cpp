@@ -58,6 +58,9 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--overwrite", run.overwrite,
                     "A single run: replace the results its folder holds (without --overwrite or "
                     "--resume such a folder is refused)");
+  run_cmd->add_flag("--dry-run", run.dry_run,
+                    "Print the resolved configuration and the memory estimate (a study: each "
+                    "cell's, and whether --jobs fit at once); train nothing, write nothing");
   run_cmd
       ->add_option_function<int>(
           "--jobs", [&](int jobs) { run.jobs = jobs; },

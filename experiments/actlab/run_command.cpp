@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -16,10 +17,12 @@
 #include "actlab/experiment/study_summary.hpp"
 #include "actlab/experiment/sweep.hpp"
 #include "actlab/train/checkpoint.hpp"
+#include "actlab/train/memory_estimate.hpp"
 #include "actlab/train/run_output.hpp"
 #include "actlab/train/trainer.hpp"
 #include "command_line.hpp"
 #include "exit_codes.hpp"
+#include "memory_check.hpp"
 #include "results_folder.hpp"
 #include "study_command.hpp"
 #include "thread_count.hpp"
@@ -183,12 +186,43 @@ void log_result(const RunResult& result, const std::filesystem::path& dir,
   }
 }
 
+DataSplits load_run_data(const ExperimentConfig& config) {
+  spdlog::info("loading {} ...", config.data.dataset);
+  DataSplits data = load_data(config.data, config.seed);
+  spdlog::info("data: {} train / {} validation / {} test examples of {} features, {} classes",
+               data.train.size(), data.validation.size(), data.test.size(), data.train.features,
+               data.train.classes);
+  return data;
+}
+
+MemoryEstimate run_memory(const ExperimentConfig& config, const DataSplits& data) {
+  return estimate_run_memory(config, data_shape(data),
+                             config.threads > 0 ? config.threads : available_cores());
+}
+
+// --dry-run: the resolved configuration and the memory estimate on stdout; nothing is trained or
+// written. A run that would not fit is refused as it would be without --dry-run.
+int dry_run_single(const RunTarget& target) {
+  const DataSplits data = load_run_data(target.config);
+  const MemoryEstimate estimate = run_memory(target.config, data);
+  const AvailableMemory available = available_memory();
+  YAML::Emitter resolved;
+  resolved << to_yaml(target.config);
+  std::printf("# resolved configuration of %s\n%s\n# output folder: %s\n%s", target.source.c_str(),
+              resolved.c_str(), target.dir.string().c_str(),
+              memory_report(estimate, available).c_str());
+  std::fflush(stdout);
+  check_run_fits(estimate, target.config, available, "the run");
+  return kExitOk;
+}
+
 // One run, into its folder; with --resume it continues from the folder's checkpoint.
 int run_single(const RunOptions& options, const std::atomic<bool>& stop_requested) {
   const RunTarget target = resolve_run(options);
   const std::filesystem::path& dir = target.dir;
   if (target.config.threads > 0)
     check_thread_count(target.config.threads, options.threads ? "--threads" : "threads");
+  if (options.dry_run) return dry_run_single(target);
   const CellResult before = read_cell_result(dir, std::nullopt);
   if (options.resume && before.finished()) {
     check_same_configuration(dir, target.config, before, options.config.string(),
@@ -202,11 +236,8 @@ int run_single(const RunOptions& options, const std::atomic<bool>& stop_requeste
                       "); add --resume to continue it, --overwrite to replace its results, or "
                       "choose a new folder with --out (or a new name: --set name=NEW)");
 
-  spdlog::info("loading {} ...", target.config.data.dataset);
-  const DataSplits data = load_data(target.config.data, target.config.seed);
-  spdlog::info("data: {} train / {} validation / {} test examples of {} features, {} classes",
-               data.train.size(), data.validation.size(), data.test.size(), data.train.features,
-               data.train.classes);
+  const DataSplits data = load_run_data(target.config);
+  check_run_fits(run_memory(target.config, data), target.config, available_memory(), "the run");
 
   RunOutput output(dir);
   Trainer trainer(target.config, data);

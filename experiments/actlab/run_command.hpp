@@ -18,6 +18,9 @@ struct RunOptions {
   bool resume = false;
   // Replace the results a single run's folder holds (without it, such a folder is refused).
   bool overwrite = false;
+  // Print the resolved configuration and the memory estimate, and train nothing (a study: each
+  // cell's estimate and whether --jobs of them fit at once).
+  bool dry_run = false;
   std::optional<std::string> cell;  // run this cell of the study in `config`
   // Studies only (study_command.hpp):
   std::optional<int> jobs;           // cells at once

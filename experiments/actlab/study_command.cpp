@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -17,9 +18,11 @@
 #include "actlab/core/gemm.hpp"
 #include "actlab/experiment/study_summary.hpp"
 #include "actlab/experiment/sweep.hpp"
+#include "actlab/train/memory_estimate.hpp"
 #include "cell_processes.hpp"
 #include "command_line.hpp"
 #include "exit_codes.hpp"
+#include "memory_check.hpp"
 #include "study_display.hpp"
 #include "thread_count.hpp"
 
@@ -71,7 +74,7 @@ StudyRun plan_study(const RunOptions& options, const Shard& shard) {
       run.partial += result.status != "pending";
     }
   }
-  if (!options.resume && with_results > 0)
+  if (!options.resume && !options.dry_run && with_results > 0)
     throw ConfigError(run.dir.string() + " already holds results of this study (" +
                       std::to_string(with_results) + " of " + std::to_string(run.mine.size()) +
                       " cells); add --resume to continue it (finished cells are kept), or "
@@ -205,6 +208,81 @@ std::vector<CellResult> write_tables(const StudyRun& run, const StudyManifest& m
   return results;
 }
 
+// The memory estimate of each cell to run, in run.todo's order. Each distinct data section is
+// loaded once, for its shape, and released.
+std::vector<MemoryEstimate> cell_estimates(const StudyRun& run, int threads) {
+  std::map<std::string, DataShape> shapes;
+  std::vector<MemoryEstimate> estimates;
+  for (std::size_t c : run.todo) {
+    const ExperimentConfig& config = run.study.cells[c].config;
+    YAML::Emitter data_key;
+    data_key << to_yaml(config)["data"];
+    auto shape = shapes.find(data_key.c_str());
+    if (shape == shapes.end())
+      shape = shapes.emplace(data_key.c_str(), data_shape(load_data(config.data, config.seed))).first;
+    estimates.push_back(estimate_run_memory(config, shape->second, threads));
+  }
+  return estimates;
+}
+
+// Each cell must fit one process, and `parallel.jobs` cells the machine at once. Without --jobs,
+// the default is lowered to what fits; an explicit --jobs that does not fit is refused.
+void check_cells_fit(const StudyRun& run, const std::vector<MemoryEstimate>& estimates,
+                     const AvailableMemory& available, bool jobs_given, Parallelism& parallel) {
+  if (estimates.empty()) return;
+  std::vector<std::size_t> bytes;
+  std::size_t largest = 0;
+  for (std::size_t i = 0; i < estimates.size(); ++i) {
+    const StudyCell& cell = run.study.cells[run.todo[i]];
+    check_run_fits(estimates[i], cell.config, available, "cell " + cell.id);
+    bytes.push_back(estimates[i].total());
+    if (estimates[i].total() > estimates[largest].total()) largest = i;
+  }
+  const std::size_t fit = jobs_that_fit(bytes, available.shared.bytes);
+  if (fit >= static_cast<std::size_t>(parallel.jobs)) return;
+  const std::string jobs = std::to_string(parallel.jobs);
+  std::sort(bytes.begin(), bytes.end(), std::greater<>());
+  std::size_t at_once = 0;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(parallel.jobs); ++i)
+    at_once += bytes[i];
+  const std::string why =
+      jobs + " cells at once need about " + format_bytes(static_cast<double>(at_once)) +
+      " of memory (the largest cell about " +
+      format_bytes(static_cast<double>(estimates[largest].total())) + ": " +
+      memory_keys(run.study.cells[run.todo[largest]].config) + ") but " +
+      format_bytes(static_cast<double>(available.shared.bytes)) + " is available (" +
+      available.shared.source + ")";
+  if (jobs_given)
+    throw ConfigError("--jobs " + jobs + ": " + why + "; " + std::to_string(fit) +
+                      " job(s) would fit: run with --jobs " + std::to_string(fit) +
+                      " (actlab run --dry-run shows each cell's estimate)");
+  spdlog::info("{}: running {} at a time", why, fit);
+  parallel.jobs = static_cast<int>(fit);
+}
+
+// --dry-run for a study: each cell's estimate and whether --jobs of them fit; nothing is run.
+void print_cell_estimates(const StudyRun& run, const std::vector<MemoryEstimate>& estimates,
+                          const AvailableMemory& available, const Parallelism& parallel) {
+  std::printf("study %s: %zu cells to run, %d at a time, %d thread(s) each; memory estimates:\n",
+              run.study.name.c_str(), run.todo.size(), parallel.jobs, parallel.threads);
+  for (std::size_t i = 0; i < estimates.size(); ++i)
+    std::printf("  %s: %s (%zu parameters)\n", run.study.cells[run.todo[i]].id.c_str(),
+                format_bytes(static_cast<double>(estimates[i].total())).c_str(),
+                estimates[i].parameters);
+  if (!estimates.empty())
+    std::printf("the largest cell, part by part:\n%s",
+                memory_report(*std::max_element(estimates.begin(), estimates.end(),
+                                                 [](const auto& a, const auto& b) {
+                                                   return a.total() < b.total();
+                                                 }),
+                              available)
+                    .c_str());
+  std::printf("available at once: %s (%s)\n",
+              format_bytes(static_cast<double>(available.shared.bytes)).c_str(),
+              available.shared.source.c_str());
+  std::fflush(stdout);
+}
+
 void log_start(const StudyRun& run, const RunOptions& options, const Shard& shard,
                const Parallelism& parallel) {
   std::string shard_text;
@@ -267,10 +345,15 @@ int study_command(const RunOptions& options, const std::atomic<bool>& stop_reque
   const Shard shard = options.shard ? parse_shard(*options.shard) : Shard{};
   const StudyRun run = plan_study(options, shard);
   const StudyManifest manifest = StudyManifest::of(run.study, run.config_file, options.overrides);
-  const Parallelism parallel =
+  Parallelism parallel =
       choose_parallelism(options.jobs, options.threads, run.study.cells.front().config.threads,
                          available_cores(), run.todo.size());
   check_thread_count(parallel.threads, options.threads ? "--threads" : "threads");
+  const std::vector<MemoryEstimate> estimates = cell_estimates(run, parallel.threads);
+  const AvailableMemory available = available_memory();
+  if (options.dry_run) print_cell_estimates(run, estimates, available, parallel);
+  check_cells_fit(run, estimates, available, options.jobs.has_value(), parallel);
+  if (options.dry_run) return kExitOk;
   create_output_directory(run.dir);
   write_manifest(run.dir, manifest);
   log_start(run, options, shard, parallel);
