@@ -73,8 +73,8 @@ AvailableMemory available_memory() {
   if (::getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
     const std::size_t used = proc_kib_value("/proc/self/status", "VmSize:").value_or(0);
     const auto cap = static_cast<std::size_t>(limit.rlim_cur);
-    available.per_process =
-        MemoryLimit{cap > used ? cap - used : 0, "the address-space limit (ulimit -v) less its use"};
+    available.per_process = MemoryLimit{cap > used ? cap - used : 0,
+                                        "the address-space limit (ulimit -v) less its use"};
   }
   return available;
 }

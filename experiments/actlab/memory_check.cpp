@@ -10,7 +10,8 @@ namespace actlab::cli {
 namespace {
 
 std::string limit_text(const MemoryLimit& limit) {
-  if (limit.bytes == std::numeric_limits<std::size_t>::max()) return "unknown (" + limit.source + ")";
+  if (limit.bytes == std::numeric_limits<std::size_t>::max())
+    return "unknown (" + limit.source + ")";
   return format_bytes(static_cast<double>(limit.bytes)) + " (" + limit.source + ")";
 }
 

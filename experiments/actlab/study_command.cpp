@@ -219,7 +219,8 @@ std::vector<MemoryEstimate> cell_estimates(const StudyRun& run, int threads) {
     data_key << to_yaml(config)["data"];
     auto shape = shapes.find(data_key.c_str());
     if (shape == shapes.end())
-      shape = shapes.emplace(data_key.c_str(), data_shape(load_data(config.data, config.seed))).first;
+      shape =
+          shapes.emplace(data_key.c_str(), data_shape(load_data(config.data, config.seed))).first;
     estimates.push_back(estimate_run_memory(config, shape->second, threads));
   }
   return estimates;
@@ -245,13 +246,13 @@ void check_cells_fit(const StudyRun& run, const std::vector<MemoryEstimate>& est
   std::size_t at_once = 0;
   for (std::size_t i = 0; i < static_cast<std::size_t>(parallel.jobs); ++i)
     at_once += bytes[i];
-  const std::string why =
-      jobs + " cells at once need about " + format_bytes(static_cast<double>(at_once)) +
-      " of memory (the largest cell about " +
-      format_bytes(static_cast<double>(estimates[largest].total())) + ": " +
-      memory_keys(run.study.cells[run.todo[largest]].config) + ") but " +
-      format_bytes(static_cast<double>(available.shared.bytes)) + " is available (" +
-      available.shared.source + ")";
+  const std::string why = jobs + " cells at once need about " +
+                          format_bytes(static_cast<double>(at_once)) +
+                          " of memory (the largest cell about " +
+                          format_bytes(static_cast<double>(estimates[largest].total())) + ": " +
+                          memory_keys(run.study.cells[run.todo[largest]].config) + ") but " +
+                          format_bytes(static_cast<double>(available.shared.bytes)) +
+                          " is available (" + available.shared.source + ")";
   if (jobs_given)
     throw ConfigError("--jobs " + jobs + ": " + why + "; " + std::to_string(fit) +
                       " job(s) would fit: run with --jobs " + std::to_string(fit) +
@@ -272,9 +273,9 @@ void print_cell_estimates(const StudyRun& run, const std::vector<MemoryEstimate>
   if (!estimates.empty())
     std::printf("the largest cell, part by part:\n%s",
                 memory_report(*std::max_element(estimates.begin(), estimates.end(),
-                                                 [](const auto& a, const auto& b) {
-                                                   return a.total() < b.total();
-                                                 }),
+                                                [](const auto& a, const auto& b) {
+                                                  return a.total() < b.total();
+                                                }),
                               available)
                     .c_str());
   std::printf("available at once: %s (%s)\n",

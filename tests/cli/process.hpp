@@ -1,16 +1,24 @@
 #pragma once
-// Running the `actlab` binary from a test: start it with its output in files, wait for it, read
-// what it left.
+// Running the `actlab` binary from a test: start it with its output in files (under resource
+// limits, if asked), wait for it, read what it left.
 #include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 extern char** environ;
 
@@ -19,8 +27,16 @@ namespace actlab::test {
 struct Outcome {
   int exit_code = -1;  // -1 if it died from a signal
   int signal = 0;
-  std::string log;     // stderr
-  std::string output;  // stdout
+  std::string log;        // stderr
+  std::string output;     // stdout
+  long peak_rss_kib = 0;  // the most memory it held at once (getrusage's ru_maxrss)
+};
+
+// Limits set in the child before it runs actlab.
+struct Limits {
+  // RLIMIT_FSIZE, with SIGXFSZ ignored: a write past it fails with EFBIG, as on a full disk.
+  std::optional<rlim_t> file_size_bytes;
+  std::optional<rlim_t> address_space_bytes;  // RLIMIT_AS, as `ulimit -v`
 };
 
 inline std::string read_file(const std::filesystem::path& file) {
@@ -45,8 +61,10 @@ struct Process {
 
   Outcome wait() const {
     int status = 0;
-    ::waitpid(pid, &status, 0);
+    rusage usage{};
+    ::wait4(pid, &status, 0, &usage);
     Outcome outcome;
+    outcome.peak_rss_kib = usage.ru_maxrss;
     if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) outcome.signal = WTERMSIG(status);
     outcome.log = read_file(err);
@@ -77,6 +95,67 @@ inline Process start(const std::vector<std::string>& args, const std::filesystem
 inline Outcome run(const std::vector<std::string>& args, const std::filesystem::path& dir,
                    const std::string& name = "actlab") {
   return start(args, dir, name).wait();
+}
+
+// As start(), with `limits` set in the child (fork and exec: posix_spawn cannot set them).
+inline Process start_limited(const std::vector<std::string>& args, const std::filesystem::path& dir,
+                             const Limits& limits, const std::string& name = "actlab") {
+  std::filesystem::create_directories(dir);
+  Process p{-1, dir / (name + ".stdout"), dir / (name + ".stderr")};
+  std::vector<std::string> storage = {ACTLAB_BINARY};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : storage)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  p.pid = ::fork();
+  if (p.pid == 0) {  // the child: only async-signal-safe calls until exec
+    const int out = ::open(p.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = ::open(p.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (out < 0 || err < 0) ::_exit(126);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    if (limits.file_size_bytes) {
+      ::signal(SIGXFSZ, SIG_IGN);  // an ignored signal stays ignored across exec
+      const rlimit limit{*limits.file_size_bytes, *limits.file_size_bytes};
+      ::setrlimit(RLIMIT_FSIZE, &limit);
+    }
+    if (limits.address_space_bytes) {
+      const rlimit limit{*limits.address_space_bytes, *limits.address_space_bytes};
+      ::setrlimit(RLIMIT_AS, &limit);
+    }
+    ::execv(ACTLAB_BINARY, argv.data());
+    ::_exit(127);
+  }
+  return p;
+}
+
+// Waits (up to a minute) until some file named `name` exists under `dir`.
+inline void wait_for_file(const std::filesystem::path& dir, const std::string& name) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::error_code error;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir, error);
+         !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error))
+      if (it->path().filename() == name) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  FAIL() << "no " << name << " under " << dir;
+}
+
+// metrics.jsonl's epochs without the fields that measure time: what must be equal between two runs
+// of the same configuration.
+inline std::vector<nlohmann::json> metrics_without_timing(const std::filesystem::path& file) {
+  std::vector<nlohmann::json> lines;
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    nlohmann::json j = nlohmann::json::parse(line);
+    j.erase("seconds");
+    j.erase("samples_per_second");
+    lines.push_back(j);
+  }
+  return lines;
 }
 
 }  // namespace actlab::test

@@ -28,6 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 using test::Outcome;
 using test::read_file;
+using test::wait_for_file;
 
 fs::path scratch(const std::string& name) {
   return test::scratch_folder("actlab_run_safety_test", name);
@@ -47,19 +48,6 @@ fs::path write_config(const fs::path& dir, const std::string& extra = "") {
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
-}
-
-// Waits (up to a minute) until some file named `name` exists under `dir`.
-void wait_for_file(const fs::path& dir, const std::string& name) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::error_code error;
-    for (auto it = fs::recursive_directory_iterator(dir, error);
-         !error && it != fs::recursive_directory_iterator(); it.increment(error))
-      if (it->path().filename() == name) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  FAIL() << "no " << name << " under " << dir;
 }
 
 // The text after "continue with: " on the log's line that says it.
@@ -138,6 +126,58 @@ TEST(RunSafety, AnInterruptedStudysHintRepeatsItsOverrides) {
   ASSERT_EQ(interrupted.exit_code, 130) << interrupted.log;
   EXPECT_EQ(continue_hint(interrupted.log), resume_of(args)) << interrupted.log;
 }
+
+// SIGINT (Ctrl-C) and SIGTERM (kill, Slurm) alike: the run stops at the end of its current step,
+// before its epoch ends, is marked interrupted, and --resume ends it exactly as a run that was
+// never interrupted (timing fields aside).
+class RunStopSignal : public ::testing::TestWithParam<int> {};
+
+TEST_P(RunStopSignal, StopsAtAStepMarksTheRunInterruptedAndResumesBitIdentical) {
+  const int signal = GetParam();
+  const fs::path dir = scratch(std::string("stop_") + sigabbrev_np(signal));
+  const fs::path config = write_config(dir);
+  const std::vector<std::string> args = {"run", config, "--set", "train.epochs=40"};
+  const fs::path fresh = dir / "fresh", out = dir / "out";
+  auto with = [&](std::vector<std::string> more) {
+    std::vector<std::string> words = args;
+    words.insert(words.end(), more.begin(), more.end());
+    return words;
+  };
+  const Outcome whole = test::run(with({"--out", fresh}), dir, "fresh");
+  ASSERT_EQ(whole.exit_code, 0) << whole.log;
+  const auto complete = nlohmann::json::parse(read_file(fresh / "summary.json"));
+  const std::size_t steps_per_epoch = complete["steps"].get<std::size_t>() / 40;
+
+  const test::Process run = test::start(with({"--out", out}), dir, "stopped");
+  wait_for_file(out, "metrics.jsonl");
+  ::kill(run.pid, signal);
+  const Outcome stopped = run.wait();
+  ASSERT_EQ(stopped.exit_code, 130) << stopped.log;
+  EXPECT_TRUE(contains(continue_hint(stopped.log), "--resume")) << stopped.log;
+  const auto summary = nlohmann::json::parse(read_file(out / "summary.json"));
+  EXPECT_EQ(summary["status"], "interrupted");
+  // At a step boundary: no epoch is recorded half done, and the steps taken do not reach the end
+  // of the epoch that was interrupted.
+  const std::size_t epochs = summary["epochs_completed"].get<std::size_t>();
+  const std::size_t steps = summary["steps"].get<std::size_t>();
+  EXPECT_GE(epochs, 1u);
+  EXPECT_LT(epochs, 40u) << "the run ended before the signal";
+  EXPECT_EQ(test::metrics_without_timing(out / "metrics.jsonl").size(), epochs);
+  EXPECT_GE(steps, epochs * steps_per_epoch);
+  EXPECT_LT(steps, (epochs + 1) * steps_per_epoch);
+
+  const Outcome resumed = test::run(with({"--out", out, "--resume"}), dir, "resumed");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.log;
+  EXPECT_EQ(test::metrics_without_timing(out / "metrics.jsonl"),
+            test::metrics_without_timing(fresh / "metrics.jsonl"));
+  EXPECT_EQ(read_file(out / "probes.csv"), read_file(fresh / "probes.csv"));
+  EXPECT_EQ(nlohmann::json::parse(read_file(out / "summary.json"))["status"], "completed");
+}
+
+INSTANTIATE_TEST_SUITE_P(SigintAndSigterm, RunStopSignal, ::testing::Values(SIGINT, SIGTERM),
+                         [](const auto& param_info) {
+                           return std::string(sigabbrev_np(param_info.param));
+                         });
 
 TEST(RunSafety, ResumingAFinishedRunWithAnotherConfigurationIsRefused) {
   const fs::path dir = scratch("resume_changed");

@@ -27,6 +27,7 @@ namespace actlab {
 namespace {
 
 namespace fs = std::filesystem;
+using test::metrics_without_timing;
 using test::Outcome;
 using test::read_file;
 
@@ -96,19 +97,6 @@ std::map<std::string, std::map<std::string, std::string>> summary_table(const fs
         table[rows[r][0]][rows[0][c]] = rows[r][c];
   }
   return table;
-}
-
-std::vector<nlohmann::json> metrics_without_timing(const fs::path& file) {
-  std::vector<nlohmann::json> lines;
-  std::ifstream in(file);
-  std::string line;
-  while (std::getline(in, line)) {
-    nlohmann::json j = nlohmann::json::parse(line);
-    j.erase("seconds");
-    j.erase("samples_per_second");
-    lines.push_back(j);
-  }
-  return lines;
 }
 
 std::vector<std::string> cell_ids(const fs::path& study_dir) {
@@ -329,18 +317,24 @@ TEST(Study, KillNineThenResumeRecomputesNothingFinishedAndEndsAsIfUninterrupted)
   EXPECT_EQ(read_file(out / partial / "probes.csv"), read_file(fresh / "probes.csv"));
 }
 
-TEST(Study, SigtermMarksRunningCellsInterruptedAndExits130) {
-  const fs::path dir = scratch("sigterm");
-  const auto study = write_study(dir, "sweep:\n  seed: [1, 2, 3]\n", 100000);
+// SIGINT (Ctrl-C) and SIGTERM (kill, Slurm) alike: the runner asks each running cell to stop after
+// its current step, the cells are marked interrupted (one not started stays pending), the runner
+// exits 130, and --resume ends every cell exactly as an uninterrupted run of it (timing aside).
+class StudyStopSignal : public ::testing::TestWithParam<int> {};
+
+TEST_P(StudyStopSignal, MarksRunningCellsInterruptedExits130AndResumesBitIdentical) {
+  const fs::path dir = scratch(std::string("stop_") + sigabbrev_np(GetParam()));
+  const auto study = write_study(dir, "sweep:\n  seed: [1, 2, 3]\n", 30);
   const fs::path out = dir / "out";
-  const test::Process runner =
-      test::start({"run", study.string(), "--out", out.string(), "--jobs", "2"}, dir);
+  const std::vector<std::string> args = {"run", study.string(), "--out", out.string(), "--jobs",
+                                         "2",   "--threads",    "1"};
+  const test::Process runner = test::start(args, dir);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (!(fs::exists(out / "seed=1" / "metrics.jsonl") &&
            fs::exists(out / "seed=2" / "metrics.jsonl")) &&
          std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  ::kill(runner.pid, SIGTERM);
+  ::kill(runner.pid, GetParam());
   const Outcome outcome = runner.wait();
   EXPECT_EQ(outcome.exit_code, 130) << outcome.log;
   ASSERT_FALSE(outcome.log.empty());
@@ -353,9 +347,33 @@ TEST(Study, SigtermMarksRunningCellsInterruptedAndExits130) {
   for (const char* id : {"seed=1", "seed=2"}) {
     const auto summary = nlohmann::json::parse(read_file(out / id / "summary.json"));
     EXPECT_EQ(summary["status"], "interrupted") << id;
+    EXPECT_LT(summary["epochs_completed"].get<int>(), 30) << id;
   }
   expect_no_half_written_file(out);
+
+  std::vector<std::string> resume = args;
+  resume.push_back("--resume");
+  const Outcome resumed = test::run(resume, dir, "resumed");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.log;
+  for (const char* id : {"seed=1", "seed=2", "seed=3"}) {
+    const fs::path fresh = dir / "fresh" / id;
+    const Outcome whole =
+        test::run({"run", study.string(), "--cell", id, "--out", fresh.string(), "--threads", "1"},
+                  dir, "fresh");
+    ASSERT_EQ(whole.exit_code, 0) << whole.log;
+    EXPECT_EQ(metrics_without_timing(out / id / "metrics.jsonl"),
+              metrics_without_timing(fresh / "metrics.jsonl"))
+        << id;
+    EXPECT_EQ(read_file(out / id / "probes.csv"), read_file(fresh / "probes.csv")) << id;
+  }
+  for (const auto& [id, row] : summary_table(out))
+    EXPECT_EQ(row.at("status"), "completed") << id;
 }
+
+INSTANTIATE_TEST_SUITE_P(SigintAndSigterm, StudyStopSignal, ::testing::Values(SIGINT, SIGTERM),
+                         [](const auto& param_info) {
+                           return std::string(sigabbrev_np(param_info.param));
+                         });
 
 TEST(Study, ShardsCoverEveryCellOnceAndMergeIntoTheWholeStudy) {
   const fs::path dir = scratch("shards");

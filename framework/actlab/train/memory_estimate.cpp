@@ -154,9 +154,8 @@ MemoryEstimate estimate_run_memory(const ExperimentConfig& config, const DataSha
   e.parts.push_back({"parameters", (p + net.state) * kFloat});
   e.parts.push_back({"gradients", p * kFloat});
   e.parts.push_back({"optimizer state (" + config.optimizer.name + ")", optimizer * kFloat});
-  e.parts.push_back(
-      {fmt::format("layer outputs and their gradients ({} rows)", planned),
-       (2 * planned * net.output_widths + planned * net.evaluation_widths) * kFloat});
+  e.parts.push_back({fmt::format("layer outputs and their gradients ({} rows)", planned),
+                     (2 * planned * net.output_widths + planned * net.evaluation_widths) * kFloat});
   e.parts.push_back({fmt::format("layers' buffers for backward ({} rows)", batch),
                      batch * net.training_widths * kFloat});
   const std::size_t batch_rows = std::max(batch, eval) + (kStagedBatches + 1) * batch;
