@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -208,74 +209,91 @@ std::vector<CellResult> write_tables(const StudyRun& run, const StudyManifest& m
   return results;
 }
 
-// The memory estimate of each cell to run, in run.todo's order. Each distinct data section is
-// loaded once, for its shape, and released.
-std::vector<MemoryEstimate> cell_estimates(const StudyRun& run, int threads) {
-  std::map<std::string, DataShape> shapes;
-  std::vector<MemoryEstimate> estimates;
+// A cell to run and its memory estimate.
+struct CellEstimate {
+  std::size_t cell;
+  MemoryEstimate estimate;
+};
+
+// The memory estimate of each cell to run. Each distinct data section is loaded once, for its
+// shape, and released; a cell whose data cannot be loaded has none, and fails by itself when run,
+// with its own message.
+std::vector<CellEstimate> cell_estimates(const StudyRun& run, int threads) {
+  std::map<std::string, std::optional<DataShape>> shapes;
+  std::vector<CellEstimate> estimates;
   for (std::size_t c : run.todo) {
     const ExperimentConfig& config = run.study.cells[c].config;
     YAML::Emitter data_key;
     data_key << to_yaml(config)["data"];
     auto shape = shapes.find(data_key.c_str());
-    if (shape == shapes.end())
-      shape =
-          shapes.emplace(data_key.c_str(), data_shape(load_data(config.data, config.seed))).first;
-    estimates.push_back(estimate_run_memory(config, shape->second, threads));
+    if (shape == shapes.end()) {
+      std::optional<DataShape> loaded;
+      try {
+        loaded = data_shape(load_data(config.data, config.seed));
+      } catch (const Error&) {
+      }
+      shape = shapes.emplace(data_key.c_str(), loaded).first;
+    }
+    if (shape->second)
+      estimates.push_back({c, estimate_run_memory(config, *shape->second, threads)});
   }
   return estimates;
 }
 
 // Each cell must fit one process, and `parallel.jobs` cells the machine at once. Without --jobs,
 // the default is lowered to what fits; an explicit --jobs that does not fit is refused.
-void check_cells_fit(const StudyRun& run, const std::vector<MemoryEstimate>& estimates,
+void check_cells_fit(const StudyRun& run, const std::vector<CellEstimate>& estimates,
                      const AvailableMemory& available, bool jobs_given, Parallelism& parallel) {
   if (estimates.empty()) return;
   std::vector<std::size_t> bytes;
-  std::size_t largest = 0;
-  for (std::size_t i = 0; i < estimates.size(); ++i) {
-    const StudyCell& cell = run.study.cells[run.todo[i]];
-    check_run_fits(estimates[i], cell.config, available, "cell " + cell.id);
-    bytes.push_back(estimates[i].total());
-    if (estimates[i].total() > estimates[largest].total()) largest = i;
+  const CellEstimate* largest = &estimates.front();
+  for (const CellEstimate& e : estimates) {
+    const StudyCell& cell = run.study.cells[e.cell];
+    check_run_fits(e.estimate, cell.config, available, "cell " + cell.id);
+    bytes.push_back(e.estimate.total());
+    if (e.estimate.total() > largest->estimate.total()) largest = &e;
   }
+  const auto jobs = std::min(static_cast<std::size_t>(parallel.jobs), bytes.size());
   const std::size_t fit = jobs_that_fit(bytes, available.shared.bytes);
-  if (fit >= static_cast<std::size_t>(parallel.jobs)) return;
-  const std::string jobs = std::to_string(parallel.jobs);
+  if (fit >= jobs) return;
   std::sort(bytes.begin(), bytes.end(), std::greater<>());
   std::size_t at_once = 0;
-  for (std::size_t i = 0; i < static_cast<std::size_t>(parallel.jobs); ++i)
+  for (std::size_t i = 0; i < jobs; ++i)
     at_once += bytes[i];
-  const std::string why = jobs + " cells at once need about " +
+  const std::string why = std::to_string(jobs) + " cells at once need about " +
                           format_bytes(static_cast<double>(at_once)) +
                           " of memory (the largest cell about " +
-                          format_bytes(static_cast<double>(estimates[largest].total())) + ": " +
-                          memory_keys(run.study.cells[run.todo[largest]].config) + ") but " +
+                          format_bytes(static_cast<double>(largest->estimate.total())) + ": " +
+                          memory_keys(run.study.cells[largest->cell].config) + ") but " +
                           format_bytes(static_cast<double>(available.shared.bytes)) +
                           " is available (" + available.shared.source + ")";
   if (jobs_given)
-    throw ConfigError("--jobs " + jobs + ": " + why + "; " + std::to_string(fit) +
-                      " job(s) would fit: run with --jobs " + std::to_string(fit) +
-                      " (actlab run --dry-run shows each cell's estimate)");
+    throw ConfigError("--jobs " + std::to_string(parallel.jobs) + ": " + why + "; " +
+                      std::to_string(fit) + " job(s) would fit: run with --jobs " +
+                      std::to_string(fit) + " (actlab run --dry-run shows each cell's estimate)");
   spdlog::info("{}: running {} at a time", why, fit);
   parallel.jobs = static_cast<int>(fit);
 }
 
 // --dry-run for a study: each cell's estimate and whether --jobs of them fit; nothing is run.
-void print_cell_estimates(const StudyRun& run, const std::vector<MemoryEstimate>& estimates,
+void print_cell_estimates(const StudyRun& run, const std::vector<CellEstimate>& estimates,
                           const AvailableMemory& available, const Parallelism& parallel) {
   std::printf("study %s: %zu cells to run, %d at a time, %d thread(s) each; memory estimates:\n",
               run.study.name.c_str(), run.todo.size(), parallel.jobs, parallel.threads);
-  for (std::size_t i = 0; i < estimates.size(); ++i)
-    std::printf("  %s: %s (%zu parameters)\n", run.study.cells[run.todo[i]].id.c_str(),
-                format_bytes(static_cast<double>(estimates[i].total())).c_str(),
-                estimates[i].parameters);
+  for (const CellEstimate& e : estimates)
+    std::printf("  %s: %s (%zu parameters)\n", run.study.cells[e.cell].id.c_str(),
+                format_bytes(static_cast<double>(e.estimate.total())).c_str(),
+                e.estimate.parameters);
+  if (estimates.size() < run.todo.size())
+    std::printf("  (%zu cell(s) without an estimate: their data cannot be loaded)\n",
+                run.todo.size() - estimates.size());
   if (!estimates.empty())
     std::printf("the largest cell, part by part:\n%s",
-                memory_report(*std::max_element(estimates.begin(), estimates.end(),
-                                                [](const auto& a, const auto& b) {
-                                                  return a.total() < b.total();
-                                                }),
+                memory_report(std::max_element(estimates.begin(), estimates.end(),
+                                               [](const CellEstimate& a, const CellEstimate& b) {
+                                                 return a.estimate.total() < b.estimate.total();
+                                               })
+                                  ->estimate,
                               available)
                     .c_str());
   std::printf("available at once: %s (%s)\n",
@@ -350,7 +368,7 @@ int study_command(const RunOptions& options, const std::atomic<bool>& stop_reque
       choose_parallelism(options.jobs, options.threads, run.study.cells.front().config.threads,
                          available_cores(), run.todo.size());
   check_thread_count(parallel.threads, options.threads ? "--threads" : "threads");
-  const std::vector<MemoryEstimate> estimates = cell_estimates(run, parallel.threads);
+  const std::vector<CellEstimate> estimates = cell_estimates(run, parallel.threads);
   const AvailableMemory available = available_memory();
   if (options.dry_run) print_cell_estimates(run, estimates, available, parallel);
   check_cells_fit(run, estimates, available, options.jobs.has_value(), parallel);

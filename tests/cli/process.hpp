@@ -73,16 +73,22 @@ struct Process {
   }
 };
 
+// execv's argument vector: pointers into `words`, then null.
+inline std::vector<char*> argv_of(std::vector<std::string>& words) {
+  std::vector<char*> argv;
+  for (auto& word : words)
+    argv.push_back(word.data());
+  argv.push_back(nullptr);
+  return argv;
+}
+
 inline Process start(const std::vector<std::string>& args, const std::filesystem::path& dir,
                      const std::string& name = "actlab") {
   std::filesystem::create_directories(dir);
   Process p{-1, dir / (name + ".stdout"), dir / (name + ".stderr")};
   std::vector<std::string> storage = {ACTLAB_BINARY};
   storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : storage)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
+  const std::vector<char*> argv = argv_of(storage);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, p.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -104,10 +110,7 @@ inline Process start_limited(const std::vector<std::string>& args, const std::fi
   Process p{-1, dir / (name + ".stdout"), dir / (name + ".stderr")};
   std::vector<std::string> storage = {ACTLAB_BINARY};
   storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : storage)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
+  const std::vector<char*> argv = argv_of(storage);
   p.pid = ::fork();
   if (p.pid == 0) {  // the child: only async-signal-safe calls until exec
     const int out = ::open(p.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
