@@ -29,6 +29,21 @@ namespace fs = std::filesystem;
 using test::Outcome;
 using test::read_file;
 
+// AddressSanitizer reserves terabytes of address space and keeps its own shadow memory: a
+// sanitized actlab cannot start under an address-space limit, and its resident memory is not the
+// run's.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
 constexpr int kExitBadInput = 2;
 constexpr int kExitOutputError = 3;
 
@@ -78,6 +93,7 @@ TEST(MemoryLimits, ARunThatCannotFitIsRefusedWithItsEstimateTheMemoryAndTheKeys)
 }
 
 TEST(MemoryLimits, ARunOverItsAddressSpaceLimitIsRefusedBeforeItAllocates) {
+  if (kSanitized) GTEST_SKIP() << "a sanitized actlab cannot start under ulimit -v";
   const fs::path dir = scratch("ulimit");
   const fs::path config = write_config(dir);
   const std::vector<std::string> wide = {"model.hidden=[16000, 16000]"};  // about 10 GiB
@@ -128,6 +144,7 @@ TEST(MemoryLimits, DryRunPrintsTheResolvedConfigurationAndTheEstimateAndTrainsNo
 // memory (code, libraries, OpenBLAS) is not in the estimate: the differences from a run of a tiny
 // network are compared. Honest within a factor of 1.25 either way.
 TEST(MemoryLimits, TheEstimateFollowsThePeakMemoryOfARealRun) {
+  if (kSanitized) GTEST_SKIP() << "a sanitized actlab's resident memory is mostly the sanitizer's";
   const fs::path dir = scratch("honest");
   constexpr double kFactor = 1.25;
   const fs::path small = write_config(dir, "model: {hidden: [8]}\n");
