@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <ios>
@@ -66,6 +68,25 @@ constexpr std::array kRules = {
          false},
 };
 
+// The terminate handler of exit_on_uncaught_bad_alloc(). Out of memory, it writes constant text
+// only: formatting could allocate.
+[[noreturn]] void on_terminate() {
+  if (const std::exception_ptr current = std::current_exception()) {
+    try {
+      std::rethrow_exception(current);
+    } catch (const std::bad_alloc&) {
+      for (const Rule& rule : kRules) {
+        if (rule.row.error != "std::bad_alloc") continue;
+        std::fwrite(rule.row.meaning.data(), 1, rule.row.meaning.size(), stderr);
+        std::fputs(": std::bad_alloc\n", stderr);
+        std::_Exit(rule.row.code);
+      }
+    } catch (...) {
+    }
+  }
+  std::abort();
+}
+
 constexpr std::array<ErrorExitCode, kRules.size()> rows() {
   std::array<ErrorExitCode, kRules.size()> out{};
   for (std::size_t i = 0; i < kRules.size(); ++i)
@@ -98,6 +119,10 @@ int run_reporting_errors(const std::function<int()>& subcommand) {
     }
     throw;
   }
+}
+
+void exit_on_uncaught_bad_alloc() {
+  std::set_terminate(on_terminate);
 }
 
 }  // namespace actlab::cli

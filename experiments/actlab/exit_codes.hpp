@@ -39,4 +39,9 @@ std::span<const ErrorExitCode> error_exit_codes();
 // as one line and returns its code. Anything else (a bug) propagates.
 int run_reporting_errors(const std::function<int()>& subcommand);
 
+// From now on, std::bad_alloc that nothing catches (thrown in another thread, or where an exception
+// may not pass) ends the program as run_reporting_errors() would: its row's message and exit code,
+// not an abort and a core dump. Any other uncaught exception still aborts: it is a bug.
+void exit_on_uncaught_bad_alloc();
+
 }  // namespace actlab::cli

@@ -5,40 +5,14 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
-#include <cstdlib>
-#include <exception>
-#include <new>
 #include <string>
 
 #include "actlab/core/blas_kernels.hpp"
 #include "exit_codes.hpp"
 
 namespace actlab::cli {
-namespace {
-
-// std::bad_alloc that no handler catches (in a team's thread, or where an exception may not pass)
-// ends the program as run_reporting_errors would in the main thread: a message and exit code 2,
-// not an abort and a core dump. Anything else still aborts: it is a bug. Out of memory, the
-// message is a constant written without allocating.
-[[noreturn]] void on_terminate() {
-  if (const std::exception_ptr current = std::current_exception()) {
-    try {
-      std::rethrow_exception(current);
-    } catch (const std::bad_alloc&) {
-      std::fputs(
-          "out of memory: std::bad_alloc (actlab run --dry-run shows a run's memory estimate)\n",
-          stderr);
-      std::_Exit(kExitBadInput);
-    } catch (...) {
-    }
-  }
-  std::abort();
-}
-
-}  // namespace
-
 void begin_program(const char* name, char** argv) {
-  std::set_terminate(on_terminate);
+  exit_on_uncaught_bad_alloc();
   spdlog::set_default_logger(spdlog::stderr_color_mt(name));
   spdlog::set_pattern("%^[%H:%M:%S %l]%$ %v");
   restart_with_better_openblas_kernels(argv);

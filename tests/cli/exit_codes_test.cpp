@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
+#include <thread>
 
 #include "actlab/core/error.hpp"
 
@@ -65,6 +66,21 @@ TEST(ExitCodes, TheSubcommandsOwnCodePassesThrough) {
 TEST(ExitCodes, AnErrorOfNoListedTypeIsABugAndPropagates) {
   EXPECT_THROW(run_reporting_errors([]() -> int { throw std::logic_error("bug"); }),
                std::logic_error);
+}
+
+// Out of memory in a thread of the compute team, where no handler can catch it: the program still
+// ends with the row's message and code, not an abort.
+TEST(ExitCodesDeathTest, BadAllocInAnotherThreadExitsWithItsRowsCode) {
+  const auto row = std::find_if(error_exit_codes().begin(), error_exit_codes().end(),
+                                [](const ErrorExitCode& r) { return r.error == "std::bad_alloc"; });
+  ASSERT_NE(row, error_exit_codes().end());
+  EXPECT_EXIT(
+      {
+        exit_on_uncaught_bad_alloc();
+        std::thread([] { throw std::bad_alloc(); }).join();
+      },
+      ::testing::ExitedWithCode(row->code), "out of memory.*std::bad_alloc");
+  EXPECT_EQ(row->code, kExitBadInput);
 }
 
 TEST(ExitCodes, EveryCodeUsedIsDocumentedOnce) {
