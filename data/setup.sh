@@ -48,9 +48,17 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "data/setup.sh: installing ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # apt's and dpkg's hundreds of lines go to a log, shown only if the installation fails.
+  apt_log=$(mktemp /tmp/actlab-setup-apt.XXXXXX.log)
+  echo "data/setup.sh: installing ${missing[*]} (a few minutes; log: $apt_log)"
+  if ! { $sudo apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      "${missing[@]}"; } >"$apt_log" 2>&1; then
+    tail -n 30 "$apt_log" >&2
+    echo "data/setup.sh: installing the packages failed (the whole log: $apt_log)" >&2
+    exit 1
+  fi
+  rm -f "$apt_log"
 else
   echo "data/setup.sh: all packages present"
 fi

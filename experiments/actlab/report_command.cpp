@@ -77,8 +77,8 @@ int report_command(const ReportOptions& options) {
   }
   // report.py exits 0 (written), 2 (bad input: neither a run nor a study folder), 3 (cannot write),
   // and 1 on an unexpected error (a Python traceback, e.g. matplotlib missing).
+  // On success report.py has printed the page's path, alone on stdout, for scripts to use.
   const int code = WEXITSTATUS(status);
-  if (code == 0) spdlog::info("report: {}", (out / "report.html").string());
   return code == 0 ? kExitOk : code == 2 ? kExitBadInput : kExitOutputError;
 }
 
