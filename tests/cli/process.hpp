@@ -20,6 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/run_files.hpp"
+
 extern char** environ;
 
 namespace actlab::test {
@@ -144,21 +146,6 @@ inline void wait_for_file(const std::filesystem::path& dir, const std::string& n
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   FAIL() << "no " << name << " under " << dir;
-}
-
-// metrics.jsonl's epochs without the fields that measure time: what must be equal between two runs
-// of the same configuration.
-inline std::vector<nlohmann::json> metrics_without_timing(const std::filesystem::path& file) {
-  std::vector<nlohmann::json> lines;
-  std::ifstream in(file);
-  std::string line;
-  while (std::getline(in, line)) {
-    nlohmann::json j = nlohmann::json::parse(line);
-    j.erase("seconds");
-    j.erase("samples_per_second");
-    lines.push_back(j);
-  }
-  return lines;
 }
 
 }  // namespace actlab::test

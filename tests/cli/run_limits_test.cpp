@@ -21,6 +21,7 @@
 #include "available_memory.hpp"
 #include "process.hpp"
 #include "support/golden.hpp"
+#include "support/sanitizers.hpp"
 
 namespace actlab {
 namespace {
@@ -29,20 +30,9 @@ namespace fs = std::filesystem;
 using test::Outcome;
 using test::read_file;
 
-// AddressSanitizer reserves terabytes of address space and keeps its own shadow memory: a
-// sanitized actlab cannot start under an address-space limit, and its resident memory is not the
-// run's.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
+// A sanitized actlab cannot start under an address-space limit, and its resident memory is not
+// the run's.
+constexpr bool kSanitized = test::kAddressSanitizer;
 
 constexpr int kExitBadInput = 2;
 constexpr int kExitOutputError = 3;

@@ -14,23 +14,14 @@
 #include "actlab/train/trainer.hpp"
 #include "support/allocation_tracker.hpp"
 #include "support/golden.hpp"
+#include "support/sanitizers.hpp"
 
 namespace actlab {
 namespace {
 
 // Under AddressSanitizer the sanitizer's own aligned operator new may serve Matrix's storage, and
 // the tracker then does not see it.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAlignedNewTracked = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kAlignedNewTracked = false;
-#else
-constexpr bool kAlignedNewTracked = true;
-#endif
-#else
-constexpr bool kAlignedNewTracked = true;
-#endif
+constexpr bool kAlignedNewTracked = !test::kAddressSanitizer;
 
 ExperimentConfig tiny_config() {
   ExperimentConfig c;

@@ -18,6 +18,7 @@
 #include "actlab/train/checkpoint.hpp"
 #include "actlab/train/run_output.hpp"
 #include "support/golden.hpp"
+#include "support/run_files.hpp"
 
 namespace actlab {
 namespace {
@@ -48,19 +49,7 @@ std::filesystem::path fresh_dir(const std::string& name) {
   return dir;
 }
 
-// metrics.jsonl without the fields that measure time.
-std::vector<nlohmann::json> metrics_without_timing(const std::filesystem::path& file) {
-  std::vector<nlohmann::json> lines;
-  std::ifstream in(file);
-  std::string line;
-  while (std::getline(in, line)) {
-    nlohmann::json j = nlohmann::json::parse(line);
-    j.erase("seconds");
-    j.erase("samples_per_second");
-    lines.push_back(j);
-  }
-  return lines;
-}
+using test::metrics_without_timing;
 
 TEST(Trainer, LossFallsAndTheModelLearnsTheTinyDataSet) {
   const ExperimentConfig config = tiny_config();
