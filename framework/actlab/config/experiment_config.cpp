@@ -6,6 +6,7 @@
 #include "actlab/config/field_reader.hpp"
 #include "actlab/config/field_writer.hpp"
 #include "actlab/core/error.hpp"
+#include "actlab/nn/activation_config.hpp"
 
 namespace actlab {
 
@@ -15,6 +16,8 @@ ExperimentConfig parse_config(const YAML::Node& root_node, const ConfigSource& s
   YamlSection root(root_node, source, "");
   FieldReader reader(root);
   ExperimentConfig config;
+  // The activations section is read before the model, whose activations may name its entries.
+  FormulaLibraryScope formulas(&config.activations);
   SectionFields<ExperimentConfig>::visit(config, reader);
   reader.finish();
   return config;

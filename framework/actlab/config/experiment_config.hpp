@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "actlab/config/field_rules.hpp"
+#include "actlab/config/sections/activations_section.hpp"
 #include "actlab/config/sections/clip_section.hpp"
 #include "actlab/config/sections/data_section.hpp"
 #include "actlab/config/sections/model_section.hpp"
@@ -28,6 +29,7 @@ struct ExperimentConfig {
   int threads = 0;  // the run's compute team (compute_team.hpp); 0 = all available cores
   // Summaries report the first epoch whose test accuracy reaches this (unset: not reported).
   std::optional<double> target_accuracy;
+  FormulaLibrary activations;  // the `activations:` section: formulas usable by name
   DataConfig data;
   ModelConfig model;
   OptimizerConfig optimizer;
@@ -59,6 +61,7 @@ struct SectionFields<ExperimentConfig> {
     v("target_accuracy", c.target_accuracy,
       must_be("in (0, 1]", [](double accuracy) { return accuracy > 0 && accuracy <= 1; }),
       written_when_unset([] { return YAML::Node(YAML::NodeType::Null); }));
+    v("activations", c.activations, ActivationLibraryField{});
     v("data", c.data);
     v("model", c.model);
     v("optimizer", c.optimizer);

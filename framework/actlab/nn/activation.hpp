@@ -56,12 +56,17 @@ struct LearnableParam {
   int per_unit_flag = -1;
 };
 
+struct FormulaSource;  // formula/formula_activation.hpp
+
 // An activation with its parameter values resolved and validated.
 struct ActivationConfig {
   std::string name = "relu";
   std::vector<std::pair<std::string, double>> params;  // only those given explicitly
+  // Set for an activation defined by a formula (the config's `activations:` section, or inline):
+  // its definition, with the definitions it may call. `name` is then the definition's name.
+  std::shared_ptr<const FormulaSource> formula;
 
-  bool operator==(const ActivationConfig&) const = default;
+  bool operator==(const ActivationConfig& other) const;
 };
 
 struct ActivationInfo {
@@ -91,9 +96,19 @@ struct ActivationInfo {
 
 // All registered activations, in the order shown to users.
 const std::vector<ActivationInfo>& activation_registry();
+// Adds an activation defined outside the framework (a user's own C++, see tests/consumer) under
+// its own name, usable in configs like the built-ins. Throws ConfigError on a name already taken.
+// Not thread-safe: register before loading configs or starting runs.
+void register_activation(ActivationInfo info);
+// The registry entry of an activation layer (or the entry a formula layer carries); null for a
+// layer that is no activation.
+const ActivationInfo* layer_activation_info(const Layer<float>& layer);
 std::vector<std::string> activation_names();
 // Throws ConfigError listing the valid names (and the nearest) when unknown.
 const ActivationInfo& find_activation(std::string_view name);
+// The registry entry of `config`'s activation; for a formula, a generic elementwise entry (width
+// multiplier 1, not output-side).
+const ActivationInfo& activation_entry(const ActivationConfig& config);
 // "[0, 1]", "(0, inf)": the valid range of a parameter as messages and tables show it.
 std::string format_range(const ActivationParamSpec& spec);
 // Defaults overlaid with config values; throws ConfigError on an unknown parameter or one out of

@@ -7,6 +7,7 @@
 #include "actlab/nn/activation.hpp"
 #include "actlab/nn/activation_functions.hpp"
 #include "actlab/nn/elementwise_activation.hpp"
+#include "actlab/nn/formula/formula_activation.hpp"
 #include "actlab/nn/gated_activation.hpp"
 #include "actlab/nn/gumbel_softmax.hpp"
 #include "actlab/nn/rrelu.hpp"
@@ -75,9 +76,50 @@ std::string format_range(const ActivationParamSpec& spec) {
   return range;
 }
 
-const std::vector<ActivationInfo>& activation_registry() {
-  static const std::vector<ActivationInfo> registry = build_registry();
+namespace {
+std::vector<ActivationInfo>& mutable_registry() {
+  static std::vector<ActivationInfo> registry = build_registry();
   return registry;
+}
+}  // namespace
+
+const std::vector<ActivationInfo>& activation_registry() {
+  return mutable_registry();
+}
+
+void register_activation(ActivationInfo info) {
+  for (const auto& existing : activation_registry())
+    if (existing.name == info.name)
+      throw ConfigError("an activation named '" + std::string(info.name) +
+                        "' is already registered");
+  if (!info.make_float || !info.make_double)
+    throw ConfigError("activation '" + std::string(info.name) + "' registers no layer factory");
+  mutable_registry().push_back(std::move(info));
+}
+
+const ActivationInfo* layer_activation_info(const Layer<float>& layer) {
+  if (const auto* described = dynamic_cast<const DescribedActivation*>(&layer))
+    return &described->activation_info();
+  const std::string kind = layer.kind();
+  for (const auto& info : activation_registry())
+    if (info.name == kind) return &info;
+  return nullptr;
+}
+
+const ActivationInfo& activation_entry(const ActivationConfig& config) {
+  if (!config.formula) return find_activation(config.name);
+  static const ActivationInfo formula_entry = [] {
+    ActivationInfo info;
+    info.name = "formula";
+    return info;
+  }();
+  return formula_entry;
+}
+
+bool ActivationConfig::operator==(const ActivationConfig& other) const {
+  if (name != other.name || params != other.params) return false;
+  if (!formula || !other.formula) return !formula && !other.formula;
+  return *formula == *other.formula;
 }
 
 std::vector<std::string> activation_names() {
@@ -138,6 +180,11 @@ ActivationParams<double> resolve_activation_params(const ActivationInfo& info,
 template <>
 std::unique_ptr<Layer<float>> make_activation_layer<float>(const ActivationConfig& config,
                                                            std::size_t width) {
+  if (config.formula)
+    return std::make_unique<FormulaActivationLayer<float>>(
+        make_formula_activation(*config.formula,
+                                formula_param_values(config.formula->definition, config.params)),
+        width);
   const ActivationInfo& info = find_activation(config.name);
   return info.make_float(width, resolve_activation_params(info, config));
 }
@@ -145,6 +192,11 @@ std::unique_ptr<Layer<float>> make_activation_layer<float>(const ActivationConfi
 template <>
 std::unique_ptr<Layer<double>> make_activation_layer<double>(const ActivationConfig& config,
                                                              std::size_t width) {
+  if (config.formula)
+    return std::make_unique<FormulaActivationLayer<double>>(
+        make_formula_activation(*config.formula,
+                                formula_param_values(config.formula->definition, config.params)),
+        width);
   const ActivationInfo& info = find_activation(config.name);
   return info.make_double(width, resolve_activation_params(info, config));
 }

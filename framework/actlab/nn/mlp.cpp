@@ -11,7 +11,7 @@ namespace {
 
 template <typename T>
 void add_hidden_layers(Sequential<T>& network, const MlpSpec& spec, std::size_t& width) {
-  const ActivationInfo& activation = find_activation(spec.activation.name);
+  const ActivationInfo& activation = activation_entry(spec.activation);
   if (activation.output_side)
     throw ConfigError("activation '" + std::string(activation.name) +
                       "' is an output-side layer, not a hidden activation: it would follow every "
@@ -30,7 +30,7 @@ void add_hidden_layers(Sequential<T>& network, const MlpSpec& spec, std::size_t&
 // A gated activation needs an even input width; says which entry is at fault otherwise.
 std::size_t gated_output_width(const ActivationConfig& activation, std::size_t width,
                                const std::string& where) {
-  const std::size_t multiplier = find_activation(activation.name).width_multiplier;
+  const std::size_t multiplier = activation_entry(activation).width_multiplier;
   if (width % multiplier != 0)
     throw ConfigError(where + ": " + activation.name +
                       " halves its input, which must then have an " +

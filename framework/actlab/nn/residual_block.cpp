@@ -20,7 +20,7 @@ void append_shapes(std::vector<ParameterShape>& out, std::vector<ParameterShape>
 
 // A gated activation halves its input; the Linear after it maps what is left back to `width`.
 std::size_t activation_output_width(const ActivationConfig& activation, std::size_t width) {
-  const std::size_t multiplier = find_activation(activation.name).width_multiplier;
+  const std::size_t multiplier = activation_entry(activation).width_multiplier;
   if (width % multiplier != 0)
     throw std::invalid_argument("ResidualBlock: " + activation.name +
                                 " needs a width divisible by " + std::to_string(multiplier) +

@@ -92,13 +92,11 @@ Probes::Probes(const ProbeConfig& config, Sequential<float>& network, const Data
     HiddenTap& added = hidden_.back();
     const Layer<float>& activation = observed_layer(added);
     added.parameter_free = activation.parameter_shapes().empty();
-    for (const auto& info : activation_registry())
-      if (info.name == activation.kind()) {
-        added.has_dead_zone = !info.properties.dead_zone.empty();
-        added.elementwise = info.elementwise;
-      }
+    if (const ActivationInfo* info = layer_activation_info(activation)) {
+      added.has_dead_zone = !info->properties.dead_zone.empty();
+      added.elementwise = info->elementwise;
+    }
   };
-  const auto names = activation_names();
   std::size_t linear_count = 0;
   for (std::size_t i = 0; i < network.layer_count(); ++i) {
     const Layer<float>& layer = network.layer(i);
@@ -111,8 +109,7 @@ Probes::Probes(const ProbeConfig& config, Sequential<float>& network, const Data
       ++linear_count;
       add_linear(i, tagged ? tagged : linear_count, "linear.");
       add_hidden(i, tagged ? tagged : linear_count, true);
-    } else if (std::find(names.begin(), names.end(), kind) != names.end() &&
-               (tagged != 0 || linear_count > 0)) {
+    } else if (layer_activation_info(layer) != nullptr && (tagged != 0 || linear_count > 0)) {
       add_hidden(i, tagged ? tagged : linear_count, false);
     }
   }

@@ -5,6 +5,7 @@
 #include "actlab/core/error.hpp"
 #include "actlab/core/text.hpp"
 #include "actlab/nn/activation_config.hpp"
+#include "actlab/nn/formula/formula_activation.hpp"
 
 namespace actlab {
 namespace {
@@ -189,6 +190,8 @@ class LayerListParser {
                               const YAML::Node& at = YAML::Node()) const {
     try {
       return parse_activation_config(node, where);
+    } catch (const FormulaNodeError& e) {
+      throw ConfigError(e.located(model_.source()));
     } catch (const ConfigError& e) {
       throw ConfigError(location_message(model_.source(), given(at) ? at : node, "", e.what()));
     }
@@ -198,7 +201,7 @@ class LayerListParser {
   // with its location (build_mlp checks the rest once the input width is known).
   void follow_activation(const ActivationConfig& config, const YAML::Node& node,
                          const std::string& where) {
-    const std::size_t multiplier = find_activation(config.name).width_multiplier;
+    const std::size_t multiplier = activation_entry(config).width_multiplier;
     if (!width_) return;
     if (*width_ % multiplier != 0)
       fail(node, where,
@@ -275,7 +278,7 @@ class LayerListParser {
     }
     if (spec.width != 0 && !width_) width_ = spec.width;
     // The block's activation must fit its width (a gated one needs it even); the width stays.
-    if (width_ && *width_ % find_activation(spec.activation.name).width_multiplier != 0)
+    if (width_ && *width_ % activation_entry(spec.activation).width_multiplier != 0)
       fail(kind_node, where,
            spec.activation.name +
                " halves its input, which must then have an even number of "
@@ -371,6 +374,23 @@ std::optional<YAML::Node> LayerListField::write(
 YAML::Node activation_yaml(const ActivationConfig& config) {
   YAML::Node activation;
   activation["name"] = config.name;
+  if (config.formula) {
+    // A named definition writes its parameter values (the section has its formula); an inline
+    // one, its whole definition with them.
+    const FormulaDefinition& definition = config.formula->definition;
+    const auto values = formula_param_values(definition, config.params);
+    if (definition.name.empty() || !config.formula->library.count(definition.name)) {
+      FormulaDefinition resolved = definition;
+      for (std::size_t k = 0; k < values.size(); ++k)
+        resolved.params[k].second = values[k];
+      for (const auto& item : formula_definition_yaml(resolved))
+        activation[item.first] = item.second;
+      return activation;
+    }
+    for (std::size_t k = 0; k < values.size(); ++k)
+      activation[definition.params[k].first] = values[k];
+    return activation;
+  }
   const ActivationInfo& info = find_activation(config.name);
   const auto values = resolve_activation_params(info, config);
   for (std::size_t k = 0; k < info.params.size(); ++k) {

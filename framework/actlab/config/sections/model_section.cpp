@@ -37,6 +37,8 @@ void ActivationField::read(YamlSection& model, const std::string& key,
   if (!node.IsDefined() || node.IsNull()) return;
   try {
     activation = parse_activation_config(node, model.key_path(key));
+  } catch (const FormulaNodeError& e) {
+    throw ConfigError(e.located(model.source()));
   } catch (const ConfigError& e) {
     throw ConfigError(location_message(model.source(), node, "", e.what()));
   }
