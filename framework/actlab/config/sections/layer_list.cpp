@@ -383,6 +383,7 @@ YAML::Node activation_yaml(const ActivationConfig& config) {
       FormulaDefinition resolved = definition;
       for (std::size_t k = 0; k < values.size(); ++k)
         resolved.params[k].second = values[k];
+      if (definition.name.empty()) activation.remove("name");
       for (const auto& item : formula_definition_yaml(resolved))
         activation[item.first] = item.second;
       return activation;

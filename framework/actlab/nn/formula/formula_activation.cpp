@@ -42,7 +42,8 @@ GridValues evaluate(const FormulaActivation& a, const std::vector<double>& x) {
   return g;
 }
 
-// Every grid point of [first, last) where f' is exactly 0, as "x <= 0", "a <= x <= b", joined.
+// The runs of grid points where f' is exactly 0, as "x <= 0", "a <= x <= b", joined. A run counts
+// only where it reaches into the dense part: beyond it, f' underflowing to 0 is saturation.
 std::string dead_zone_text(const GridValues& g) {
   std::vector<std::string> parts;
   for (std::size_t i = 0; i < g.x.size();) {
@@ -50,49 +51,63 @@ std::string dead_zone_text(const GridValues& g) {
       ++i;
       continue;
     }
-    std::size_t j = i;
-    while (j + 1 < g.x.size() && g.df[j + 1] == 0)
-      ++j;
-    if (j > i) {  // a single zero is a point where f' crosses 0, not a zone
-      const bool from_start = i == 0, to_end = j + 1 == g.x.size();
+    std::size_t j = i, dense = 0;
+    for (; j < g.x.size() && g.df[j] == 0; ++j)
+      dense += std::abs(g.x[j]) <= kDenseLimit;
+    const std::size_t last = j - 1;
+    if (dense >= 2) {  // a single zero is a point where f' crosses 0, not a zone
+      const bool from_start = i == 0, to_end = j == g.x.size();
       if (from_start && to_end)
         parts.push_back("everywhere");
       else if (from_start)
-        parts.push_back("x <= " + number_text(g.x[j]));
+        parts.push_back("x <= " + number_text(g.x[last]));
       else if (to_end)
         parts.push_back("x >= " + number_text(g.x[i]));
       else
-        parts.push_back(number_text(g.x[i]) + " <= x <= " + number_text(g.x[j]));
+        parts.push_back(number_text(g.x[i]) + " <= x <= " + number_text(g.x[last]));
     }
-    i = j + 1;
+    i = j;
   }
   return join(parts, " or ");
 }
 
-std::string range_text(const GridValues& g) {
-  const auto [lo, hi] = std::minmax_element(g.f.begin(), g.f.end());
-  const std::size_t n = g.f.size();
-  auto interior = [&](double v) {
-    for (std::size_t i = 1; i + 1 < n; ++i)
-      if (g.f[i] == v) return true;
-    return false;
+// The extremes of f over the grid and its limits (f at ±1e12, where a growing f is taken as
+// unbounded); closed where reached at a point of [-10, 10] (beyond it a bounded f may round to its
+// limit).
+std::string range_text(const FormulaActivation& a, const GridValues& g) {
+  const GridValues limits = evaluate(a, {-1e12, 1e12});
+  double low = kInf, high = -kInf;
+  auto limit = [](double v) {
+    if (std::isnan(v)) return v;
+    if (std::abs(v) >= 1e6) return v > 0 ? kInf : -kInf;
+    return std::abs(v) < 1e-9 ? 0.0 : v;
   };
-  auto end_value = [&](double v, bool low) {
-    const bool at_end = g.f.front() == v || g.f.back() == v;
-    if (at_end && std::abs(v) >= kGridLimit / 2) return low ? -kInf : kInf;
-    return v;
-  };
-  const double low = end_value(*lo, true), high = end_value(*hi, false);
-  std::string text = interior(*lo) ? "[" : "(";
+  for (double v : g.f) {
+    low = std::min(low, v);
+    high = std::max(high, v);
+  }
+  for (double v : limits.f) {
+    const double l = limit(v);
+    if (std::isnan(l)) continue;
+    low = std::min(low, l);
+    high = std::max(high, l);
+  }
+  bool low_reached = false, high_reached = false;
+  for (std::size_t i = 0; i < g.x.size(); ++i) {
+    if (std::abs(g.x[i]) > kDenseLimit / 2) continue;
+    low_reached = low_reached || g.f[i] == low;
+    high_reached = high_reached || g.f[i] == high;
+  }
+  std::string text = low_reached ? "[" : "(";
   text += number_text(low) + ", " + number_text(high);
-  text += interior(*hi) ? "]" : ")";
+  text += high_reached ? "]" : ")";
   return text;
 }
 
 ActivationProperties derive_properties(const FormulaActivation& a, const GridValues& g,
                                        std::string& output_range, std::string& dead_zone) {
   ActivationProperties p;
-  output_range = range_text(g);
+  output_range = range_text(a, g);
   dead_zone = dead_zone_text(g);
   double max_slope = 0;
   bool rising = true, falling = true;
