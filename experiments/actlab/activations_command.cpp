@@ -1,11 +1,16 @@
 #include "activations_command.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "actlab/config/experiment_config.hpp"
+#include "actlab/core/error.hpp"
 #include "actlab/nn/activation.hpp"
+#include "actlab/nn/formula/formula_activation.hpp"
 
 namespace actlab {
 namespace {
@@ -126,13 +131,36 @@ void print_markdown(std::ostream& out, const std::vector<Row>& rows) {
 
 }  // namespace
 
-void print_activation_table(std::ostream& out, TableStyle style) {
-  const auto& registry = activation_registry();
+FormulaLibrary load_formula_library(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw ConfigError(file.string() + ": cannot open the configuration file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  YAML::Node root = load_yaml(text.str(), file.string());
+  if (root.IsMap()) {  // a study's sweep does not change its definitions
+    root.remove("sweep");
+    root.remove("zip");
+  }
+  return parse_config(root, file.string()).activations;
+}
+
+void print_activation_table(std::ostream& out, TableStyle style, const FormulaLibrary& defined) {
+  // The user's definitions, compiled with their defaults, after the registered ones.
+  std::vector<std::shared_ptr<const FormulaActivation>> compiled;
+  for (const auto& [name, definition] : defined)
+    compiled.push_back(make_formula_activation(FormulaSource{definition, defined},
+                                               formula_param_values(definition, {})));
+  std::vector<const ActivationInfo*> registry;
+  for (const ActivationInfo& info : activation_registry())
+    registry.push_back(&info);
+  for (const auto& activation : compiled)
+    registry.push_back(&activation->info);
   std::vector<Row> properties{{"name", "parameters (default [valid range])", "output range",
                                "monotonic", "smooth", "zero-centred", "saturates",
                                "dead zone (f' = 0)", "notes"}};
   std::vector<Row> formulas{{"name", "f(x)", "f'(x)"}};
-  for (const ActivationInfo& info : registry) {
+  for (const ActivationInfo* entry : registry) {
+    const ActivationInfo& info = *entry;
     const ActivationProperties& p = info.properties;
     properties.push_back({std::string(info.name), describe_parameters(info),
                           std::string(p.output_range), yes_no(p.monotonic), yes_no(p.smooth),
@@ -147,7 +175,11 @@ void print_activation_table(std::ostream& out, TableStyle style) {
     print_markdown(out, formulas);
     return;
   }
-  out << registry.size() << " activations. In a config: `activation: NAME` or "
+  out << registry.size() << " activations";
+  if (!compiled.empty())
+    out << " (the last " << compiled.size() << " defined by the config's activations:, "
+        << "their properties from a grid: framework/README.md)";
+  out << ". In a config: `activation: NAME` or "
       << "`activation: {name: NAME, PARAMETER: VALUE}`.\n"
       << "softmax is not among them: it is fused into the loss (softmax cross-entropy).\n\n";
   print_aligned(out, properties);

@@ -120,6 +120,11 @@ int main(int argc, char** argv) {
   CLI::App* activations_cmd = app.add_subcommand(
       "activations", "Print every activation: parameters, formula, derivative, properties");
   activations_cmd->add_flag("--markdown", markdown, "As a Markdown table");
+  std::string activations_config;
+  activations_cmd
+      ->add_option("--config", activations_config,
+                   "Also the activations this config (or study) defines under activations:")
+      ->check(CLI::ExistingFile);
 
   // A program of its own (experiments/bench): every argument after `bench` goes to it.
   CLI::App* bench_cmd =
@@ -172,7 +177,9 @@ int main(int argc, char** argv) {
     if (*probe_init_cmd) return cli::probe_init_command(probe_init, std::cout);
     if (*activations_cmd)
       actlab::print_activation_table(
-          std::cout, markdown ? actlab::TableStyle::kMarkdown : actlab::TableStyle::kText);
+          std::cout, markdown ? actlab::TableStyle::kMarkdown : actlab::TableStyle::kText,
+          activations_config.empty() ? actlab::FormulaLibrary{}
+                                     : actlab::load_formula_library(activations_config));
     return static_cast<int>(cli::kExitOk);
   });
 }

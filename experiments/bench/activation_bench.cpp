@@ -1,7 +1,8 @@
 // Forward and backward time per element of every registered activation on 1M floats
 // (1024 rows × 1024 columns), through the layer a network uses; and, for the activations whose
 // rules call exp, tanh, erf or log1p, a textbook scalar loop (scalar_baselines.cpp) to measure
-// what the vectorised maths path buys.
+// what the vectorised maths path buys; and the formula forms of mish, gelu_sigmoid and relu
+// (nn/formula/), compiled from the text a config would hold, beside their native versions.
 // Counter `per_element` is seconds per input element (shown as e.g. "1.2n" = 1.2 ns).
 //
 //   build/release/bin/activation_bench --benchmark_out=bench.json --benchmark_out_format=json
@@ -15,6 +16,7 @@
 #include "actlab/core/matrix.hpp"
 #include "actlab/core/rng.hpp"
 #include "actlab/nn/activation.hpp"
+#include "actlab/nn/formula/formula_activation.hpp"
 #include "scalar_baselines.hpp"
 
 namespace actlab::bench {
@@ -44,8 +46,8 @@ struct Fixture {
   Matrix<float> params, grads, x, y, dy, dx;
   Rng rng{7};
 
-  explicit Fixture(const std::string& name)
-      : layer(make_activation_layer<float>({name, {}}, kCols)) {
+  explicit Fixture(const ActivationConfig& config)
+      : layer(make_activation_layer<float>(config, kCols)) {
     std::size_t total = 0;
     for (const auto& s : layer->parameter_shapes())
       total += s.rows * s.cols;
@@ -68,7 +70,7 @@ struct Fixture {
   void forward() { layer->forward(x.view(), y.view(), {.training = true, .rng = &rng}); }
 };
 
-void layer_forward(benchmark::State& state, const std::string& name) {
+void layer_forward(benchmark::State& state, const ActivationConfig& name) {
   Fixture f(name);
   for (auto _ : state) {
     f.forward();
@@ -78,7 +80,7 @@ void layer_forward(benchmark::State& state, const std::string& name) {
   set_counters(state);
 }
 
-void layer_backward(benchmark::State& state, const std::string& name) {
+void layer_backward(benchmark::State& state, const ActivationConfig& name) {
   Fixture f(name);
   f.forward();
   for (auto _ : state) {
@@ -111,6 +113,23 @@ void scalar_backward(benchmark::State& state, const ScalarBaseline& baseline) {
   set_counters(state);
 }
 
+// The formula forms measured against their native versions, as a config would write them.
+const std::vector<std::pair<std::string, std::string>>& formula_forms() {
+  static const std::vector<std::pair<std::string, std::string>> forms = {
+      {"mish", "x * tanh(softplus(x))"},
+      {"gelu_sigmoid", "x * sigmoid(1.702 * x)"},
+      {"relu", "where(x > 0, x, 0)"}};
+  return forms;
+}
+
+ActivationConfig formula_config(const std::string& name, const std::string& formula) {
+  ActivationConfig config;
+  config.name = "formula_" + name;
+  config.formula = std::make_shared<FormulaSource>(
+      FormulaSource{FormulaDefinition{config.name, formula, {}, {}, false}, {}});
+  return config;
+}
+
 }  // namespace
 }  // namespace actlab::bench
 
@@ -118,9 +137,17 @@ int main(int argc, char** argv) {
   actlab::restart_with_better_openblas_kernels(argv);
   using namespace actlab;
   for (const std::string& name : activation_names()) {
-    benchmark::RegisterBenchmark(("forward/" + name).c_str(), bench::layer_forward, name)
+    const ActivationConfig config{name, {}, nullptr};
+    benchmark::RegisterBenchmark(("forward/" + name).c_str(), bench::layer_forward, config)
         ->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark(("backward/" + name).c_str(), bench::layer_backward, name)
+    benchmark::RegisterBenchmark(("backward/" + name).c_str(), bench::layer_backward, config)
+        ->Unit(benchmark::kMillisecond);
+  }
+  for (const auto& [name, formula] : bench::formula_forms()) {
+    const ActivationConfig config = bench::formula_config(name, formula);
+    benchmark::RegisterBenchmark(("forward/" + config.name).c_str(), bench::layer_forward, config)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("backward/" + config.name).c_str(), bench::layer_backward, config)
         ->Unit(benchmark::kMillisecond);
   }
   static const std::vector<bench::ScalarBaseline> baselines = bench::scalar_baselines();

@@ -4,6 +4,7 @@
 #include "actlab/core/error.hpp"
 #include "actlab/core/gemm.hpp"
 #include "actlab/core/rng.hpp"
+#include "actlab/nn/formula/formula_activation.hpp"
 
 namespace actlab::bench {
 
@@ -16,10 +17,20 @@ const std::vector<Workload>& reference_workloads() {
   return workloads;
 }
 
+const std::vector<Workload>& formula_workloads() {
+  static const std::vector<Workload> workloads = {
+      {"W1f", "784-256-256-10 relu formula", {256, 256}, "formula_relu", "where(x > 0, x, 0)"},
+      {"W1m", "784-256-256-10 mish", {256, 256}, "mish"},
+      {"W1m-f", "784-256-256-10 mish formula", {256, 256}, "formula_mish", "x * tanh(softplus(x))"},
+  };
+  return workloads;
+}
+
 const Workload& find_workload(const std::string& name) {
-  for (const Workload& w : reference_workloads())
-    if (w.name == name) return w;
-  throw ConfigError("unknown workload '" + name + "' (W1, W2 or W3)");
+  for (const auto* list : {&reference_workloads(), &formula_workloads()})
+    for (const Workload& w : *list)
+      if (w.name == name) return w;
+  throw ConfigError("unknown workload '" + name + "' (W1, W2, W3; W1f, W1m, W1m-f)");
 }
 
 ExperimentConfig workload_config(const Workload& workload, int threads) {
@@ -29,7 +40,10 @@ ExperimentConfig workload_config(const Workload& workload, int threads) {
   config.threads = threads;
   config.data.dataset = "fashion-mnist";
   config.model.hidden = workload.hidden;
-  config.model.activation = {workload.activation, {}};
+  config.model.activation = {workload.activation, {}, nullptr};
+  if (!workload.formula.empty())
+    config.model.activation.formula = std::make_shared<FormulaSource>(
+        FormulaSource{FormulaDefinition{workload.activation, workload.formula, {}, {}, false}, {}});
   config.model.init = {Initializer::kHeNormal};
   config.optimizer.name = "sgd";
   config.optimizer.learning_rate = 0.05;

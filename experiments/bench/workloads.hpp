@@ -22,12 +22,17 @@ struct Workload {
   std::string description;
   std::vector<std::size_t> hidden;
   std::string activation;
+  std::string
+      formula;  // when set, the activation is this formula (nn/formula/), named `activation`
 };
 
 inline constexpr std::size_t kInputs = 784, kClasses = 10, kBatch = 128;
 
 // W1: 784-256-256-10 relu; W2: 784-512-512-512-10 gelu; W3: 784-(128×10)-10 tanh.
 const std::vector<Workload>& reference_workloads();
+// W1 with relu and mish written as formulas (W1f, W1m-f), and with native mish (W1m): a formula
+// activation's training speed beside the native one's (`actlab bench --workloads W1 W1f`).
+const std::vector<Workload>& formula_workloads();
 // Throws ConfigError for an unknown name.
 const Workload& find_workload(const std::string& name);
 

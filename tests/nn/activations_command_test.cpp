@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "actlab/nn/activation.hpp"
+#include "support/golden.hpp"
 
 namespace actlab {
 namespace {
@@ -41,6 +42,27 @@ TEST(ActivationsCommand, ListsEveryActivationWithItsParametersAndFormulas) {
     EXPECT_NE(text.find("takes 2h inputs, gives h"), std::string::npos);
   }
   EXPECT_NE(table(TableStyle::kText).find("softmax is not among them"), std::string::npos);
+}
+
+// Given a config, its own activations follow the registered ones, with formula, derivative and
+// the properties derived from their grid.
+TEST(ActivationsCommand, ListsTheActivationsAConfigDefines) {
+  const FormulaLibrary defined =
+      load_formula_library(test::test_path("nn/formula/pytorch_forms.yaml"));
+  ASSERT_TRUE(defined.count("squareplus"));
+  std::ostringstream out;
+  print_activation_table(out, TableStyle::kText, defined);
+  const std::string text = out.str();
+  EXPECT_NE(text.find("defined by the config's activations:"), std::string::npos);
+  EXPECT_NE(text.find("\nsquareplus "), std::string::npos);
+  EXPECT_NE(text.find("(x + sqrt(x^2 + b)) / 2"), std::string::npos);
+  EXPECT_NE(text.find("forward-mode automatic differentiation"), std::string::npos);
+  // The derivative as text: squareplus' = (1 + 2 * x / (2 * sqrt(x^2 + b))) / 2.
+  EXPECT_NE(text.find("(1 + 2 * x / (2 * sqrt(x^2 + b))) / 2"), std::string::npos) << text;
+  const auto relu_row = text.find("\nformula_relu ");
+  ASSERT_NE(relu_row, std::string::npos);
+  EXPECT_NE(text.substr(relu_row, text.find('\n', relu_row + 1) - relu_row).find("x <= 0"),
+            std::string::npos);
 }
 
 TEST(ActivationsCommand, RangesPrintInfiniteEndsOpen) {

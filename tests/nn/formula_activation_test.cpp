@@ -3,6 +3,7 @@
 // for the probes, and formula layers in a real training run.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -168,6 +169,17 @@ TEST(FormulaConfig, RefusesBadDefinitionsCleanly) {
             std::string::npos);
   EXPECT_NE(config_error("model:\n  activation: {formula: \"sqrt(x)\"}\n").find("not finite"),
             std::string::npos);
+  // Where the user opts in, a failed check is a warning and the formula is used.
+  EXPECT_EQ(config_error("activations:\n  soft_log: {formula: log(x), check: warn}\n"), "");
+  EXPECT_NE(config_error("activations:\n  a: {formula: x, check: maybe}\n").find("warn"),
+            std::string::npos);
+  // Calls are inlined: a chain that doubles at each step is refused by its size, not run.
+  std::string chain = "activations:\n  a0: x * x\n";
+  for (int i = 1; i <= 14; ++i)
+    chain += "  a" + std::to_string(i) + ": a" + std::to_string(i - 1) + "(x) + a" +
+             std::to_string(i - 1) + "(x)\n";
+  EXPECT_NE(config_error(chain).find("once the activations it calls are inlined"),
+            std::string::npos);
   // An override that makes the formula fail its check is reported where it is used.
   const std::string override_error = config_error(
       "activations:\n  sp: {formula: sqrt(x^2 + b), params: {b: 1}}\n"
@@ -220,6 +232,18 @@ TEST(FormulaConfig, SweepOverridesParametersOfADefinition) {
   EXPECT_FALSE(study.cells[0].config.model.activation.formula);
   EXPECT_TRUE(study.cells[2].config.model.activation.formula);
   EXPECT_NE(study.cells[1].config, study.cells[2].config);
+}
+
+TEST(FormulaConfig, SweepOverAllIsEveryHiddenActivation) {
+  const Study study = parse_study("sweep:\n  model.activation: all\n", "all.yaml");
+  std::vector<std::string> swept, hidden;
+  for (const StudyCell& cell : study.cells)
+    swept.push_back(cell.config.model.activation.name);
+  for (const ActivationInfo& info : activation_registry())
+    if (!info.output_side) hidden.emplace_back(info.name);
+  EXPECT_EQ(swept, hidden);
+  EXPECT_NE(std::find(swept.begin(), swept.end(), "mish"), swept.end());
+  EXPECT_EQ(std::find(swept.begin(), swept.end(), "gumbel_softmax"), swept.end());
 }
 
 // ---- Values and derivatives ----------------------------------------------------------------

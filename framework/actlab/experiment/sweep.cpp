@@ -10,6 +10,7 @@
 
 #include "actlab/config/yaml_reader.hpp"
 #include "actlab/core/error.hpp"
+#include "actlab/nn/activation.hpp"
 
 namespace actlab {
 namespace {
@@ -171,7 +172,16 @@ Entry read_entry(const ConfigSource& source, const std::string& block,
   if (first == "output" || first == "sweep" || first == "zip")
     fail_at(source, e.key, where,
             "cannot be swept: the cells of a study are written under its own folder");
-  const YAML::Node& list = item.second;
+  YAML::Node list = item.second;
+  // `model.activation: all`: every registered hidden activation (all but the output-side ones),
+  // in the registry's order; a new one joins such a study without an edit.
+  if (e.path == "model.activation" && list.IsScalar() && list.Scalar() == "all") {
+    YAML::Node every(YAML::NodeType::Sequence);
+    for (const ActivationInfo& info : activation_registry())
+      if (!info.output_side)
+        every.push_back(std::string(info.name));
+    list = every;
+  }
   if (section_paths().count(e.path)) {
     std::string example = e.path + ".<key>";
     if (list.IsSequence() && list.size() > 0 && list[0].IsMap() && list[0].size() > 0)

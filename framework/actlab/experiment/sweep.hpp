@@ -3,7 +3,7 @@
 // runs, the cells, each with a stable, readable run id.
 //
 //   sweep:                        # key path -> list of values; the cells are the grid product
-//     model.activation: [relu, gelu, tanh]
+//     model.activation: [relu, gelu, tanh]   # or `all`: every hidden activation
 //     model.depth: [2, 4, 8]      # shorthand: model.hidden = [width] * depth
 //     seed: [1, 2, 3]
 //   zip:                          # optional groups: the keys of one group vary together

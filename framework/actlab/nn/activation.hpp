@@ -60,6 +60,11 @@ struct FormulaSource;  // formula/formula_activation.hpp
 
 // An activation with its parameter values resolved and validated.
 struct ActivationConfig {
+  ActivationConfig() = default;
+  ActivationConfig(std::string name_, std::vector<std::pair<std::string, double>> params_ = {},
+                   std::shared_ptr<const FormulaSource> formula_ = nullptr)
+      : name(std::move(name_)), params(std::move(params_)), formula(std::move(formula_)) {}
+
   std::string name = "relu";
   std::vector<std::pair<std::string, double>> params;  // only those given explicitly
   // Set for an activation defined by a formula (the config's `activations:` section, or inline):

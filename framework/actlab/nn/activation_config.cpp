@@ -95,11 +95,21 @@ std::string FormulaNodeError::located(const ConfigSource& source) const {
       last + 1 < place.size()) {
     const std::size_t start = std::stoul(place.substr(last + 1));
     const std::size_t quote = node_.Tag() == "!" ? 1 : 0;
-    place = place.substr(0, last + 1) + std::to_string(start + quote + column_ - 1);
+    place.resize(last + 1);
+    place += std::to_string(start + quote + column_ - 1);
   }
-  std::string message = place + ": " + (key_path_.empty() ? "" : key_path_ + ": ") + what();
-  if (!formula_.empty() && formula_.find('\n') == std::string::npos)
-    message += "\n" + caret_line(formula_, column_);
+  // Appended piecewise: GCC 12 -Wrestrict false positive on `"\n" + text`.
+  std::string message = place;
+  message += ": ";
+  if (!key_path_.empty()) {
+    message += key_path_;
+    message += ": ";
+  }
+  message += what();
+  if (!formula_.empty() && formula_.find('\n') == std::string::npos) {
+    message += '\n';
+    message += caret_line(formula_, column_);
+  }
   return message;
 }
 
@@ -110,6 +120,10 @@ FormulaLibraryScope::FormulaLibraryScope(const FormulaLibrary* library)
 
 FormulaLibraryScope::~FormulaLibraryScope() {
   current_library = previous_;
+}
+
+bool is_formula_activation(const std::string& name) {
+  return current_library != nullptr && current_library->count(name) != 0;
 }
 
 FormulaDefinition parse_formula_definition(const std::string& name, const YAML::Node& node,
@@ -123,7 +137,8 @@ FormulaDefinition parse_formula_definition(const std::string& name, const YAML::
   }
   if (!node.IsMap())
     throw ConfigError(where + ": expected {formula: ..., params: {...}} or a formula");
-  static const std::vector<std::string> kKeys = {"formula", "params", "learnable", "per_unit"};
+  static const std::vector<std::string> kKeys = {"formula", "params", "learnable", "per_unit",
+                                                 "check"};
   for (const auto& item : node) {
     const std::string key = item.first.Scalar();
     if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end() && key != "name")
@@ -174,6 +189,13 @@ FormulaDefinition parse_formula_definition(const std::string& name, const YAML::
       throw ConfigError(where + ".learnable: at most " +
                         std::to_string(kMaxLearnableFormulaParams) + " learnable parameters");
   }
+  if (const YAML::Node check = node["check"]; check && !check.IsNull()) {
+    if (!check.IsScalar() || (check.Scalar() != "error" && check.Scalar() != "warn"))
+      throw ConfigError(where +
+                        ".check: expected error (the default: a formula that fails the "
+                        "load-time check is refused) or warn (it is reported and used)");
+    definition.check_warns = check.Scalar() == "warn";
+  }
   if (const YAML::Node per_unit = node["per_unit"]; per_unit && !per_unit.IsNull()) {
     if (!YAML::convert<bool>::decode(per_unit, definition.per_unit))
       throw ConfigError(where + ".per_unit: expected true or false");
@@ -201,6 +223,7 @@ YAML::Node formula_definition_yaml(const FormulaDefinition& definition) {
     params.SetStyle(YAML::EmitterStyle::Flow);
     node["params"] = params;
   }
+  if (definition.check_warns) node["check"] = "warn";
   if (!definition.learnable.empty()) {
     YAML::Node learnable(YAML::NodeType::Sequence);
     for (const auto& name : definition.learnable)

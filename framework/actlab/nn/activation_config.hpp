@@ -53,6 +53,9 @@ class FormulaLibraryScope {
   const FormulaLibrary* previous_;
 };
 
+// Whether `name` is defined by the `activations:` section in scope (FormulaLibraryScope).
+bool is_formula_activation(const std::string& name);
+
 // Parses and validates (name, parameter names, ranges, switches) the node; `where` names it in
 // errors ("model.activation"). Throws ConfigError (FormulaNodeError for a formula's fault); an
 // unknown name lists the valid ones and suggests the nearest.

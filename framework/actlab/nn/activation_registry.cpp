@@ -15,34 +15,9 @@
 namespace actlab {
 namespace {
 
-template <typename A>
-concept HasParamConstraint = requires(const ActivationParams<double>& p) {
-  A::check_params(p);
-};
-
-template <typename A>
-ActivationInfo elementwise_info() {
-  ActivationInfo info;
-  info.name = A::name;
-  info.formula = A::formula;
-  info.derivative = A::derivative;
-  info.params.assign(A::params.begin(), A::params.end());
-  info.properties = A::properties;
-  if constexpr (HasLearnableParam<A>) info.learnable = A::learnable;
-  if constexpr (HasParamConstraint<A>) info.check_params = A::check_params;
-  info.make_float = [](std::size_t width, const ActivationParams<double>& p) {
-    return std::unique_ptr<Layer<float>>(new ElementwiseActivation<float, A>(width, p));
-  };
-  info.make_double = [](std::size_t width, const ActivationParams<double>& p) {
-    return std::unique_ptr<Layer<double>>(new ElementwiseActivation<double, A>(width, p));
-  };
-  static_assert(A::params.size() <= kMaxActivationParams);
-  return info;
-}
-
 template <typename... A>
 void add_elementwise(std::vector<ActivationInfo>& out, activations::TypeList<A...>) {
-  (out.push_back(elementwise_info<A>()), ...);
+  (out.push_back(elementwise_activation_info<A>()), ...);
 }
 
 // The elementwise activations, then the layer-shaped ones, each defined in its own file pair.

@@ -4,6 +4,7 @@
 // inlined, vectorise (vector_math.hpp). An activation with a learnable parameter (PReLU's slope,
 // Swish's beta) keeps it in the network's flat parameter buffer, shared or one per unit.
 #include <concepts>
+#include <memory>
 #include <string>
 
 #include "actlab/core/compute_team.hpp"
@@ -271,5 +272,33 @@ class ElementwiseActivation final : public Layer<T>, public RowParallelLayer<T> 
   Matrix<T> derivative_;  // (batch, width): f'(x) of the last training forward
   bool has_derivative_ = false;
 };
+
+template <typename A>
+concept HasParamConstraint = requires(const ActivationParams<double>& p) {
+  A::check_params(p);
+};
+
+// The registry entry of an elementwise activation struct A (activation_functions.hpp): how the
+// built-ins are registered, and how a program of its own registers one with
+// register_activation(elementwise_activation_info<A>()) (tests/consumer shows it).
+template <typename A>
+ActivationInfo elementwise_activation_info() {
+  static_assert(A::params.size() <= kMaxActivationParams);
+  ActivationInfo info;
+  info.name = A::name;
+  info.formula = A::formula;
+  info.derivative = A::derivative;
+  info.params.assign(A::params.begin(), A::params.end());
+  info.properties = A::properties;
+  if constexpr (HasLearnableParam<A>) info.learnable = A::learnable;
+  if constexpr (HasParamConstraint<A>) info.check_params = A::check_params;
+  info.make_float = [](std::size_t width, const ActivationParams<double>& p) {
+    return std::unique_ptr<Layer<float>>(new ElementwiseActivation<float, A>(width, p));
+  };
+  info.make_double = [](std::size_t width, const ActivationParams<double>& p) {
+    return std::unique_ptr<Layer<double>>(new ElementwiseActivation<double, A>(width, p));
+  };
+  return info;
+}
 
 }  // namespace actlab

@@ -123,7 +123,8 @@ class LayerListParser {
       spec.kind = LayerSpec::Kind::kResidual;
       residual(spec, arg, kind_node, where + ".residual");
     } else if (is_activation(kind)) {
-      // A registry name: `relu`, or with parameters {leaky_relu: {alpha: 0.2}}.
+      // A registry name or one the activations: section defines: `relu`, or with parameters
+      // {leaky_relu: {alpha: 0.2}}.
       spec.kind = LayerSpec::Kind::kActivation;
       YAML::Node full(YAML::NodeType::Map);
       full["name"] = kind;
@@ -152,7 +153,8 @@ class LayerListParser {
 
   static bool is_activation(const std::string& name) {
     const auto names = activation_names();
-    return std::find(names.begin(), names.end(), name) != names.end();
+    return std::find(names.begin(), names.end(), name) != names.end() ||
+           is_formula_activation(name);
   }
 
   // An integer scalar, located on error.

@@ -4,7 +4,10 @@
 #include <cmath>
 #include <sstream>
 
+#include <spdlog/spdlog.h>
+
 #include "actlab/core/text.hpp"
+#include "actlab/nn/formula/formula_derivative_text.hpp"
 
 namespace actlab {
 namespace {
@@ -227,13 +230,19 @@ std::shared_ptr<const FormulaActivation> make_formula_activation(
   a->values = values;
   a->program = FormulaProgram::compile(source.definition, values, source.library);
   const GridValues grid = evaluate(*a, formula_check_grid());
-  check_on_grid(*a, grid);
+  try {
+    check_on_grid(*a, grid);
+  } catch (const FormulaError& e) {
+    if (!source.definition.check_warns) throw;
+    spdlog::warn("activation '{}' (check: warn): {}", source.definition.name, e.what());
+  }
   ActivationProperties properties = derive_properties(*a, grid, a->output_range, a->dead_zone);
   properties.output_range = a->output_range;
   properties.dead_zone = a->dead_zone;
   a->formula_text = source.definition.formula;
-  a->derivative_text = "exact: forward-mode automatic differentiation";
-  const auto& definition = source.definition;
+  a->derivative_text = formula_derivative_text(*parse_formula(source.definition.formula)) +
+                       "  (values: forward-mode automatic differentiation)";
+  const auto& definition = a->source.definition;  // the views below point into a, not source
   a->param_meanings.reserve(definition.params.size());
   for (std::size_t k = 0; k < definition.params.size(); ++k) {
     const bool learned = std::find(definition.learnable.begin(), definition.learnable.end(),

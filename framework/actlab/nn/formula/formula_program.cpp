@@ -283,6 +283,8 @@ const std::vector<std::string>& formula_function_names() {
 
 class FormulaCompiler {
  public:
+  static constexpr std::size_t kMaxProgramLength = 2000;
+
   FormulaCompiler(const FormulaLibrary& library, FormulaProgram& program)
       : library_(library), program_(program) {}
 
@@ -361,6 +363,12 @@ class FormulaCompiler {
         active = static_cast<std::uint8_t>(in.active_a | in.active_b | in.active_c);
     }
     in.active_out = active;
+    // Calls of other definitions are inlined, so a chain of them can multiply the program.
+    if (program_.code_.size() >= kMaxProgramLength)
+      throw FormulaError(
+          "the formula is too long once the activations it calls are inlined: at most " +
+              std::to_string(kMaxProgramLength) + " operations",
+          in_callee_ ? outer_column_ : 0);
     in.out = new_register();
     for (std::size_t k = 0; k < n; ++k)
       release(ops[k]);
@@ -725,6 +733,30 @@ double fold(const FormulaInstruction& in, double a, double b, double c) {
   return 0;
 }
 
+// One operand whose derivative is its slope times the operand's derivative.
+bool is_unary(FormulaOp op) {
+  switch (op) {
+    case FormulaOp::kSquare:
+    case FormulaOp::kCube:
+    case FormulaOp::kPowConst:
+    case FormulaOp::kExp:
+    case FormulaOp::kLog:
+    case FormulaOp::kLog1p:
+    case FormulaOp::kExpm1:
+    case FormulaOp::kSqrt:
+    case FormulaOp::kAbs:
+    case FormulaOp::kTanh:
+    case FormulaOp::kSigmoid:
+    case FormulaOp::kSoftplus:
+    case FormulaOp::kErf:
+    case FormulaOp::kErfc:
+    case FormulaOp::kActivation:
+      return true;
+    default:
+      return false;
+  }
+}
+
 template <typename T>
 BlockRule<T> builtin_rule(std::size_t index) {
   if constexpr (std::is_same_v<T, float>)
@@ -768,22 +800,37 @@ void FormulaProgram::run(const T* x, std::span<const ParamInput<T>> params, T* y
 
   for (std::size_t offset = 0; offset < n; offset += B) {
     const std::size_t m = std::min(B, n - offset);
+    // The result's register is the output itself (and its derivatives the outputs' derivatives),
+    // saving a copy; the register's earlier, dead values pass through the output on the way.
+    const bool direct = result_ > learnable_count_ && !is_constant_register(result_);
     auto value = [&](std::uint16_t reg) -> T* {
       if (reg == 0) return const_cast<T*>(x + offset);
       if (reg <= learnable_count_ && params[reg - 1].per_element)
         return const_cast<T*>(params[reg - 1].values + offset);
+      if (direct && reg == result_) return y + offset;
       return base + reg * stride * B;
     };
     // The derivative of register `reg` in direction d (its bit set in the operand's mask).
     auto tangent = [&](std::uint16_t reg, std::size_t d) -> T* {
       if (reg <= learnable_count_) return reg == d ? ones : zeros;  // x or a learnable parameter
+      if (direct && reg == result_) {
+        if (d == 0 && dydx != nullptr) return dydx + offset;
+        if (d > 0 && d - 1 < dydparam.size()) return dydparam[d - 1] + offset;
+      }
       return base + (reg * stride + 1 + d) * B;
     };
     for (const FormulaInstruction& in : code_) {
       const T* a = value(in.a);
       T* out = value(in.out);
-      const bool slopes = derivatives && in.active_out != 0;
+      bool slopes = derivatives && in.active_out != 0;
       T* s = slopes ? sa : nullptr;
+      // f(x) of the input itself, one direction: its derivative is the slope, written in place.
+      bool slope_is_derivative = false;
+      if (slopes && in.active_out == in.active_a && in.a <= learnable_count_ &&
+          in.active_a == (1u << in.a) && is_unary(in.op)) {
+        s = tangent(in.out, in.a);
+        slope_is_derivative = true;
+      }
       T* s2 = slopes ? sb : nullptr;
       const T k = static_cast<T>(in.constant);
       bool linear = false;  // add, sub, neg, where: derivatives combined without slopes
@@ -915,7 +962,7 @@ void FormulaProgram::run(const T* x, std::span<const ParamInput<T>> params, T* y
           break;
         }
       }
-      if (!slopes) continue;
+      if (!slopes || slope_is_derivative) continue;
       // The chain rule, per direction with a derivative: d out = s_a d a + s_b d b.
       for (std::size_t d = 0; d < directions; ++d) {
         const auto bit = static_cast<std::uint8_t>(1u << d);
@@ -960,13 +1007,13 @@ void FormulaProgram::run(const T* x, std::span<const ParamInput<T>> params, T* y
         }
       }
     }
-    const T* result = value(result_);
-    std::copy(result, result + m, y + offset);
-    if (dydx != nullptr) {
+    if (!direct) std::copy(value(result_), value(result_) + m, y + offset);
+    if (dydx != nullptr && !(direct && (result_active_ & 1u))) {
       const T* d = (result_active_ & 1u) ? tangent(result_, 0) : zeros;
       std::copy(d, d + m, dydx + offset);
     }
     for (std::size_t j = 0; j < dydparam.size(); ++j) {
+      if (direct && (result_active_ & (2u << j))) continue;
       const T* d = (result_active_ & (2u << j)) ? tangent(result_, 1 + j) : zeros;
       std::copy(d, d + m, dydparam[j] + offset);
     }

@@ -32,6 +32,8 @@ struct FormulaDefinition {
   std::vector<std::pair<std::string, double>> params;  // name and default value, in order
   std::vector<std::string> learnable;                  // names of params trained with the weights
   bool per_unit = false;  // learnable params: one per unit instead of one per layer
+  // `check: warn`: a failed load-time check (formula_activation.hpp) is a warning, not an error.
+  bool check_warns = false;
 
   bool operator==(const FormulaDefinition&) const = default;
 };
@@ -116,6 +118,11 @@ class FormulaProgram {
 
  private:
   friend class FormulaCompiler;
+  bool is_constant_register(std::uint16_t reg) const {
+    for (const auto& [r, value] : constants_)
+      if (r == reg) return true;
+    return false;
+  }
   std::vector<FormulaInstruction> code_;
   // Registers: 0 is x, 1..learnable_count are the learnable parameters, the others hold constants
   // (filled once per run) or intermediate values (reused once dead).
