@@ -84,6 +84,8 @@ probes: {enabled: false, probe_set_size: 64, every_steps: 7, saturation_epsilon:
 output: {dir: elsewhere}
 )",
       R"(
+activations:
+  squareplus: {formula: (x + sqrt(x^2 + b)) / 2, params: {b: 4.0}, learnable: [b], per_unit: true}
 model:
   activation: {name: swish, beta: 1.5, learnable: true, per_unit: true}
   layers:
@@ -96,6 +98,7 @@ model:
     - {layernorm: {eps: 1.0e-6, affine: true}}
     - {linear: 8}
     - {activation: {name: swish, beta: 1.5, learnable: true, per_unit: true}}
+    - {squareplus: {b: 2.0}}
 optimizer: {name: sgd, momentum: 0.9, nesterov: true, eps: 1.0e-8}
 clip: {mode: norm, norm_type: inf}
 )",

@@ -70,15 +70,15 @@ std::shared_ptr<const FormulaSource> formula_source(FormulaDefinition definition
 
 // Compiles and checks with the given values, as the layer will be built.
 void check_formula(const FormulaSource& source, const std::vector<double>& values,
-                   const YAML::Node& formula_node, const YAML::Node& use_node,
+                   const YAML::Node& formula_node, const YAML::Node* use_node,
                    const std::string& where) {
   try {
     make_formula_activation(source, values);
   } catch (const FormulaError& e) {
     // A compile error points into the formula text; a failed check, at the entry that uses it.
-    if (e.column() > 0 || !use_node.IsDefined())
+    if (e.column() > 0 || use_node == nullptr)
       throw FormulaNodeError(e.what(), formula_node, where, source.definition.formula, e.column());
-    throw FormulaNodeError(e.what(), use_node, where, source.definition.formula, 0);
+    throw FormulaNodeError(e.what(), *use_node, where, source.definition.formula, 0);
   }
 }
 
@@ -209,7 +209,7 @@ void check_formula_definition(const FormulaDefinition& definition, const Formula
                               const YAML::Node& node, const std::string& where) {
   FormulaSource source{definition, library};
   const YAML::Node formula = node.IsMap() ? node["formula"] : node;
-  check_formula(source, formula_param_values(definition, {}), formula, YAML::Node(),
+  check_formula(source, formula_param_values(definition, {}), formula, nullptr,
                 where + (node.IsMap() ? ".formula" : ""));
 }
 
@@ -249,7 +249,7 @@ ActivationConfig parse_activation_config(const YAML::Node& node, const std::stri
       config.name = name.empty() ? "formula" : name;
       config.formula = formula_source(std::move(definition));
       check_formula(*config.formula, formula_param_values(config.formula->definition, {}),
-                    node["formula"], YAML::Node(), where + ".formula");
+                    node["formula"], nullptr, where + ".formula");
       return config;
     }
     if (node.IsScalar()) {
@@ -275,7 +275,7 @@ ActivationConfig parse_activation_config(const YAML::Node& node, const std::stri
             config.params.emplace_back(key, parse_number(item.second, where + "." + key));
           }
         const auto values = formula_param_values(it->second, config.params);
-        check_formula(*config.formula, values, YAML::Node(), node, where);
+        check_formula(*config.formula, values, node, &node, where);
         return config;
       }
     }

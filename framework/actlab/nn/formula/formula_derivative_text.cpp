@@ -135,22 +135,26 @@ Text derive(const FormulaNode& n) {
       const Text a = print(*n.args[0]), da = derive(*n.args[0]);
       const std::string& f = n.name;
       auto chain = [&](Text outer) { return product(outer, da); };
-      if (f == "exp" || f == "expm1") return chain(call("exp", a.text));
-      if (f == "log") return quotient(da, a);
-      if (f == "log1p") return quotient(da, Text{cat("1 + ", a.text), kSum});
-      if (f == "sqrt") return quotient(da, Text{cat("2 * ", call("sqrt", a.text).text), kProduct});
-      if (f == "abs") return chain(call("sign", a.text));
-      if (f == "sign") return kZero;
-      if (f == "tanh") return chain(Text{cat("1 - ", call("tanh", a.text).text, "^2"), kSum});
-      if (f == "sigmoid")
-        return chain(
-            Text{cat(call("sigmoid", a.text).text, " * (1 - ", call("sigmoid", a.text).text, ")"),
-                 kProduct});
-      if (f == "softplus") return chain(call("sigmoid", a.text));
-      if (f == "erf" || f == "erfc")
-        return chain(
-            Text{cat(f == "erfc" ? "-" : "", "2 / sqrt(pi) * exp(-", wrap(a, kAtom), "^2)"),
-                 f == "erfc" ? kUnary : kProduct});
+      // The one-argument functions; with more (softplus(x, beta=2)) the activation of that name.
+      if (n.args.size() == 1) {
+        if (f == "exp" || f == "expm1") return chain(call("exp", a.text));
+        if (f == "log") return quotient(da, a);
+        if (f == "log1p") return quotient(da, Text{cat("1 + ", a.text), kSum});
+        if (f == "sqrt")
+          return quotient(da, Text{cat("2 * ", call("sqrt", a.text).text), kProduct});
+        if (f == "abs") return chain(call("sign", a.text));
+        if (f == "sign") return kZero;
+        if (f == "tanh") return chain(Text{cat("1 - ", call("tanh", a.text).text, "^2"), kSum});
+        if (f == "sigmoid")
+          return chain(
+              Text{cat(call("sigmoid", a.text).text, " * (1 - ", call("sigmoid", a.text).text, ")"),
+                   kProduct});
+        if (f == "softplus") return chain(call("sigmoid", a.text));
+        if (f == "erf" || f == "erfc")
+          return chain(
+              Text{cat(f == "erfc" ? "-" : "", "2 / sqrt(pi) * exp(-", wrap(a, kAtom), "^2)"),
+                   f == "erfc" ? kUnary : kProduct});
+      }
       if ((f == "min" || f == "max" || f == "where") && n.args.size() >= 2) {
         const bool pick = f == "where";
         const Text b = print(*n.args[1]);

@@ -455,7 +455,12 @@ class FormulaCompiler {
   }
 
   Value call(const FormulaNode& node) {
-    if (const FunctionSpec* f = find_function(node.name)) {
+    const FunctionSpec* f = find_function(node.name);
+    const BuiltinActivation* builtin = find_builtin(node.name);
+    // sigmoid, tanh and softplus are functions and activations: with parameters, the activation
+    // (softplus(x, beta=2)).
+    if (f && builtin && node.args.size() != f->arity) f = nullptr;
+    if (f) {
       for (std::size_t k = 0; k < node.keywords.size(); ++k)
         if (!node.keywords[k].empty())
           fail(*node.args[k], node.name + "(...) takes no keyword arguments");
@@ -469,15 +474,15 @@ class FormulaCompiler {
       if (f->arity == 2) return emit({.op = f->op}, {args[0], args[1]});
       return emit({.op = f->op}, {args[0], args[1], args[2]});
     }
-    if (const BuiltinActivation* b = find_builtin(node.name)) return builtin_call(node, *b);
+    if (builtin) return builtin_call(node, *builtin);
     if (auto it = library_.find(node.name); it != library_.end())
       return user_call(node, it->second);
     std::string message = "unknown function '" + node.name + "'";
     std::vector<std::string> functions;
-    for (const auto& f : kFunctions)
-      functions.emplace_back(f.name);
+    for (const auto& function : kFunctions)
+      functions.emplace_back(function.name);
     for (const auto& b : builtins())
-      functions.emplace_back(b.name);
+      if (!find_function(b.name)) functions.emplace_back(b.name);
     for (const auto& [name, d] : library_)
       functions.push_back(name);
     if (auto near = nearest_name(node.name, functions))
