@@ -324,8 +324,11 @@ void print_notes(const BenchSetup& setup, const std::vector<Measurements>& resul
 }  // namespace
 
 void add_bench_options(CLI::App& command, BenchOptions& options) {
-  command.add_option("--workloads", options.workloads, "Workloads to run (default: W1 W2 W3)")
-      ->check(CLI::IsMember({"W1", "W2", "W3"}));
+  command
+      .add_option("--workloads", options.workloads,
+                  "Workloads to run (default: W1 W2 W3; W1f, W1m, W1m-f: W1 with formula and mish "
+                  "activations)")
+      ->check(CLI::IsMember({"W1", "W2", "W3", "W1f", "W1m", "W1m-f"}));
   command
       .add_option("--steps", options.steps,
                   "Training steps per epoch; a run trains two and times the second (default: 430)")

@@ -10,9 +10,9 @@ namespace actlab::bench {
 
 const std::vector<Workload>& reference_workloads() {
   static const std::vector<Workload> workloads = {
-      {"W1", "784-256-256-10 relu", {256, 256}, "relu"},
-      {"W2", "784-512-512-512-10 gelu", {512, 512, 512}, "gelu"},
-      {"W3", "784-(128x10)-10 tanh", std::vector<std::size_t>(10, 128), "tanh"},
+      {"W1", "784-256-256-10 relu", {256, 256}, "relu", ""},
+      {"W2", "784-512-512-512-10 gelu", {512, 512, 512}, "gelu", ""},
+      {"W3", "784-(128x10)-10 tanh", std::vector<std::size_t>(10, 128), "tanh", ""},
   };
   return workloads;
 }
@@ -20,7 +20,7 @@ const std::vector<Workload>& reference_workloads() {
 const std::vector<Workload>& formula_workloads() {
   static const std::vector<Workload> workloads = {
       {"W1f", "784-256-256-10 relu formula", {256, 256}, "formula_relu", "where(x > 0, x, 0)"},
-      {"W1m", "784-256-256-10 mish", {256, 256}, "mish"},
+      {"W1m", "784-256-256-10 mish", {256, 256}, "mish", ""},
       {"W1m-f", "784-256-256-10 mish formula", {256, 256}, "formula_mish", "x * tanh(softplus(x))"},
   };
   return workloads;

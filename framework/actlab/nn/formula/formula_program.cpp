@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <numbers>
 
 #include "actlab/core/text.hpp"
@@ -632,9 +633,29 @@ FormulaProgram FormulaProgram::compile(const FormulaDefinition& definition,
 
 namespace {
 
+// With one derivative direction, the chain rule joins the operation's own loop: d out = s_a d a
+// (+ s_b d b), the slopes never stored.
+template <typename T>
+struct FusedChain {
+  const T* da = nullptr;
+  const T* db = nullptr;
+  T* dout = nullptr;
+};
+
 template <class Rule, typename T>
 [[gnu::flatten]] void unary_block(const T* __restrict a, T* __restrict y, T* __restrict s,
-                                  std::size_t m, T k) {
+                                  std::size_t m, T k, const FusedChain<T>& chain) {
+  if (chain.dout != nullptr) {
+    const T* __restrict da = chain.da;
+    T* __restrict dout = chain.dout;
+#pragma omp simd
+    for (std::size_t i = 0; i < m; ++i) {
+      T slope;
+      y[i] = Rule::apply(a[i], slope, k);
+      dout[i] = slope * da[i];
+    }
+    return;
+  }
   if (s == nullptr) {
 #pragma omp simd
     for (std::size_t i = 0; i < m; ++i) {
@@ -650,7 +671,20 @@ template <class Rule, typename T>
 
 template <class Rule, typename T>
 [[gnu::flatten]] void binary_block(const T* __restrict a, const T* __restrict b, T* __restrict y,
-                                   T* __restrict sa, T* __restrict sb, std::size_t m) {
+                                   T* __restrict sa, T* __restrict sb, std::size_t m,
+                                   const FusedChain<T>& chain) {
+  if (chain.dout != nullptr) {
+    const T* __restrict da = chain.da;
+    const T* __restrict db = chain.db;
+    T* __restrict dout = chain.dout;
+#pragma omp simd
+    for (std::size_t i = 0; i < m; ++i) {
+      T ga, gb;
+      y[i] = Rule::apply(a[i], b[i], ga, gb, T{0});
+      dout[i] = ga * da[i] + gb * db[i];
+    }
+    return;
+  }
   if (sa == nullptr) {
 #pragma omp simd
     for (std::size_t i = 0; i < m; ++i) {
@@ -662,6 +696,15 @@ template <class Rule, typename T>
 #pragma omp simd
   for (std::size_t i = 0; i < m; ++i)
     y[i] = Rule::apply(a[i], b[i], sa[i], sb[i], T{0});
+}
+
+// 1 where `compare` holds, else 0; one loop per comparison, so that it vectorises.
+template <typename T, typename Compare>
+void compare_block(const T* __restrict a, const T* __restrict b, T* __restrict y, std::size_t m,
+                   Compare compare) {
+#pragma omp simd
+  for (std::size_t i = 0; i < m; ++i)
+    y[i] = compare(a[i], b[i]) ? T{1} : T{0};
 }
 
 double fold(const FormulaInstruction& in, double a, double b, double c) {
@@ -736,6 +779,11 @@ double fold(const FormulaInstruction& in, double a, double b, double c) {
     }
   }
   return 0;
+}
+
+bool is_binary(FormulaOp op) {
+  return op == FormulaOp::kMul || op == FormulaOp::kDiv || op == FormulaOp::kPow ||
+         op == FormulaOp::kMin || op == FormulaOp::kMax;
 }
 
 // One operand whose derivative is its slope times the operand's derivative.
@@ -839,24 +887,57 @@ void FormulaProgram::run(const T* x, std::span<const ParamInput<T>> params, T* y
       T* s2 = slopes ? sb : nullptr;
       const T k = static_cast<T>(in.constant);
       bool linear = false;  // add, sub, neg, where: derivatives combined without slopes
+      FusedChain<T> chain;
+      if (slopes && !slope_is_derivative && directions == 1 && in.op != FormulaOp::kActivation &&
+          in.op != FormulaOp::kSign) {
+        // where(c, a, b): the derivatives of a and b (c has none).
+        const bool pick = in.op == FormulaOp::kWhere;
+        const std::uint8_t first = pick ? in.active_b : in.active_a;
+        const std::uint8_t second = pick ? in.active_c : in.active_b;
+        chain.da = (first & 1u) ? tangent(pick ? in.b : in.a, 0) : zeros;
+        chain.db = (second & 1u) ? tangent(pick ? in.c : in.b, 0) : zeros;
+        chain.dout = tangent(in.out, 0);
+      }
       switch (in.op) {
         case FormulaOp::kConst:
           break;
         case FormulaOp::kAdd: {
           const T* __restrict p = a;
           const T* __restrict q = value(in.b);
+          if (chain.dout != nullptr) {
+            const T* __restrict dp = chain.da;
+            const T* __restrict dq = chain.db;
+            T* __restrict dout = chain.dout;
 #pragma omp simd
-          for (std::size_t i = 0; i < m; ++i)
-            out[i] = p[i] + q[i];
+            for (std::size_t i = 0; i < m; ++i) {
+              out[i] = p[i] + q[i];
+              dout[i] = dp[i] + dq[i];
+            }
+          } else {
+#pragma omp simd
+            for (std::size_t i = 0; i < m; ++i)
+              out[i] = p[i] + q[i];
+          }
           linear = true;
           break;
         }
         case FormulaOp::kSub: {
           const T* __restrict p = a;
           const T* __restrict q = value(in.b);
+          if (chain.dout != nullptr) {
+            const T* __restrict dp = chain.da;
+            const T* __restrict dq = chain.db;
+            T* __restrict dout = chain.dout;
 #pragma omp simd
-          for (std::size_t i = 0; i < m; ++i)
-            out[i] = p[i] - q[i];
+            for (std::size_t i = 0; i < m; ++i) {
+              out[i] = p[i] - q[i];
+              dout[i] = dp[i] - dq[i];
+            }
+          } else {
+#pragma omp simd
+            for (std::size_t i = 0; i < m; ++i)
+              out[i] = p[i] - q[i];
+          }
           linear = true;
           break;
         }
@@ -872,71 +953,83 @@ void FormulaProgram::run(const T* x, std::span<const ParamInput<T>> params, T* y
           const T* __restrict cond = a;
           const T* __restrict p = value(in.b);
           const T* __restrict q = value(in.c);
+          if (chain.dout != nullptr) {
+            const T* __restrict dp = chain.da;
+            const T* __restrict dq = chain.db;
+            T* __restrict dout = chain.dout;
 #pragma omp simd
-          for (std::size_t i = 0; i < m; ++i)
-            out[i] = cond[i] != T{0} ? p[i] : q[i];
+            for (std::size_t i = 0; i < m; ++i) {
+              const bool pick = cond[i] != T{0};
+              out[i] = pick ? p[i] : q[i];
+              dout[i] = pick ? dp[i] : dq[i];
+            }
+          } else {
+#pragma omp simd
+            for (std::size_t i = 0; i < m; ++i)
+              out[i] = cond[i] != T{0} ? p[i] : q[i];
+          }
           linear = true;
           break;
         }
         case FormulaOp::kMul:
-          binary_block<MulRule>(a, value(in.b), out, s, s2, m);
+          binary_block<MulRule>(a, value(in.b), out, s, s2, m, chain);
           break;
         case FormulaOp::kDiv:
-          binary_block<DivRule>(a, value(in.b), out, s, s2, m);
+          binary_block<DivRule>(a, value(in.b), out, s, s2, m, chain);
           break;
         case FormulaOp::kPow:
-          binary_block<PowRule>(a, value(in.b), out, s, s2, m);
+          binary_block<PowRule>(a, value(in.b), out, s, s2, m, chain);
           break;
         case FormulaOp::kMin:
-          binary_block<MinRule>(a, value(in.b), out, s, s2, m);
+          binary_block<MinRule>(a, value(in.b), out, s, s2, m, chain);
           break;
         case FormulaOp::kMax:
-          binary_block<MaxRule>(a, value(in.b), out, s, s2, m);
+          binary_block<MaxRule>(a, value(in.b), out, s, s2, m, chain);
           break;
         case FormulaOp::kSquare:
-          unary_block<SquareRule>(a, out, s, m, k);
+          unary_block<SquareRule>(a, out, s, m, k, chain);
           break;
         case FormulaOp::kCube:
-          unary_block<CubeRule>(a, out, s, m, k);
+          unary_block<CubeRule>(a, out, s, m, k, chain);
           break;
         case FormulaOp::kPowConst:
-          unary_block<PowConstRule>(a, out, s, m, k);
+          unary_block<PowConstRule>(a, out, s, m, k, chain);
           break;
         case FormulaOp::kExp:
-          unary_block<ExpRule>(a, out, s, m, k);
+          unary_block<ExpRule>(a, out, s, m, k, chain);
           break;
         case FormulaOp::kLog:
-          unary_block<LogRule>(a, out, s, m, k);
+          unary_block<LogRule>(a, out, s, m, k, chain);
           break;
         case FormulaOp::kLog1p:
-          unary_block<Log1pRule>(a, out, s, m, k);
+          unary_block<Log1pRule>(a, out, s, m, k, chain);
           break;
         case FormulaOp::kExpm1:
-          unary_block<Expm1Rule>(a, out, s, m, k);
+          unary_block<Expm1Rule>(a, out, s, m, k, chain);
           break;
         case FormulaOp::kSqrt:
-          unary_block<SqrtRule>(a, out, s, m, k);
+          unary_block<SqrtRule>(a, out, s, m, k, chain);
           break;
         case FormulaOp::kAbs:
-          unary_block<AbsRule>(a, out, s, m, k);
+          unary_block<AbsRule>(a, out, s, m, k, chain);
           break;
         case FormulaOp::kSign:
-          unary_block<SignRule>(a, out, static_cast<T*>(nullptr), m, k);
+          unary_block<SignRule>(a, out, static_cast<T*>(nullptr), m, k, FusedChain<T>{});
           break;
         case FormulaOp::kTanh:
-          unary_block<TanhRule>(a, out, s, m, k);
+          unary_block<TanhRule>(a, out, s, m, k, chain);
           break;
         case FormulaOp::kSigmoid:
-          unary_block<SigmoidRule>(a, out, s, m, k);
+          unary_block<SigmoidRule>(a, out, s, m, k, chain);
           break;
         case FormulaOp::kSoftplus:
-          unary_block<SoftplusRule>(a, out, s, m, k);
+          unary_block<SoftplusRule>(a, out, s, m, k, chain);
           break;
         case FormulaOp::kErf:
-          unary_block<ErfRule>(a, out, s, m, k);
+          unary_block<ErfRule>(a, out, s, m, k, chain);
           break;
         case FormulaOp::kErfc:
-          unary_block<ErfcRule>(a, out, s, m, k);
+          unary_block<ErfcRule>(a, out, s, m, k, chain);
           break;
         case FormulaOp::kActivation: {
           ActivationParams<T> p{};
@@ -946,28 +1039,27 @@ void FormulaProgram::run(const T* x, std::span<const ParamInput<T>> params, T* y
           break;
         }
         case FormulaOp::kLess:
-        case FormulaOp::kLessEqual:
-        case FormulaOp::kGreater:
-        case FormulaOp::kGreaterEqual:
-        case FormulaOp::kEqual:
-        case FormulaOp::kNotEqual: {
-          const T* __restrict p = a;
-          const T* __restrict q = value(in.b);
-          const FormulaOp op = in.op;
-#pragma omp simd
-          for (std::size_t i = 0; i < m; ++i) {
-            const bool r = op == FormulaOp::kLess           ? p[i] < q[i]
-                           : op == FormulaOp::kLessEqual    ? p[i] <= q[i]
-                           : op == FormulaOp::kGreater      ? p[i] > q[i]
-                           : op == FormulaOp::kGreaterEqual ? p[i] >= q[i]
-                           : op == FormulaOp::kEqual        ? p[i] == q[i]
-                                                            : p[i] != q[i];
-            out[i] = r ? T{1} : T{0};
-          }
+          compare_block(a, value(in.b), out, m, std::less<T>{});
           break;
-        }
+        case FormulaOp::kLessEqual:
+          compare_block(a, value(in.b), out, m, std::less_equal<T>{});
+          break;
+        case FormulaOp::kGreater:
+          compare_block(a, value(in.b), out, m, std::greater<T>{});
+          break;
+        case FormulaOp::kGreaterEqual:
+          compare_block(a, value(in.b), out, m, std::greater_equal<T>{});
+          break;
+        case FormulaOp::kEqual:
+          compare_block(a, value(in.b), out, m, std::equal_to<T>{});
+          break;
+        case FormulaOp::kNotEqual:
+          compare_block(a, value(in.b), out, m, std::not_equal_to<T>{});
+          break;
       }
-      if (!slopes || slope_is_derivative) continue;
+      const bool fused = chain.dout != nullptr && in.op != FormulaOp::kNeg &&
+                         (is_unary(in.op) || is_binary(in.op) || linear);
+      if (!slopes || slope_is_derivative || fused) continue;
       // The chain rule, per direction with a derivative: d out = s_a d a + s_b d b.
       for (std::size_t d = 0; d < directions; ++d) {
         const auto bit = static_cast<std::uint8_t>(1u << d);
