@@ -222,6 +222,28 @@ const std::vector<BuiltinActivation>& builtins() {
   return table;
 }
 
+// tanh(softplus(u)), which mish and its relatives contain, as one operation: with w = exp(u),
+// tanh(log(1 + w)) = (w² + 2w) / (w² + 2w + 2), written with e = exp(-|u|) so that it needs one
+// exp and cannot overflow (activation_functions.hpp, Mish). Its slope (1 - t²) σ(u) comes from the
+// same numerator N and denominator D: 4 e (1 + e) m / D², m = e for u >= 0 and 1 below.
+struct TanhOfSoftplus {
+  template <typename T>
+  static T f(T u, const ActivationParams<T>&) {
+    const T e = std::exp(-std::abs(u));
+    return activations::Mish::numerator(u, e) / activations::Mish::denominator(u, e);
+  }
+  template <typename T>
+  static T df(T u, T, const ActivationParams<T>&) {
+    const T e = std::exp(-std::abs(u));
+    const T d = activations::Mish::denominator(u, e);
+    const T m = u >= T{0} ? e : T{1};
+    return T{4} * e * (T{1} + e) * m / (d * d);
+  }
+};
+
+// The index kActivation uses for TanhOfSoftplus, past the built-ins.
+constexpr std::uint16_t kTanhOfSoftplus = 0xFFFF;
+
 struct FunctionSpec {
   std::string_view name;
   FormulaOp op;
@@ -468,6 +490,12 @@ class FormulaCompiler {
       if (node.args.size() != f->arity)
         fail(node, node.name + "(...) takes " + std::to_string(f->arity) + " argument" +
                        (f->arity == 1 ? "" : "s") + ", got " + std::to_string(node.args.size()));
+      // tanh(softplus(u)): one operation (TanhOfSoftplus), one exp instead of three calls.
+      const FormulaNode& inner = *node.args[0];
+      if (f->op == FormulaOp::kTanh && inner.kind == FormulaNode::Kind::kCall &&
+          inner.name == "softplus" && inner.args.size() == 1 && inner.keywords[0].empty())
+        return emit({.op = FormulaOp::kActivation, .activation = kTanhOfSoftplus},
+                    {compile(*inner.args[0])});
       std::vector<Value> args;
       for (const auto& arg : node.args)
         args.push_back(compile(*arg));
@@ -707,6 +735,9 @@ void compare_block(const T* __restrict a, const T* __restrict b, T* __restrict y
     y[i] = compare(a[i], b[i]) ? T{1} : T{0};
 }
 
+template <typename T>
+BlockRule<T> builtin_rule(std::size_t index);
+
 double fold(const FormulaInstruction& in, double a, double b, double c) {
   double s = 0, t = 0;
   switch (in.op) {
@@ -774,7 +805,7 @@ double fold(const FormulaInstruction& in, double a, double b, double c) {
       return a != b;
     case FormulaOp::kActivation: {
       double y = 0;
-      builtins()[in.activation].rule_double(&a, &y, nullptr, 1, in.params);
+      builtin_rule<double>(in.activation)(&a, &y, nullptr, 1, in.params);
       return y;
     }
   }
@@ -812,6 +843,7 @@ bool is_unary(FormulaOp op) {
 
 template <typename T>
 BlockRule<T> builtin_rule(std::size_t index) {
+  if (index == kTanhOfSoftplus) return &builtin_block<TanhOfSoftplus, T>;
   if constexpr (std::is_same_v<T, float>)
     return builtins()[index].rule_float;
   else
