@@ -178,8 +178,7 @@ Entry read_entry(const ConfigSource& source, const std::string& block,
   if (e.path == "model.activation" && list.IsScalar() && list.Scalar() == "all") {
     YAML::Node every(YAML::NodeType::Sequence);
     for (const ActivationInfo& info : activation_registry())
-      if (!info.output_side)
-        every.push_back(std::string(info.name));
+      if (!info.output_side) every.push_back(std::string(info.name));
     list = every;
   }
   if (section_paths().count(e.path)) {
