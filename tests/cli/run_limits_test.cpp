@@ -130,6 +130,19 @@ TEST(MemoryLimits, DryRunPrintsTheResolvedConfigurationAndTheEstimateAndTrainsNo
   expect_contains(large.log, "model.hidden [1000000, 1000000]");
 }
 
+// Every shipped configuration and study can be sized: activations defined by formulas included,
+// whose names only the file knows.
+TEST(MemoryLimits, EveryShippedConfigurationDryRuns) {
+  const fs::path dir = scratch("dry_run_shipped");
+  for (const auto& entry : fs::directory_iterator(test::test_path("../configs"))) {
+    if (entry.path().extension() != ".yaml") continue;
+    const std::string name = entry.path().stem().string();
+    const Outcome o = test::run({"run", entry.path(), "--out", dir / name, "--dry-run"}, dir, name);
+    EXPECT_EQ(o.exit_code, 0) << entry.path() << ": " << o.log;
+    expect_contains(o.output, "total: ");
+  }
+}
+
 // The estimate against the peak resident memory of real runs (getrusage). The program's own
 // memory (code, libraries, OpenBLAS) is not in the estimate: the differences from a run of a tiny
 // network are compared. Honest within a factor of 1.25 either way.

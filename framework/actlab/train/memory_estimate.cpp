@@ -38,7 +38,7 @@ struct NetworkShape {
   }
   // Returns the activation's output width.
   std::size_t add_activation(const ActivationConfig& activation, std::size_t in) {
-    const ActivationInfo& info = find_activation(activation.name);
+    const ActivationInfo& info = activation_entry(activation);
     const std::size_t out = in / info.width_multiplier;
     if (info.learnable.param >= 0) parameters += 1;
     training_widths += info.elementwise ? in : out;  // f'(x), or a gated layer's gate values
@@ -58,7 +58,7 @@ NetworkShape network_shape(const ModelConfig& model, std::size_t inputs, std::si
   NetworkShape shape;
   std::size_t width = inputs;
   if (!model.layers) {
-    const std::size_t multiplier = find_activation(model.activation.name).width_multiplier;
+    const std::size_t multiplier = activation_entry(model.activation).width_multiplier;
     for (std::size_t hidden : model.hidden) {
       shape.add_linear(width, hidden * multiplier);
       width = shape.add_activation(model.activation, hidden * multiplier);
