@@ -330,11 +330,13 @@ TEST(FormulaActivation, EveryFormulaInTheConfigsPassesTheFiniteDifferenceCheck) 
 
 TEST(FormulaActivation, PropertiesComeFromTheGrid) {
   const ExperimentConfig forms = load_forms();
-  auto info = [&](const std::string& name) {
-    auto layer = make_activation_layer<float>(named(forms, name), 1);
-    return *layer_activation_info(*layer);
+  // A formula layer's entry describes its own program: the layers stay alive while it is read.
+  std::vector<std::unique_ptr<Layer<float>>> layers;
+  auto info = [&](const std::string& name) -> const ActivationInfo& {
+    layers.push_back(make_activation_layer<float>(named(forms, name), 1));
+    return *layer_activation_info(*layers.back());
   };
-  const ActivationInfo relu = info("formula_relu");
+  const ActivationInfo& relu = info("formula_relu");
   const ActivationInfo& native = find_activation("relu");
   EXPECT_EQ(relu.properties.dead_zone, native.properties.dead_zone);
   EXPECT_EQ(relu.properties.output_range, native.properties.output_range);
@@ -343,19 +345,19 @@ TEST(FormulaActivation, PropertiesComeFromTheGrid) {
   EXPECT_EQ(relu.properties.smooth, native.properties.smooth);
   EXPECT_EQ(relu.properties.zero_centred, native.properties.zero_centred);
 
-  const ActivationInfo sigmoid = info("formula_sigmoid");
+  const ActivationInfo& sigmoid = info("formula_sigmoid");
   EXPECT_EQ(sigmoid.properties.output_range, "(0, 1)");
   EXPECT_EQ(sigmoid.properties.saturates, Saturation::kBoth);
   EXPECT_TRUE(sigmoid.properties.smooth);
   EXPECT_TRUE(sigmoid.properties.dead_zone.empty());
 
-  const ActivationInfo tanh = info("formula_tanh");
+  const ActivationInfo& tanh = info("formula_tanh");
   EXPECT_TRUE(tanh.properties.zero_centred);
   EXPECT_EQ(tanh.properties.output_range, "(-1, 1)");
-  const ActivationInfo mish = info("formula_mish");
+  const ActivationInfo& mish = info("formula_mish");
   EXPECT_FALSE(mish.properties.monotonic);
   EXPECT_EQ(mish.properties.saturates, Saturation::kNegative);
-  const ActivationInfo squareplus = info("squareplus");
+  const ActivationInfo& squareplus = info("squareplus");
   EXPECT_EQ(squareplus.properties.output_range, "(0, inf)");
   EXPECT_TRUE(squareplus.properties.monotonic);
 }
