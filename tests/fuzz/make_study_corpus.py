@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes tests/fuzz/corpus/study: inputs of study_fuzz that replay the command sequences that once
-mixed configurations in one table (shards with other overrides, a cell into another cell's folder, merge into a folder of another
-configuration, a resume with a changed configuration, duplicate cells by spelling), a healthy
-study, and a few random inputs.
+mixed configurations in one table (shards with other overrides, a cell into another cell's folder,
+merge into a folder of another configuration, a resume with a changed configuration, duplicate
+cells by spelling), a healthy study, and a few random inputs.
 
 study_fuzz reads its input with FuzzedDataProvider: every choice it makes takes one byte from the
 end of the input (value = byte mod the number of choices; a yes/no is the byte's lowest bit), in
