@@ -5,29 +5,16 @@
 
 #include "actlab/core/error.hpp"
 #include "actlab/experiment/sweep.hpp"
-#include "support/golden.hpp"
+#include "study_yaml.hpp"
 
 namespace actlab {
 namespace {
 
-// A base on the tiny fixture (6 lines); `sweep` starts on line 7.
-std::string study_yaml(const std::string& sweep) {
-  return "name: demo\n"
-         "seed: 1\n"
-         "data: {dataset: idx, path: " +
-         test::test_path("../data/fixtures/tiny") +
-         ", validation_size: 100}\n"
-         "model: {hidden: [16]}\n"
-         "optimizer: {learning_rate: 0.05}\n"
-         "train: {epochs: 2, batch_size: 32}\n" +
-         sweep;
-}
+using test::study_yaml;
 
 std::string error_for(const std::string& sweep, const std::string& model = "{hidden: [16]}") {
-  std::string text = study_yaml(sweep);
-  text.replace(text.find("{hidden: [16]}"), 14, model);
   try {
-    const Study study = parse_study(text, "study.yaml");
+    const Study study = parse_study(study_yaml(sweep, model), "study.yaml");
     ADD_FAILURE() << "no ConfigError for:\n" << sweep << "\n" << study.cells.size() << " cells";
   } catch (const ConfigError& e) {
     return e.what();

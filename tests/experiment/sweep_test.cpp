@@ -8,24 +8,12 @@
 #include <set>
 
 #include "actlab/core/error.hpp"
-#include "support/golden.hpp"
+#include "study_yaml.hpp"
 
 namespace actlab {
 namespace {
 
-// A base configuration on the tiny fixture; `sweep` is appended (so its line numbers are known:
-// the base is 6 lines long, the sweep block starts on line 7).
-std::string study_yaml(const std::string& sweep) {
-  return "name: demo\n"
-         "seed: 1\n"
-         "data: {dataset: idx, path: " +
-         test::test_path("../data/fixtures/tiny") +
-         ", validation_size: 100}\n"
-         "model: {hidden: [32, 32], activation: relu}\n"
-         "optimizer: {learning_rate: 0.05}\n"
-         "train: {epochs: 2, batch_size: 32}\n" +
-         sweep;
-}
+using test::study_yaml;
 
 std::vector<std::string> ids(const Study& study) {
   std::vector<std::string> out;
