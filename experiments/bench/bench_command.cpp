@@ -16,6 +16,7 @@
 #include "actlab/core/compute_team.hpp"
 #include "actlab/core/error.hpp"
 #include "actlab/core/gemm.hpp"
+#include "actlab/core/json_text.hpp"
 #include "actlab/train/trainer.hpp"
 #include "core_speed.hpp"
 #include "exit_codes.hpp"
@@ -200,7 +201,7 @@ void print_round_json(const BenchSetup& setup, std::size_t i, std::size_t round,
       {"gemm_only_team_by_rows", {before.team_by_rows, after.team_by_rows}},
       {"steady", steady},
       {"core_sgemm_gflops", setup.core_gflops}};
-  std::printf("%s\n", j.dump().c_str());
+  std::printf("%s\n", json_text(j).c_str());
   std::fflush(stdout);
 }
 

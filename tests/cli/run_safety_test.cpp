@@ -300,6 +300,24 @@ TEST(RunSafety, AFailedCellsMessageHasOneLogPrefix) {
       << outcome.log;
 }
 
+// A byte that is not UTF-8 in what a run records (here the config file's Latin-1 folder name)
+// is written to run.json and study.json as U+FFFD: the record once threw and aborted the run.
+TEST(RunSafety, APathThatIsNotUtf8IsRecordedNotACrash) {
+  const fs::path dir = scratch("r\xe9sultats");
+  const Outcome outcome =
+      test::run({"run", write_config(dir), "--out", dir / "run", "--set", "train.epochs=1"}, dir);
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.log;
+  const nlohmann::json run = nlohmann::json::parse(read_file(dir / "run" / "run.json"));
+  EXPECT_TRUE(contains(run.at("config_file").get<std::string>(), "r\xef\xbf\xbdsultats"))
+      << run.dump(2);
+
+  const Outcome study = test::run({"run", write_config(dir, "sweep:\n  seed: [1]\n"), "--out",
+                                   dir / "study", "--set", "train.epochs=1"},
+                                  dir);
+  ASSERT_EQ(study.exit_code, 0) << study.log;
+  EXPECT_TRUE(nlohmann::json::accept(read_file(dir / "study" / "study.json")));
+}
+
 TEST(RunSafety, AHugeLossKeepsTheTableReadable) {
   const fs::path dir = scratch("huge_loss");
   const fs::path study = write_config(dir, "sweep:\n  seed: [1]\n");

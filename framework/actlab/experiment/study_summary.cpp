@@ -9,6 +9,7 @@
 
 #include "actlab/core/atomic_file.hpp"
 #include "actlab/core/error.hpp"
+#include "actlab/core/json_text.hpp"
 
 namespace actlab {
 namespace {
@@ -172,7 +173,7 @@ std::vector<std::size_t> StudyManifest::group_keys() const {
 }
 
 void write_manifest(const fs::path& study_dir, const StudyManifest& manifest) {
-  write_file_atomic(study_dir / "study.json", manifest.to_json().dump(2) + "\n");
+  write_file_atomic(study_dir / "study.json", json_text(manifest.to_json(), 2) + "\n");
 }
 
 StudyManifest read_manifest(const fs::path& study_dir) {

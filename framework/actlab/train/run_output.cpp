@@ -13,6 +13,7 @@
 
 #include "actlab/core/atomic_file.hpp"
 #include "actlab/core/error.hpp"
+#include "actlab/core/json_text.hpp"
 
 namespace actlab {
 
@@ -97,11 +98,11 @@ void RunOutput::write_text(const std::string& file, const std::string& content) 
 }
 
 void RunOutput::write_json(const std::string& file, const nlohmann::json& value) const {
-  write_file_atomic(path(file), value.dump(2) + "\n");
+  write_file_atomic(path(file), json_text(value, 2) + "\n");
 }
 
 void RunOutput::append_metrics(const nlohmann::json& line) {
-  std::string next = metrics_ + line.dump() + "\n";
+  std::string next = metrics_ + json_text(line) + "\n";
   write_file_atomic(path("metrics.jsonl"), next);
   metrics_ = std::move(next);  // only once it is safely on disk
 }
