@@ -29,7 +29,7 @@ done
 
 packages=(
   build-essential cmake git pkg-config
-  libopenblas-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev zlib1g-dev
+  libopenblas-dev libxsmm-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev zlib1g-dev
   nlohmann-json3-dev libgtest-dev libbenchmark-dev
   python3 python3-matplotlib
   dataset-fashion-mnist

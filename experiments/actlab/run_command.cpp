@@ -13,6 +13,7 @@
 #include "actlab/core/build_info.hpp"
 #include "actlab/core/error.hpp"
 #include "actlab/core/gemm.hpp"
+#include "actlab/core/gemm_engine.hpp"
 #include "actlab/data/dataset.hpp"
 #include "actlab/experiment/study_summary.hpp"
 #include "actlab/experiment/sweep.hpp"
@@ -51,7 +52,18 @@ nlohmann::json run_metadata(const ExperimentConfig& config, const RunOptions& op
   j["libraries"] = library_versions();
   j["host"] = host_name();
   j["started_at"] = utc_now();
+  const GemmEnginePolicy& gemm = gemm_engine_policy();
+  j["gemm"] = {{"mode", mode_name(gemm.mode)}, {"libxsmm", libxsmm_status()}};
+  if (gemm.mode == GemmEngineMode::kAuto) j["gemm"]["table"] = gemm.table_source;
   return j;
+}
+
+// The engine each product shape ran on (gemm_engine.hpp), added to run.json's "gemm" at the end.
+nlohmann::json gemm_engines_record() {
+  nlohmann::json engines = nlohmann::json::object();
+  for (const auto& [shape, engine] : gemm_engines_used())
+    engines[shape.text()] = engine_name(engine);
+  return engines;
 }
 
 // The run.json of an earlier session, or null.
@@ -148,6 +160,19 @@ nlohmann::json write_run_record(RunOutput& output, const RunTarget& target,
   }
   output.write_json("run.json", metadata);
   return metadata;
+}
+
+// Which engine multiplies, unless it is the default's OpenBLAS for every product.
+void log_gemm_engines() {
+  const GemmEnginePolicy& gemm = gemm_engine_policy();
+  if (gemm.mode == GemmEngineMode::kLibxsmm && libxsmm_available())
+    spdlog::info("GEMM: libxsmm ({}) where it has a kernel, OpenBLAS elsewhere (ACTLAB_GEMM)",
+                 libxsmm_status());
+  else if (gemm.mode == GemmEngineMode::kOpenBlas)
+    spdlog::info("GEMM: OpenBLAS for every product (ACTLAB_GEMM)");
+  else if (gemm.table)
+    spdlog::info("GEMM: the engine of each shape from {} (OpenBLAS for shapes it lacks)",
+                 gemm.table_source);
 }
 
 void log_model(Trainer& trainer, const RunTarget& target, const DataSplits& data) {
@@ -250,13 +275,18 @@ int run_single(const RunOptions& options, const std::atomic<bool>& stop_requeste
   const nlohmann::json metadata =
       write_run_record(output, target, options, resuming, trainer.completed_epochs());
   log_model(trainer, target, data);
+  log_gemm_engines();
   if (resuming)
     spdlog::info("resuming after epoch {} of {} from {}", trainer.completed_epochs(),
                  target.config.train.epochs, output.path("checkpoint.bin").string());
 
+  clear_gemm_engines_used();
   const RunResult result = trainer.run(&output, &stop_requested);
+  nlohmann::json record = metadata;
+  record["gemm"]["engines"] = gemm_engines_record();
+  output.write_json("run.json", record);
   nlohmann::json summary = result.summary();
-  summary["run"] = metadata;
+  summary["run"] = record;
   log_result(result, dir, options);
   output.flush_log();
   output.write_json("summary.json", summary);  // last: its presence marks a finished run

@@ -16,15 +16,20 @@
 #include "actlab/core/compute_team.hpp"
 #include "actlab/core/error.hpp"
 #include "actlab/core/gemm.hpp"
+#include "actlab/core/gemm_engine.hpp"
 #include "actlab/core/json_text.hpp"
 #include "actlab/train/trainer.hpp"
 #include "core_speed.hpp"
 #include "exit_codes.hpp"
+#include "fma_peak.hpp"
+#include "gemm_engine_rates.hpp"
 #include "workloads.hpp"
 
 namespace actlab::cli {
 namespace {
 
+using bench::EngineRate;
+using bench::FmaPeak;
 using bench::kBatch;
 
 // A round is steady when its two GEMM-only measurements, one before and one after its training
@@ -114,6 +119,7 @@ GemmOnlyLimit gemm_only_limit(bench::GemmOnlyStep& gemms, std::size_t steps, int
 // machine's speed changed is set aside instead of mixing two speeds into one ratio.
 struct Measurements {
   std::vector<double> probes_on, probes_off, gemm_only;
+  std::vector<double> gemm_only_best_engine, best_engine_ratio;  // the engine table's limit
   std::vector<double> limits;  // every GEMM-only measurement, two per round
   std::vector<double> limit_ratio, probe_cost;
   std::vector<bool> steady;
@@ -177,12 +183,18 @@ struct BenchSetup {
   std::size_t steps = 0;
   int threads = 1;
   std::vector<double> core_gflops;  // each core's single-threaded SGEMM rate
+  FmaPeak fma;
+  std::vector<EngineRate> engine_rates;
+  // OpenBLAS for every product; the engine table's choice per shape; what the training runs on.
+  GemmEnginePolicy openblas, best_engine, training;
 };
 
 // One round of workload `i`, as one JSON line (--json).
 void print_round_json(const BenchSetup& setup, std::size_t i, std::size_t round,
                       const TrainingThroughput& probes_on, const TrainingThroughput& probes_off,
-                      const GemmOnlyLimit& before, const GemmOnlyLimit& after, bool steady) {
+                      const GemmOnlyLimit& before, const GemmOnlyLimit& after,
+                      const GemmOnlyLimit& best_before, const GemmOnlyLimit& best_after,
+                      bool steady) {
   const double limit_before = before.best(), limit_after = after.best();
   nlohmann::json j{
       {"workload", setup.workloads[i]->name},
@@ -199,8 +211,12 @@ void print_round_json(const BenchSetup& setup, std::size_t i, std::size_t round,
       {"gemm_only_openblas_threads", {before.openblas_threads, after.openblas_threads}},
       {"gemm_only_team_split", {before.team_split, after.team_split}},
       {"gemm_only_team_by_rows", {before.team_by_rows, after.team_by_rows}},
+      {"gemm_only_best_engine_before", best_before.best()},
+      {"gemm_only_best_engine_after", best_after.best()},
       {"steady", steady},
-      {"core_sgemm_gflops", setup.core_gflops}};
+      {"core_sgemm_gflops", setup.core_gflops},
+      {"core_fma_peak_gflops", setup.fma.gflops},
+      {"fma_peak_gflops", setup.fma.together}};
   std::printf("%s\n", json_text(j).c_str());
   std::fflush(stdout);
 }
@@ -222,11 +238,18 @@ std::vector<Measurements> measure_rounds(const BenchSetup& setup, std::size_t re
     for (std::size_t i = 0; i < workloads.size(); ++i) {
       ExperimentConfig config = bench::workload_config(*workloads[i], threads);
       config.data = setup.data_config;
+      set_gemm_engine_policy(setup.openblas);
       const GemmOnlyLimit before = gemm_only_limit(gemms[i], steps, threads);
+      set_gemm_engine_policy(setup.best_engine);
+      const GemmOnlyLimit best_before = gemm_only_limit(gemms[i], steps, threads);
+      set_gemm_engine_policy(setup.training);
       const TrainingThroughput probes_on = training_throughput(config, data);
       config.probes.enabled = false;
       const TrainingThroughput probes_off = training_throughput(config, data);
       const double on = probes_on.measured, off = probes_off.measured;
+      set_gemm_engine_policy(setup.best_engine);
+      const GemmOnlyLimit best_after = gemm_only_limit(gemms[i], steps, threads);
+      set_gemm_engine_policy(setup.openblas);
       const GemmOnlyLimit after = gemm_only_limit(gemms[i], steps, threads);
       const double limit_before = before.best(), limit_after = after.best();
       if (round == 0) continue;  // warm-up: page faults, BLAS thread start, CPU clocks
@@ -239,9 +262,14 @@ std::vector<Measurements> measure_rounds(const BenchSetup& setup, std::size_t re
       results[i].limits.push_back(limit_before);
       results[i].limits.push_back(limit_after);
       results[i].limit_ratio.push_back(on / limit);
+      const double best_limit = 0.5 * (best_before.best() + best_after.best());
+      results[i].gemm_only_best_engine.push_back(best_limit);
+      results[i].best_engine_ratio.push_back(on / best_limit);
       results[i].probe_cost.push_back(off / on - 1);
       results[i].steady.push_back(steady);
-      if (json) print_round_json(setup, i, round, probes_on, probes_off, before, after, steady);
+      if (json)
+        print_round_json(setup, i, round, probes_on, probes_off, before, after, best_before,
+                         best_after, steady);
     }
   }
   spdlog::set_level(log_level);
@@ -271,30 +299,57 @@ void print_table(const BenchSetup& setup, const std::vector<Measurements>& resul
           "the threads (the GEMM-only limit's too) waits for the slower one\n",
           100 * *slowest / *fastest);
   }
-  std::printf("%-4s %-26s %12s %9s %12s %9s %7s %7s %12s %10s %7s\n", "", "network", "samples/s",
-              "GFLOP/s", "GEMM-only", "GFLOP/s", "ratio", "best", "no probes", "probe cost",
-              "steady");
+  std::printf("%-4s %-26s %10s %8s %7s %10s %7s %10s %7s %7s %10s %7s %7s\n", "", "network",
+              "samples/s", "GFLOP/s", "of FMA", "OpenBLAS", "ratio", "best eng.", "ratio", "best",
+              "no probes", "probes", "steady");
   for (std::size_t i = 0; i < workloads.size(); ++i) {
     const Measurements& m = results[i];
     const double flops = bench::training_flops_per_sample(bench::layer_widths(*workloads[i]));
     const double on = m.steady_median(m.probes_on);
     const double off = m.steady_median(m.probes_off);
     const double limit = m.steady_median(m.gemm_only);
-    std::printf("%-4s %-26s %12.0f %9.1f %12.0f %9.1f %6.1f%% %6.1f%% %12.0f %9.1f%% %3zu/%-3zu\n",
-                workloads[i]->name.c_str(), workloads[i]->description.c_str(), on,
-                on * flops * 1e-9, limit, limit * flops * 1e-9,
-                100 * m.steady_median(m.limit_ratio), 100 * m.best_ratio(), off,
-                100 * m.steady_median(m.probe_cost), m.steady_rounds(), m.steady.size());
+    const double best_engine = m.steady_median(m.gemm_only_best_engine);
+    const double fma = setup.fma.together > 0 ? on * flops * 1e-9 / setup.fma.together : 0;
+    std::printf(
+        "%-4s %-26s %10.0f %8.1f %6.1f%% %10.0f %6.1f%% %10.0f %6.1f%% %6.1f%% %10.0f %6.1f%% "
+        "%3zu/%-3zu\n",
+        workloads[i]->name.c_str(), workloads[i]->description.c_str(), on, on * flops * 1e-9,
+        100 * fma, limit, 100 * m.steady_median(m.limit_ratio), best_engine,
+        100 * m.steady_median(m.best_engine_ratio), 100 * m.best_ratio(), off,
+        100 * m.steady_median(m.probe_cost), m.steady_rounds(), m.steady.size());
   }
   std::printf(
-      "ratio: training (probes on; the second epoch of each run, the first warms up as the "
-      "GEMM-only limit's untimed first step does) / GEMM-only limit (the mean of one measurement "
+      "of FMA: training GFLOP/s (probes on) / the FMA peak of the %d core%s at once. OpenBLAS, "
+      "best eng.: the GEMM-only limit in samples/s with OpenBLAS for every product, and with the "
+      "engine table's engine for each; ratio: training / that limit (the mean of one measurement "
       "before and one after the training runs, each the fastest of OpenBLAS's own threads, each "
-      "GEMM split between the threads, and each thread all GEMMs on its rows of the batch); "
-      "probe cost: extra training time with probes at their default frequency. Both are medians "
-      "of the rounds' own ratios over the steady rounds, those whose two GEMM-only measurements "
-      "agree within 15 %%. best: the fastest training run (probes on) / the fastest GEMM-only "
-      "measurement, over all rounds\n");
+      "GEMM split between the threads, and each thread all GEMMs on its rows of the batch). "
+      "Training runs its second epoch timed, the first warms up as the limit's untimed first "
+      "step does. probes: extra training time with probes at their default frequency. Ratios are "
+      "medians of the rounds' own ratios over the steady rounds, those whose two OpenBLAS "
+      "GEMM-only measurements agree within 15 %%. best: the fastest training run / the fastest "
+      "OpenBLAS GEMM-only measurement, over all rounds\n",
+      threads, threads == 1 ? "" : "s");
+}
+
+// The cores' FMA peak and each engine's rate on each product, before the rounds.
+void print_engines(const BenchSetup& setup) {
+  std::printf("FMA peak (%s, single precision): each core alone", setup.fma.vectors.c_str());
+  for (std::size_t core = 0; core < setup.fma.gflops.size(); ++core)
+    std::printf("%s %.1f", core == 0 ? "" : ",", setup.fma.gflops[core]);
+  std::printf("; %d at once %.1f GFLOP/s\n", setup.threads, setup.fma.together);
+  std::printf("GEMM engines on one core (GFLOP/s; %s; the training runs on %s):\n",
+              libxsmm_status().c_str(),
+              setup.training.mode == GemmEngineMode::kAuto ? "the faster of each shape"
+                                                           : mode_name(setup.training.mode));
+  std::printf("  %-24s %9s %9s  %s\n", "product (m x n x k)", "OpenBLAS", "libxsmm", "faster");
+  const GemmEngineTable& table = *setup.best_engine.table;
+  for (const EngineRate& r : setup.engine_rates) {
+    char libxsmm[16] = "no kernel";
+    if (r.libxsmm > 0) std::snprintf(libxsmm, sizeof(libxsmm), "%.1f", r.libxsmm);
+    std::printf("  %-24s %9.1f %9s  %s\n", r.shape.text().c_str(), r.openblas, libxsmm,
+                engine_name(table.engines.at(r.shape)));
+  }
 }
 
 void print_notes(const BenchSetup& setup, const std::vector<Measurements>& results) {
@@ -343,6 +398,9 @@ void add_bench_options(CLI::App& command, BenchOptions& options) {
       ->check(CLI::Range(1, 1024));
   command.add_option("--data", options.data, "Fashion-MNIST folder (default: Debian's)");
   command.add_flag("--json", options.json, "One JSON line per measurement instead of the table");
+  command.add_flag("--save-gemm-table", options.save_gemm_table,
+                   "Write the measured GEMM engine table where `actlab run` reads it "
+                   "(ACTLAB_GEMM_TABLE, else ~/.cache/actlab/gemm_engines.json)");
 }
 
 int bench_command(const BenchOptions& options) {
@@ -363,10 +421,32 @@ int bench_command(const BenchOptions& options) {
   // Each core's own speed, measured before anything else runs: a slow core slows every split
   // pass, the limit's included (core_speed.hpp).
   setup.core_gflops = bench::core_sgemm_gflops();
+  setup.fma = bench::measure_fma_peak(setup.threads);
+  std::vector<GemmShape> shapes;
+  for (const bench::Workload* w : setup.workloads)
+    for (const GemmShape& shape : bench::training_gemm_shapes(bench::layer_widths(*w), kBatch))
+      if (std::find(shapes.begin(), shapes.end(), shape) == shapes.end()) shapes.push_back(shape);
+  setup.engine_rates = bench::measure_engine_rates(shapes);
+  const GemmEngineTable table = bench::engine_table(setup.engine_rates);
+  setup.openblas.mode = GemmEngineMode::kOpenBlas;
+  setup.best_engine.table = table;
+  setup.best_engine.table_source = "measured by actlab bench";
+  // The training: on the engine table's choice, unless ACTLAB_GEMM names one engine.
+  setup.training =
+      gemm_engine_policy().mode == GemmEngineMode::kAuto ? setup.best_engine : gemm_engine_policy();
+  if (options.save_gemm_table) {
+    const std::filesystem::path file = default_gemm_table_path();
+    write_gemm_table(file, table);
+    spdlog::info(
+        "wrote the GEMM engine table to {}: `actlab run` takes each shape's engine from "
+        "it (ACTLAB_GEMM=auto)",
+        file.string());
+  }
 
   const double load_at_start = load_average();
   const std::vector<Measurements> results = measure_rounds(setup, options.repeats, options.json);
   if (options.json) return kExitOk;
+  print_engines(setup);
   print_table(setup, results, options.repeats, load_at_start);
   print_notes(setup, results);
   return kExitOk;

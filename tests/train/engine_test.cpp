@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "actlab/config/experiment_config.hpp"
+#include "actlab/core/gemm_engine.hpp"
 #include "actlab/data/batch.hpp"
 #include "actlab/nn/mlp.hpp"
 #include "actlab/train/engine/row_parallel_pass.hpp"
@@ -243,6 +244,49 @@ TEST(RowParallelPass, RefusesLayersThatCannotRunByRows) {
 // train.epochs 0 on two-class data (one logit): the first batch's loss is the binary
 // cross-entropy of the initial network on the batch a training run's step 0 would use, computed
 // here independently in double; a cross-entropy is never negative.
+// The GEMM engines (core/gemm_engine.hpp) round differently, so training on libxsmm's kernels
+// follows OpenBLAS's trajectory to float rounding, not bit for bit; on one engine and thread
+// count a run repeats bit for bit.
+TEST(GemmEngineTrajectories, LibxsmmFollowsOpenBlasAndRepeatsItself) {
+  if (!libxsmm_available()) GTEST_SKIP() << libxsmm_status();
+  const GemmEnginePolicy saved = gemm_engine_policy();
+  auto train_on = [](GemmEngineMode mode, const ExperimentConfig& config, const std::string& name) {
+    GemmEnginePolicy policy;
+    policy.mode = mode;
+    set_gemm_engine_policy(policy);
+    Outcome outcome = train(config, StepMode::kEngine, name);
+    std::size_t on_libxsmm = 0;
+    for (const auto& [shape, engine] : gemm_engines_used())
+      on_libxsmm += engine == GemmEngine::kLibxsmm;
+    EXPECT_EQ(on_libxsmm > 0, mode == GemmEngineMode::kLibxsmm) << name;
+    return outcome;
+  };
+  for (const char* family : {"{}",
+                             "{model: {activation: relu}, optimizer: {name: adam, "
+                             "learning_rate: 0.002}}"})
+    for (const int threads : {1, 2}) {
+      SCOPED_TRACE(testing::Message() << family << ", " << threads << " threads");
+      ExperimentConfig config = config_from(family);
+      config.threads = threads;
+      const std::string name = "engines_" + std::to_string(threads);
+      const Outcome blas = train_on(GemmEngineMode::kOpenBlas, config, name + "_openblas");
+      const Outcome xsmm = train_on(GemmEngineMode::kLibxsmm, config, name + "_libxsmm");
+      const Outcome again = train_on(GemmEngineMode::kLibxsmm, config, name + "_again");
+      EXPECT_EQ(xsmm.metrics, again.metrics);
+      EXPECT_EQ(xsmm.parameters, again.parameters);
+      ASSERT_EQ(xsmm.metrics.size(), blas.metrics.size());
+      EXPECT_NE(xsmm.parameters, blas.parameters) << "the same rounding: was libxsmm used?";
+      constexpr double kTolerance = 1e-3;  // as between a team and one thread above
+      for (std::size_t e = 0; e < xsmm.metrics.size(); ++e)
+        expect_close(xsmm.metrics[e], blas.metrics[e], kTolerance);
+      for (std::size_t i = 0; i < xsmm.parameters.size(); ++i)
+        ASSERT_NEAR(xsmm.parameters[i], blas.parameters[i],
+                    kTolerance * std::max(1.0f, std::abs(blas.parameters[i])))
+            << "parameter " << i;
+    }
+  set_gemm_engine_policy(saved);
+}
+
 TEST(InitOnlyRun, FirstBatchLossOnOneLogitIsTheBinaryCrossEntropy) {
   for (const char* dataset : {"xor", "spiral"}) {
     SCOPED_TRACE(dataset);

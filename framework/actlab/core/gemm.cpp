@@ -1,12 +1,13 @@
 #include "actlab/core/gemm.hpp"
 
-#include <cblas.h>
 #include <sched.h>
 
 #include <cassert>
 #include <cstddef>
+#include <type_traits>
 
 #include "actlab/core/compute_team.hpp"
+#include "actlab/core/gemm_engine.hpp"
 
 extern "C" {
 // OpenBLAS extensions (declared here so that any cblas.h alternative works).
@@ -15,10 +16,6 @@ void openblas_set_num_threads(int num_threads);
 
 namespace actlab {
 namespace {
-
-CBLAS_TRANSPOSE to_cblas(Transpose t) {
-  return t == Transpose::kYes ? CblasTrans : CblasNoTrans;
-}
 
 template <typename T>
 void check_shapes([[maybe_unused]] Transpose ta, [[maybe_unused]] Transpose tb,
@@ -31,16 +28,12 @@ void check_shapes([[maybe_unused]] Transpose ta, [[maybe_unused]] Transpose tb,
   assert(k == kb && c.rows == m && c.cols == n);
 }
 
-// cblas_?gemm on one block of C, row-major.
-void blas_gemm(Transpose ta, Transpose tb, int m, int n, int k, float alpha, const float* a,
-               int lda, const float* b, int ldb, float beta, float* c, int ldc) {
-  cblas_sgemm(CblasRowMajor, to_cblas(ta), to_cblas(tb), m, n, k, alpha, a, lda, b, ldb, beta, c,
-              ldc);
-}
-void blas_gemm(Transpose ta, Transpose tb, int m, int n, int k, double alpha, const double* a,
-               int lda, const double* b, int ldb, double beta, double* c, int ldc) {
-  cblas_dgemm(CblasRowMajor, to_cblas(ta), to_cblas(tb), m, n, k, alpha, a, lda, b, ldb, beta, c,
-              ldc);
+// One block of C on `engine`; on OpenBLAS when libxsmm has no kernel for the block.
+template <typename T>
+void block_gemm(GemmEngine engine, Transpose ta, Transpose tb, int m, int n, int k, T alpha,
+                const T* a, int lda, const T* b, int ldb, T beta, T* c, int ldc) {
+  if (!engine_gemm(engine, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+    engine_gemm(GemmEngine::kOpenBlas, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 // Below this many multiply-adds a GEMM runs on the calling thread: splitting it would cost more
@@ -81,11 +74,13 @@ void team_gemm(Transpose ta, Transpose tb, T alpha, MatrixView<const T> a, Matri
   const std::size_t m = c.rows, n = c.cols, k = ta == Transpose::kYes ? a.rows : a.cols;
   const auto lda = static_cast<int>(a.cols), ldb = static_cast<int>(b.cols),
              ldc = static_cast<int>(c.cols);
+  const GemmEngine engine =
+      gemm_engine_for({std::is_same_v<T, double>, ta, tb, m, n, k}, alpha, beta);
   const std::size_t members = team_size(team);
   if (members == 1 || m * n * k < kMinSplitMultiplyAdds) {
     if (companions.prepare) companions.prepare({0, m, 0, n});
-    blas_gemm(ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a.data,
-              lda, b.data, ldb, beta, c.data, ldc);
+    block_gemm(engine, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha,
+               a.data, lda, b.data, ldb, beta, c.data, ldc);
     if (companions.alongside) companions.alongside(0, 1);
     return;
   }
@@ -104,12 +99,12 @@ void team_gemm(Transpose ta, Transpose tb, T alpha, MatrixView<const T> a, Matri
       if (companions.prepare) companions.prepare(block);
       if (split_columns) {
         const T* b_part = tb == Transpose::kYes ? b.row(begin) : b.data + begin;
-        blas_gemm(ta, tb, static_cast<int>(m), size, static_cast<int>(k), alpha, a.data, lda,
-                  b_part, ldb, beta, c.data + begin, ldc);
+        block_gemm(engine, ta, tb, static_cast<int>(m), size, static_cast<int>(k), alpha, a.data,
+                   lda, b_part, ldb, beta, c.data + begin, ldc);
       } else {
         const T* a_part = ta == Transpose::kYes ? a.data + begin : a.row(begin);
-        blas_gemm(ta, tb, size, static_cast<int>(n), static_cast<int>(k), alpha, a_part, lda,
-                  b.data, ldb, beta, c.row(begin), ldc);
+        block_gemm(engine, ta, tb, size, static_cast<int>(n), static_cast<int>(k), alpha, a_part,
+                   lda, b.data, ldb, beta, c.row(begin), ldc);
       }
     }
     if (companions.alongside) companions.alongside(part, parts);

@@ -1,6 +1,6 @@
 #pragma once
-// The one place where matrix products happen: every GEMM in actlab goes through `gemm`, which calls
-// OpenBLAS (cblas_sgemm / cblas_dgemm).
+// The one place where matrix products happen: every GEMM in actlab goes through `gemm`, which runs
+// it on OpenBLAS or on libxsmm's kernels, as gemm_engine.hpp chooses for its shape.
 #include <cstddef>
 
 #include "actlab/core/function_ref.hpp"
