@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -20,16 +22,23 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Sets an environment variable for the actlab processes this test starts.
+// Sets an environment variable for the actlab processes this test starts, and restores it.
 class EnvironmentScope {
  public:
   EnvironmentScope(const char* name, const std::string& value) : name_(name) {
+    if (const char* given = std::getenv(name)) saved_ = given;
     ::setenv(name, value.c_str(), 1);
   }
-  ~EnvironmentScope() { ::unsetenv(name_); }
+  ~EnvironmentScope() {
+    if (saved_)
+      ::setenv(name_, saved_->c_str(), 1);
+    else
+      ::unsetenv(name_);
+  }
 
  private:
   const char* name_;
+  std::optional<std::string> saved_;
 };
 
 fs::path write_config(const fs::path& dir) {
@@ -109,6 +118,7 @@ TEST(GemmEngineRun, ACpuWithoutLibxsmmKernelsFallsBackToOpenBlas) {
 TEST(GemmEngineRun, AutoFollowsTheTableOfThisCpuOnly) {
   if (!libxsmm_available()) GTEST_SKIP() << libxsmm_status();
   const fs::path file = test::scratch_folder("actlab_gemm_engine_cli_test", "table") / "t.json";
+  const EnvironmentScope mode("ACTLAB_GEMM", "auto");
   const EnvironmentScope table_file("ACTLAB_GEMM_TABLE", file.string());
   GemmEngineTable table;
   table.cpu = this_cpu_model();
