@@ -422,10 +422,19 @@ int bench_command(const BenchOptions& options) {
   // pass, the limit's included (core_speed.hpp).
   setup.core_gflops = bench::core_sgemm_gflops();
   setup.fma = bench::measure_fma_peak(setup.threads);
+  // The products of a whole batch (a step split between the threads) and of each thread's rows
+  // of it (a step by rows, as W3 trains).
+  std::vector<std::size_t> batch_rows = {kBatch};
+  for (std::size_t member = 0; member < static_cast<std::size_t>(setup.threads); ++member) {
+    const auto [first, last] =
+        part_range(kBatch, static_cast<std::size_t>(setup.threads), 1, member);
+    if (last > first) batch_rows.push_back(last - first);
+  }
   std::vector<GemmShape> shapes;
   for (const bench::Workload* w : setup.workloads)
-    for (const GemmShape& shape : bench::training_gemm_shapes(bench::layer_widths(*w), kBatch))
-      if (std::find(shapes.begin(), shapes.end(), shape) == shapes.end()) shapes.push_back(shape);
+    for (const std::size_t rows : batch_rows)
+      for (const GemmShape& shape : bench::training_gemm_shapes(bench::layer_widths(*w), rows))
+        if (std::find(shapes.begin(), shapes.end(), shape) == shapes.end()) shapes.push_back(shape);
   setup.engine_rates = bench::measure_engine_rates(shapes);
   const GemmEngineTable table = bench::engine_table(setup.engine_rates);
   setup.openblas.mode = GemmEngineMode::kOpenBlas;

@@ -38,7 +38,7 @@ bench_args=(--repeats 5)
 study_args=()
 if $quick; then
   bench_args=(--repeats 1 --steps 20 --workloads W1)
-  study_args=(--set train.epochs=1 --set 'sweep.model.activation=[relu, tanh]' --set 'sweep.seed=[1, 2]')
+  study_args=(--set train.epochs=1 --set 'sweep={model.activation: [relu, tanh], seed: [1, 2]}')
 fi
 
 {
