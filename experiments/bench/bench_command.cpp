@@ -120,6 +120,8 @@ GemmOnlyLimit gemm_only_limit(bench::GemmOnlyStep& gemms, std::size_t steps, int
 struct Measurements {
   std::vector<double> probes_on, probes_off, gemm_only;
   std::vector<double> gemm_only_best_engine, best_engine_ratio;  // the engine table's limit
+  // Training with probes on OpenBLAS for every product, and the engines' gain over it.
+  std::vector<double> on_openblas, engine_gain;
   std::vector<double> limits;  // every GEMM-only measurement, two per round
   std::vector<double> limit_ratio, probe_cost;
   std::vector<bool> steady;
@@ -192,9 +194,9 @@ struct BenchSetup {
 // One round of workload `i`, as one JSON line (--json).
 void print_round_json(const BenchSetup& setup, std::size_t i, std::size_t round,
                       const TrainingThroughput& probes_on, const TrainingThroughput& probes_off,
-                      const GemmOnlyLimit& before, const GemmOnlyLimit& after,
-                      const GemmOnlyLimit& best_before, const GemmOnlyLimit& best_after,
-                      bool steady) {
+                      const TrainingThroughput& on_openblas, const GemmOnlyLimit& before,
+                      const GemmOnlyLimit& after, const GemmOnlyLimit& best_before,
+                      const GemmOnlyLimit& best_after, bool steady) {
   const double limit_before = before.best(), limit_after = after.best();
   nlohmann::json j{
       {"workload", setup.workloads[i]->name},
@@ -203,6 +205,7 @@ void print_round_json(const BenchSetup& setup, std::size_t i, std::size_t round,
       {"steps", setup.steps},
       {"samples_per_second", probes_on.measured},
       {"samples_per_second_no_probes", probes_off.measured},
+      {"samples_per_second_openblas", on_openblas.measured},
       {"first_epoch_samples_per_second", probes_on.first_epoch},
       {"first_epoch_samples_per_second_no_probes", probes_off.first_epoch},
       {"gemm_only_samples_per_second", 0.5 * (limit_before + limit_after)},
@@ -244,6 +247,9 @@ std::vector<Measurements> measure_rounds(const BenchSetup& setup, std::size_t re
       const GemmOnlyLimit best_before = gemm_only_limit(gemms[i], steps, threads);
       set_gemm_engine_policy(setup.training);
       const TrainingThroughput probes_on = training_throughput(config, data);
+      set_gemm_engine_policy(setup.openblas);
+      const TrainingThroughput on_openblas = training_throughput(config, data);
+      set_gemm_engine_policy(setup.training);
       config.probes.enabled = false;
       const TrainingThroughput probes_off = training_throughput(config, data);
       const double on = probes_on.measured, off = probes_off.measured;
@@ -258,6 +264,8 @@ std::vector<Measurements> measure_rounds(const BenchSetup& setup, std::size_t re
                           kSteadySpread * std::min(limit_before, limit_after);
       results[i].probes_on.push_back(on);
       results[i].probes_off.push_back(off);
+      results[i].on_openblas.push_back(on_openblas.measured);
+      results[i].engine_gain.push_back(on / on_openblas.measured);
       results[i].gemm_only.push_back(limit);
       results[i].limits.push_back(limit_before);
       results[i].limits.push_back(limit_after);
@@ -268,8 +276,8 @@ std::vector<Measurements> measure_rounds(const BenchSetup& setup, std::size_t re
       results[i].probe_cost.push_back(off / on - 1);
       results[i].steady.push_back(steady);
       if (json)
-        print_round_json(setup, i, round, probes_on, probes_off, before, after, best_before,
-                         best_after, steady);
+        print_round_json(setup, i, round, probes_on, probes_off, on_openblas, before, after,
+                         best_before, best_after, steady);
     }
   }
   spdlog::set_level(log_level);
@@ -299,9 +307,9 @@ void print_table(const BenchSetup& setup, const std::vector<Measurements>& resul
           "the threads (the GEMM-only limit's too) waits for the slower one\n",
           100 * *slowest / *fastest);
   }
-  std::printf("%-4s %-26s %10s %8s %7s %10s %7s %10s %7s %7s %10s %7s %7s\n", "", "network",
-              "samples/s", "GFLOP/s", "of FMA", "OpenBLAS", "ratio", "best eng.", "ratio", "best",
-              "no probes", "probes", "steady");
+  std::printf("%-4s %-26s %10s %8s %7s %10s %7s %10s %7s %7s %10s %7s %10s %7s %7s\n", "",
+              "network", "samples/s", "GFLOP/s", "of FMA", "OpenBLAS", "ratio", "best eng.",
+              "ratio", "best", "on OpenBLAS", "gain", "no probes", "probes", "steady");
   for (std::size_t i = 0; i < workloads.size(); ++i) {
     const Measurements& m = results[i];
     const double flops = bench::training_flops_per_sample(bench::layer_widths(*workloads[i]));
@@ -311,11 +319,12 @@ void print_table(const BenchSetup& setup, const std::vector<Measurements>& resul
     const double best_engine = m.steady_median(m.gemm_only_best_engine);
     const double fma = setup.fma.together > 0 ? on * flops * 1e-9 / setup.fma.together : 0;
     std::printf(
-        "%-4s %-26s %10.0f %8.1f %6.1f%% %10.0f %6.1f%% %10.0f %6.1f%% %6.1f%% %10.0f %6.1f%% "
-        "%3zu/%-3zu\n",
+        "%-4s %-26s %10.0f %8.1f %6.1f%% %10.0f %6.1f%% %10.0f %6.1f%% %6.1f%% %10.0f %6.3f "
+        "%10.0f %6.1f%% %3zu/%-3zu\n",
         workloads[i]->name.c_str(), workloads[i]->description.c_str(), on, on * flops * 1e-9,
         100 * fma, limit, 100 * m.steady_median(m.limit_ratio), best_engine,
-        100 * m.steady_median(m.best_engine_ratio), 100 * m.best_ratio(), off,
+        100 * m.steady_median(m.best_engine_ratio), 100 * m.best_ratio(),
+        m.steady_median(m.on_openblas), m.steady_median(m.engine_gain), off,
         100 * m.steady_median(m.probe_cost), m.steady_rounds(), m.steady.size());
   }
   std::printf(
@@ -328,7 +337,9 @@ void print_table(const BenchSetup& setup, const std::vector<Measurements>& resul
       "step does. probes: extra training time with probes at their default frequency. Ratios are "
       "medians of the rounds' own ratios over the steady rounds, those whose two OpenBLAS "
       "GEMM-only measurements agree within 15 %%. best: the fastest training run / the fastest "
-      "OpenBLAS GEMM-only measurement, over all rounds\n",
+      "OpenBLAS GEMM-only measurement, over all rounds. on OpenBLAS: the same training with "
+      "OpenBLAS for every product (ACTLAB_GEMM=openblas), in the same rounds; gain: training / "
+      "that\n",
       threads, threads == 1 ? "" : "s");
 }
 
