@@ -4,9 +4,11 @@
 #   1. `actlab bench --repeats 5 --save-gemm-table`: the cores' FMA peak, each GEMM engine on each
 #      product of W1-W3 on one core, and each workload's training against the OpenBLAS-only and
 #      the best-engine GEMM-only limits; it writes the engine table ($out/gemm_engines.json).
-#   2. the peak memory of one epoch of W2 on all of Fashion-MNIST (BENCHMARKS.md's memory figure),
+#   2. where a W1 step's time goes on one core: each of its products and passes alone
+#      (training_bench), on the table's engines;
+#   3. the peak memory of one epoch of W2 on all of Fashion-MNIST (BENCHMARKS.md's memory figure),
 #      on OpenBLAS only and on the table's engines;
-#   3. configs/activations_fashion.yaml twice, timed: on OpenBLAS for every product
+#   4. configs/activations_fashion.yaml twice, timed: on OpenBLAS for every product
 #      (ACTLAB_GEMM=openblas, as before the engines existed), then on the table's engine for each
 #      shape (ACTLAB_GEMM=auto).
 #
@@ -51,6 +53,13 @@ fi
 
 echo "== actlab bench ${bench_args[*]} --save-gemm-table"
 ACTLAB_GEMM=auto "$actlab" bench "${bench_args[@]}" --save-gemm-table | tee "$out/bench.txt"
+
+echo "== W1's products and passes on one core (training_bench)"
+min_time=0.5
+$quick && min_time=0.01
+ACTLAB_GEMM=auto "${ACTLAB_BUILD:-build/release}/bin/training_bench" --blas_threads=1 --benchmark_min_time=$min_time \
+  --benchmark_filter='gemm_(forward|weight_grad|input_grad)/(784x256|256x256|256x10)$|activation/relu/256|softmax_cross_entropy|gather_batch|sgd_step/W1|gradient_square_sum/W1$|gemm_only_step/W1|train_step/W1/probes_off$' \
+  2>&1 | tee "$out/w1_passes.txt"
 
 for engine in openblas auto; do
   echo "== W2, one epoch, peak memory, ACTLAB_GEMM=$engine"
