@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -19,6 +22,7 @@
 #include "command_line.hpp"
 #include "process.hpp"
 #include "seed_range.hpp"
+#include "stop_signal.hpp"
 #include "support/golden.hpp"
 #include "thread_count.hpp"
 
@@ -178,6 +182,31 @@ INSTANTIATE_TEST_SUITE_P(SigintAndSigterm, RunStopSignal, ::testing::Values(SIGI
                          [](const auto& param_info) {
                            return std::string(sigabbrev_np(param_info.param));
                          });
+
+// A stop delivered twice at once is one stop: Slurm signals every process of a job, a study's cells
+// too, and the study's runner passes its own signal on to them. Where the cell ran between the two,
+// the second one killed it (slurm.study failed so under load). A second signal a second later
+// still terminates at once.
+TEST(StopSignal, TheSameStopDeliveredTwiceIsOneStopAndALaterOneTerminates) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        const std::atomic<bool>& stop = cli::install_stop_signal_handlers();
+        std::raise(SIGTERM);
+        std::raise(SIGTERM);
+        std::exit(stop.load() ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(
+      {
+        cli::install_stop_signal_handlers();
+        std::raise(SIGINT);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+        std::raise(SIGINT);
+        std::exit(0);
+      },
+      ::testing::KilledBySignal(SIGINT), "");
+}
 
 TEST(RunSafety, ResumingAFinishedRunWithAnotherConfigurationIsRefused) {
   const fs::path dir = scratch("resume_changed");
