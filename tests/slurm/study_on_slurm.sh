@@ -41,11 +41,13 @@ if [ "$status" -ne 0 ]; then
 fi
 eval "$env_line"
 
-# The shortened study: 4 cells, each long enough (several epochs) to be stopped in the middle.
+# The shortened study: 4 cells, each long enough to be stopped in the middle: task 2's cell runs
+# while task 1's requeue is dealt with, and must not be finished when its own signal comes (30
+# epochs: a few seconds on a fast machine).
 study_args=(
   --set 'sweep={model.activation: [relu, tanh], seed: [1, 2]}'
   --set data.train_subset=12000 --set data.validation_size=1000
-  --set train.epochs=6 --set threads=1
+  --set train.epochs=30 --set threads=1
 )
 study="$repo/configs/compare_activations.yaml"
 
