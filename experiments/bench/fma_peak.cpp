@@ -16,31 +16,13 @@ namespace {
 // Twelve FMAs on twelve independent accumulators per iteration: more than the FMA units' latency ×
 // throughput on current cores (two units, four cycles), so the loop runs at the units' rate. In
 // assembly so that no compiler can merge, spill or reorder the accumulators.
-#define ACTLAB_FMA12(R)                  \
-  "vfmadd231ps %%" R "1, %%" R "0, %%" R \
-  "2\n\t"                                \
-  "vfmadd231ps %%" R "1, %%" R "0, %%" R \
-  "3\n\t"                                \
-  "vfmadd231ps %%" R "1, %%" R "0, %%" R \
-  "4\n\t"                                \
-  "vfmadd231ps %%" R "1, %%" R "0, %%" R \
-  "5\n\t"                                \
-  "vfmadd231ps %%" R "1, %%" R "0, %%" R \
-  "6\n\t"                                \
-  "vfmadd231ps %%" R "1, %%" R "0, %%" R \
-  "7\n\t"                                \
-  "vfmadd231ps %%" R "1, %%" R "0, %%" R \
-  "8\n\t"                                \
-  "vfmadd231ps %%" R "1, %%" R "0, %%" R \
-  "9\n\t"                                \
-  "vfmadd231ps %%" R "1, %%" R "0, %%" R \
-  "10\n\t"                               \
-  "vfmadd231ps %%" R "1, %%" R "0, %%" R \
-  "11\n\t"                               \
-  "vfmadd231ps %%" R "1, %%" R "0, %%" R \
-  "12\n\t"                               \
-  "vfmadd231ps %%" R "1, %%" R "0, %%" R "13\n\t"
-#define ACTLAB_FMA_LOOP(R) \
+// clang-format off
+#define ACTLAB_FMA(R, ACC) "vfmadd231ps %%" R "1, %%" R "0, %%" R ACC "\n\t"
+#define ACTLAB_FMA12(R)                                                                   \
+  ACTLAB_FMA(R, "2") ACTLAB_FMA(R, "3") ACTLAB_FMA(R, "4") ACTLAB_FMA(R, "5")             \
+  ACTLAB_FMA(R, "6") ACTLAB_FMA(R, "7") ACTLAB_FMA(R, "8") ACTLAB_FMA(R, "9")             \
+  ACTLAB_FMA(R, "10") ACTLAB_FMA(R, "11") ACTLAB_FMA(R, "12") ACTLAB_FMA(R, "13")
+#define ACTLAB_FMA_LOOP(R)                                                                  \
   __asm__ volatile("vxorps %%xmm0, %%xmm0, %%xmm0\n\t"                                      \
                    "vxorps %%xmm1, %%xmm1, %%xmm1\n\t"                                      \
                    "1:\n\t" ACTLAB_FMA12(R) "dec %0\n\t"                                    \
@@ -50,6 +32,7 @@ namespace {
                    :                                                                        \
                    : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", \
                      "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "cc")
+// clang-format on
 
 void fma_loop_512(std::int64_t iterations) {
   ACTLAB_FMA_LOOP("zmm");

@@ -37,13 +37,13 @@ bool libxsmm_takes(double alpha, double beta) {
   return alpha == 1.0 && (beta == 0.0 || beta == 1.0);
 }
 libxsmm_smmfunction libxsmm_kernel(Transpose ta, Transpose tb, int m, int n, int k, int lda,
-                                   int ldb, int ldc, float beta, const float*) {
+                                   int ldb, int ldc, float beta) {
   const int flags = libxsmm_flags(ta, tb);
   const float alpha = 1.0f;
   return libxsmm_smmdispatch(n, m, k, &ldb, &lda, &ldc, &alpha, &beta, &flags, nullptr);
 }
 libxsmm_dmmfunction libxsmm_kernel(Transpose ta, Transpose tb, int m, int n, int k, int lda,
-                                   int ldb, int ldc, double beta, const double*) {
+                                   int ldb, int ldc, double beta) {
   const int flags = libxsmm_flags(ta, tb);
   const double alpha = 1.0;
   return libxsmm_dmmdispatch(n, m, k, &ldb, &lda, &ldc, &alpha, &beta, &flags, nullptr);
@@ -52,8 +52,8 @@ libxsmm_dmmfunction libxsmm_kernel(Transpose ta, Transpose tb, int m, int n, int
 bool libxsmm_has_kernel(const GemmShape& s) {
   const int m = static_cast<int>(s.m), n = static_cast<int>(s.n), k = static_cast<int>(s.k);
   const int lda = s.ta == Transpose::kYes ? m : k, ldb = s.tb == Transpose::kYes ? k : n;
-  if (s.is_double) return libxsmm_kernel(s.ta, s.tb, m, n, k, lda, ldb, n, 0.0, nullptr);
-  return libxsmm_kernel(s.ta, s.tb, m, n, k, lda, ldb, n, 0.0f, nullptr);
+  if (s.is_double) return libxsmm_kernel(s.ta, s.tb, m, n, k, lda, ldb, n, 0.0);
+  return libxsmm_kernel(s.ta, s.tb, m, n, k, lda, ldb, n, 0.0f);
 }
 #endif
 
@@ -63,7 +63,7 @@ bool run_engine(GemmEngine engine, Transpose ta, Transpose tb, int m, int n, int
   if (engine == GemmEngine::kLibxsmm) {
 #ifdef ACTLAB_WITH_LIBXSMM
     if (!libxsmm_takes(alpha, beta)) return false;
-    const auto kernel = libxsmm_kernel(ta, tb, m, n, k, lda, ldb, ldc, beta, a);
+    const auto kernel = libxsmm_kernel(ta, tb, m, n, k, lda, ldb, ldc, beta);
     if (kernel == nullptr) return false;
     kernel(b, a, c);
     return true;
